@@ -1,0 +1,28 @@
+//! The library's error type.
+
+use std::path::PathBuf;
+
+/// Anything that can go wrong opening, scanning or querying the library.
+#[derive(Debug, thiserror::Error)]
+pub enum LibraryError {
+    #[error("library database error")]
+    Database(#[from] rusqlite::Error),
+    #[error("cannot open library folder {path}")]
+    Folder {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not a folder")]
+    NotAFolder { path: PathBuf },
+    #[error("the library database at {path} was written by a newer Offbeat (schema {found}, this build knows {known})")]
+    SchemaTooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+    #[error("the scan was cancelled")]
+    Cancelled,
+}
+
+pub type Result<T, E = LibraryError> = std::result::Result<T, E>;

@@ -1,0 +1,72 @@
+//! Opening the database: WAL mode, foreign keys, and the numbered migrations.
+
+use rusqlite::Connection;
+
+use crate::{LibraryError, Result};
+
+/// The migrations in `migrations/`, in order. Index `i` upgrades schema `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/0001_initial.sql")];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Sets the connection up the way every Offbeat connection must be.
+pub(crate) fn configure(conn: &Connection) -> Result<()> {
+    // WAL lets the UI read while a scan writes, and survives a crash at any point.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(())
+}
+
+/// Brings the schema up to [`SCHEMA_VERSION`], one migration per transaction.
+pub(crate) fn migrate(conn: &mut Connection, path_for_errors: &str) -> Result<()> {
+    let mut version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Err(LibraryError::SchemaTooNew {
+            path: path_for_errors.to_owned(),
+            found: version,
+            known: SCHEMA_VERSION,
+        });
+    }
+    while version < SCHEMA_VERSION {
+        let tx = conn.transaction()?;
+        tx.execute_batch(MIGRATIONS[version as usize])?;
+        version += 1;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_database_migrates_to_current_version_and_is_idempotent() -> Result<()> {
+        let mut conn = Connection::open_in_memory()?;
+        configure(&conn)?;
+        migrate(&mut conn, ":memory:")?;
+        migrate(&mut conn, ":memory:")?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        assert_eq!(version, SCHEMA_VERSION);
+        let tables: i64 = conn.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name IN ('tracks','files','artists','albums','track_search')",
+            [],
+            |row| row.get(0),
+        )?;
+        assert_eq!(tables, 5);
+        Ok(())
+    }
+
+    #[test]
+    fn newer_schema_is_refused_not_clobbered() -> Result<()> {
+        let mut conn = Connection::open_in_memory()?;
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)?;
+        let err = migrate(&mut conn, "x.db");
+        assert!(matches!(err, Err(LibraryError::SchemaTooNew { .. })));
+        Ok(())
+    }
+}

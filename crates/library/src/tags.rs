@@ -1,0 +1,258 @@
+//! Reading one audio file's tags and properties with lofty, and explaining failures.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+
+use lofty::file::{AudioFile, FileType, TaggedFile, TaggedFileExt};
+use lofty::probe::Probe;
+use lofty::tag::{Accessor, ItemKey, Tag};
+use offbeat_model::{ProblemKind, TrackUid, UidInputs};
+
+/// The tags of one file, with fallbacks already applied.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TrackTags {
+    pub uid: TrackUid,
+    pub title: String,
+    pub artist: String,
+    pub album: String,
+    pub album_artist: String,
+    pub track_number: Option<u32>,
+    pub disc_number: Option<u32>,
+    pub year: Option<i32>,
+    pub genre: Option<String>,
+    pub duration_ms: u32,
+    pub format: &'static str,
+}
+
+/// Why a file could not be read, before it is tied to a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Unreadable {
+    pub kind: ProblemKind,
+    pub reason: String,
+}
+
+pub(crate) const UNKNOWN_ARTIST: &str = "Unknown Artist";
+pub(crate) const UNKNOWN_ALBUM: &str = "Unknown Album";
+
+/// Extensions of files that commonly sit beside music and are skipped without a report.
+const SIDECARS: &[&str] = &[
+    "jpg", "jpeg", "png", "gif", "webp", "bmp", "txt", "nfo", "log", "cue", "m3u", "m3u8", "pls",
+    "xspf", "json", "md", "pdf", "db", "ini", "sfv", "accurip", "lrc",
+];
+
+/// Audio formats people have that Offbeat cannot read yet.
+const UNSUPPORTED_AUDIO: &[&str] = &[
+    "wma", "ra", "rm", "mid", "midi", "dsf", "dff", "ac3", "dts", "amr", "mka", "tta",
+];
+
+/// True for files the scanner should not even look at: hidden files and known sidecars.
+pub(crate) fn is_ignored(path: &Path) -> bool {
+    let hidden = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with('.'));
+    hidden || extension(path).is_some_and(|ext| SIDECARS.contains(&ext.as_str()))
+}
+
+fn extension(path: &Path) -> Option<String> {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+}
+
+/// Reads tags and properties, or says in plain words why the file cannot be indexed.
+pub(crate) fn read_tags(path: &Path) -> Result<TrackTags, Unreadable> {
+    let file = File::open(path).map_err(|e| io_problem(&e))?;
+    let probe = Probe::new(BufReader::new(file))
+        .guess_file_type()
+        .map_err(|e| io_problem(&e))?;
+    if probe.file_type().is_none() {
+        let ext = extension(path).unwrap_or_default();
+        return Err(if UNSUPPORTED_AUDIO.contains(&ext.as_str()) {
+            Unreadable {
+                kind: ProblemKind::Unsupported,
+                reason: format!("unsupported audio format (.{ext})"),
+            }
+        } else {
+            Unreadable {
+                kind: ProblemKind::NotAudio,
+                reason: "not an audio file (no known audio header)".to_owned(),
+            }
+        });
+    }
+    let tagged = probe.read().map_err(|e| Unreadable {
+        kind: ProblemKind::Corrupt,
+        reason: format!("corrupt or truncated audio: {}", error_chain(&e)),
+    })?;
+    let duration_ms = u32::try_from(tagged.properties().duration().as_millis()).unwrap_or(u32::MAX);
+    if duration_ms == 0 {
+        return Err(Unreadable {
+            kind: ProblemKind::Corrupt,
+            reason: "corrupt audio: the file holds no playable audio".to_owned(),
+        });
+    }
+    Ok(collect(path, &tagged, duration_ms))
+}
+
+fn collect(path: &Path, tagged: &TaggedFile, duration_ms: u32) -> TrackTags {
+    // The primary tag first, then any other tag the file carries (a WAV may have both
+    // RIFF INFO and ID3v2), so a field missing from one is taken from the next.
+    let mut tags: Vec<&Tag> = Vec::new();
+    tags.extend(tagged.primary_tag());
+    tags.extend(
+        tagged
+            .tags()
+            .iter()
+            .filter(|t| Some(t.tag_type()) != tagged.primary_tag().map(Tag::tag_type)),
+    );
+
+    let text = |get: &dyn Fn(&Tag) -> Option<String>| -> Option<String> {
+        tags.iter()
+            .find_map(|t| get(t))
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+    };
+    let number = |get: &dyn Fn(&Tag) -> Option<u32>| tags.iter().find_map(|t| get(t));
+
+    let title = text(&|t| t.title().map(|s| s.into_owned())).unwrap_or_else(|| {
+        path.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
+    let artist =
+        text(&|t| t.artist().map(|s| s.into_owned())).unwrap_or_else(|| UNKNOWN_ARTIST.to_owned());
+    let album =
+        text(&|t| t.album().map(|s| s.into_owned())).unwrap_or_else(|| UNKNOWN_ALBUM.to_owned());
+    let album_artist = text(&|t| t.get_string(ItemKey::AlbumArtist).map(str::to_owned))
+        .unwrap_or_else(|| artist.clone());
+    let genre = text(&|t| t.genre().map(|s| s.into_owned()));
+    let track_number = number(&|t| t.track());
+    let disc_number = number(&|t| t.disk());
+    let year = tags
+        .iter()
+        .find_map(|t| t.date())
+        .map(|d| i32::from(d.year))
+        .or_else(|| {
+            text(&|t| t.get_string(ItemKey::Year).map(str::to_owned))
+                .and_then(|y| y.get(..4)?.parse().ok())
+        });
+    let mbid = text(&|t| {
+        t.get_string(ItemKey::MusicBrainzRecordingId)
+            .map(str::to_owned)
+    });
+
+    let uid = TrackUid::derive(&UidInputs {
+        musicbrainz_recording_id: mbid.as_deref(),
+        album_artist: &album_artist,
+        album: &album,
+        disc_number,
+        track_number,
+        title: &title,
+    });
+    TrackTags {
+        uid,
+        title,
+        artist,
+        album,
+        album_artist,
+        track_number,
+        disc_number,
+        year,
+        genre,
+        duration_ms,
+        format: format_name(tagged.file_type()),
+    }
+}
+
+fn format_name(file_type: FileType) -> &'static str {
+    match file_type {
+        FileType::Aac => "AAC",
+        FileType::Aiff => "AIFF",
+        FileType::Ape => "APE",
+        FileType::Flac => "FLAC",
+        FileType::Mpeg => "MP3",
+        FileType::Mp4 => "M4A",
+        FileType::Mpc => "Musepack",
+        FileType::Opus => "Opus",
+        FileType::Vorbis => "Ogg Vorbis",
+        FileType::Speex => "Speex",
+        FileType::Wav => "WAV",
+        FileType::WavPack => "WavPack",
+        _ => "Audio",
+    }
+}
+
+pub(crate) fn io_problem(error: &std::io::Error) -> Unreadable {
+    if error.kind() == std::io::ErrorKind::PermissionDenied {
+        Unreadable {
+            kind: ProblemKind::PermissionDenied,
+            reason: "permission denied: Offbeat may not read this file".to_owned(),
+        }
+    } else {
+        Unreadable {
+            kind: ProblemKind::Corrupt,
+            reason: format!("could not be read: {error}"),
+        }
+    }
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sidecars_and_hidden_files_are_ignored() {
+        let check = |p: &str, expected: bool| assert_eq!(is_ignored(Path::new(p)), expected, "{p}");
+        check("/m/a/cover.jpg", true);
+        check("/m/a/Folder.PNG", true);
+        check("/m/a/.DS_Store", true);
+        check("/m/a/01 Song.flac", false);
+        check("/m/a/notes.bin", false);
+    }
+
+    #[test]
+    fn text_with_an_audio_name_is_not_audio() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("song.mp3");
+        std::fs::write(&path, "this is a shopping list, not a song\n".repeat(20))?;
+        let err = read_tags(&path).err();
+        assert_eq!(err.map(|e| e.kind), Some(ProblemKind::NotAudio));
+        Ok(())
+    }
+
+    #[test]
+    fn garbage_after_a_flac_header_is_corrupt() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("broken.flac");
+        let mut bytes = b"fLaC".to_vec();
+        bytes.extend((0..4000u32).map(|i| (i * 7 % 251) as u8));
+        std::fs::write(&path, bytes)?;
+        let err = read_tags(&path).err();
+        assert_eq!(err.map(|e| e.kind), Some(ProblemKind::Corrupt));
+        Ok(())
+    }
+
+    #[test]
+    fn unknown_audio_format_is_unsupported() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("old.wma");
+        std::fs::write(
+            &path,
+            [0x30u8, 0x26, 0xB2, 0x75, 0x8E, 0x66, 0xCF, 0x11].repeat(64),
+        )?;
+        let err = read_tags(&path).err();
+        assert_eq!(err.map(|e| e.kind), Some(ProblemKind::Unsupported));
+        Ok(())
+    }
+}

@@ -1,0 +1,83 @@
+//! Reading tracks back out of the library.
+
+use offbeat_model::{Track, TrackId, TrackUid};
+use rusqlite::{OptionalExtension, Row};
+
+use crate::{Library, Result};
+
+/// The columns every track query selects, in the order [`track_from_row`] reads them.
+pub(crate) const TRACK_COLUMNS: &str = "t.id, t.uid, f.path, t.title, ar.name, al.title, aa.name,
+     t.track_number, t.disc_number, t.year, t.genre, t.duration_ms, t.format";
+
+/// The joins that go with [`TRACK_COLUMNS`].
+pub(crate) const TRACK_JOINS: &str = "tracks t
+     JOIN files f ON f.id = t.file_id
+     JOIN artists ar ON ar.id = t.artist_id
+     JOIN albums al ON al.id = t.album_id
+     JOIN artists aa ON aa.id = al.album_artist_id";
+
+/// The library's default order: by album artist, album, disc, track, then title.
+pub(crate) const TRACK_ORDER: &str =
+    "aa.name COLLATE NOCASE, al.title COLLATE NOCASE, t.disc_number, t.track_number, t.title COLLATE NOCASE";
+
+pub(crate) fn track_from_row(r: &Row<'_>) -> rusqlite::Result<Track> {
+    Ok(Track {
+        id: r.get(0)?,
+        uid: TrackUid::from_stored(r.get(1)?),
+        path: r.get(2)?,
+        title: r.get(3)?,
+        artist: r.get(4)?,
+        album: r.get(5)?,
+        album_artist: r.get(6)?,
+        track_number: r.get(7)?,
+        disc_number: r.get(8)?,
+        year: r.get(9)?,
+        genre: r.get(10)?,
+        duration_ms: r.get(11)?,
+        format: r.get(12)?,
+    })
+}
+
+impl Library {
+    /// Every track, in the library's default order.
+    pub fn tracks(&self) -> Result<Vec<Track>> {
+        let sql = format!("SELECT {TRACK_COLUMNS} FROM {TRACK_JOINS} ORDER BY {TRACK_ORDER}");
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([], track_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// One track by its row id, or `None` if it is no longer in the library.
+    pub fn track(&self, id: TrackId) -> Result<Option<Track>> {
+        let sql = format!("SELECT {TRACK_COLUMNS} FROM {TRACK_JOINS} WHERE t.id = ?1");
+        Ok(self.conn.query_row(&sql, [id], track_from_row).optional()?)
+    }
+
+    /// The number of tracks in the library.
+    pub fn track_count(&self) -> Result<u32> {
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM tracks", [], |r| r.get(0))?)
+    }
+
+    /// The files the last scans could not index, with their reasons.
+    pub fn problems(&self) -> Result<Vec<offbeat_model::ScanProblem>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT path, kind, reason FROM scan_problems ORDER BY path")?;
+        let rows = stmt.query_map([], |r| {
+            let kind: String = r.get(1)?;
+            Ok(offbeat_model::ScanProblem {
+                path: r.get(0)?,
+                kind: match kind.as_str() {
+                    "unsupported" => offbeat_model::ProblemKind::Unsupported,
+                    "permissionDenied" => offbeat_model::ProblemKind::PermissionDenied,
+                    "notAudio" => offbeat_model::ProblemKind::NotAudio,
+                    _ => offbeat_model::ProblemKind::Corrupt,
+                },
+                reason: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}

@@ -1,0 +1,14 @@
+//! The shared vocabulary of Offbeat: what a track is and how it is identified.
+//!
+//! This crate owns plain data types that every other crate may use: [`TrackUid`],
+//! [`Track`], [`ScanReport`] and friends. It must never do I/O, touch SQLite, audio
+//! devices or the network; keeping it pure is what lets the library, the playback engine,
+//! the desktop shell and (later) the server agree on one set of types.
+
+mod scan;
+mod track;
+mod uid;
+
+pub use scan::{ProblemKind, ScanProblem, ScanReport};
+pub use track::{Track, TrackId};
+pub use uid::{normalize_for_identity, TrackUid, UidInputs};

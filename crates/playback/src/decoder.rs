@@ -1,0 +1,246 @@
+//! Decoding a file to interleaved `f32` samples with symphonia.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
+use symphonia::core::errors::Error as SymphoniaError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo, TrackType};
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::MetadataOptions;
+use symphonia::core::units::{Time, TimeBase, Timestamp};
+
+use crate::{PlaybackError, StreamFormat};
+
+/// Consecutive undecodable packets tolerated before the file is declared broken.
+const MAX_CONSECUTIVE_DECODE_ERRORS: u32 = 16;
+
+/// A truncated file is one that ends before this fraction of its declared length.
+const TRUNCATION_THRESHOLD: f64 = 0.98;
+
+/// An open audio file that yields interleaved samples.
+pub struct Decoder {
+    path: PathBuf,
+    reader: Box<dyn FormatReader>,
+    decoder: Box<dyn AudioDecoder>,
+    track_id: u32,
+    time_base: Option<TimeBase>,
+    format: StreamFormat,
+    /// Declared length in frames, when the container says.
+    total_frames: Option<u64>,
+    /// Frames produced since the last open or seek, plus the frame the seek landed on.
+    frame_position: u64,
+    /// Frames still to drop after an accurate seek landed before the target.
+    skip_frames: u64,
+    /// Samples decoded while opening (to learn the real format) and not yet handed out.
+    first_chunk: Option<Vec<f32>>,
+}
+
+impl std::fmt::Debug for Decoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Decoder")
+            .field("path", &self.path)
+            .field("format", &self.format)
+            .field("total_frames", &self.total_frames)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Decoder {
+    /// Opens `path`, probes its format and decodes the first packet.
+    pub fn open(path: &Path) -> Result<Decoder, PlaybackError> {
+        let file = File::open(path).map_err(|source| PlaybackError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let unsupported = |source| PlaybackError::Unsupported {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mss = MediaSourceStream::new(Box::new(file), Default::default());
+        let mut hint = Hint::new();
+        if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+            hint.with_extension(ext);
+        }
+        let reader = symphonia::default::get_probe()
+            .probe(
+                &hint,
+                mss,
+                FormatOptions::default(),
+                MetadataOptions::default(),
+            )
+            .map_err(unsupported)?;
+        let track = reader
+            .default_track(TrackType::Audio)
+            .ok_or(SymphoniaError::Unsupported("no audio track"))
+            .map_err(unsupported)?;
+        let params = track
+            .codec_params
+            .as_ref()
+            .and_then(|p| p.audio())
+            .ok_or(SymphoniaError::Unsupported("no audio codec parameters"))
+            .map_err(unsupported)?;
+        let options = AudioDecoderOptions::default().gapless(true);
+        let decoder = symphonia::default::get_codecs()
+            .make_audio_decoder(params, &options)
+            .map_err(unsupported)?;
+        let format = StreamFormat {
+            sample_rate: params.sample_rate.unwrap_or(44_100),
+            channels: params.channels.as_ref().map_or(2, |c| c.count() as u16),
+        };
+        let mut decoder = Decoder {
+            path: path.to_path_buf(),
+            track_id: track.id,
+            time_base: track.time_base,
+            total_frames: track.num_frames,
+            reader,
+            decoder,
+            format,
+            frame_position: 0,
+            skip_frames: 0,
+            first_chunk: None,
+        };
+        // Decode ahead once so the stream format is what the decoder really produces,
+        // not what the container claims.
+        let mut first = Vec::new();
+        if decoder.decode_next(&mut first)? {
+            decoder.first_chunk = Some(first);
+        }
+        Ok(decoder)
+    }
+
+    pub fn format(&self) -> StreamFormat {
+        self.format
+    }
+
+    /// The declared duration, when known.
+    pub fn duration_ms(&self) -> Option<u64> {
+        self.total_frames
+            .map(|f| f * 1000 / u64::from(self.format.sample_rate))
+    }
+
+    /// The position of the next sample to be returned, in milliseconds.
+    pub fn position_ms(&self) -> u64 {
+        self.frame_position * 1000 / u64::from(self.format.sample_rate)
+    }
+
+    /// Replaces `out` with the next chunk of interleaved samples. Returns `false` at the end.
+    pub fn next_chunk(&mut self, out: &mut Vec<f32>) -> Result<bool, PlaybackError> {
+        if let Some(first) = self.first_chunk.take() {
+            *out = first;
+            return Ok(true);
+        }
+        self.decode_next(out)
+    }
+
+    fn decode_next(&mut self, out: &mut Vec<f32>) -> Result<bool, PlaybackError> {
+        let mut errors = 0;
+        loop {
+            let packet = match self.reader.next_packet() {
+                Ok(Some(packet)) => packet,
+                Ok(None) => return self.end_of_stream(),
+                Err(SymphoniaError::IoError(e))
+                    if e.kind() == std::io::ErrorKind::UnexpectedEof =>
+                {
+                    return self.end_of_stream()
+                }
+                Err(source) => return Err(self.decode_error(source)),
+            };
+            if packet.track_id != self.track_id {
+                continue;
+            }
+            match self.decoder.decode(&packet) {
+                Ok(buffer) => {
+                    let channels = self.format.channels as usize;
+                    if buffer.spec().channels().count() != channels
+                        || buffer.spec().rate() != self.format.sample_rate
+                    {
+                        // A mid-stream format change (rare: chained Ogg streams) is not
+                        // supported yet; stop rather than play garbage.
+                        return Err(self.decode_error(SymphoniaError::Unsupported(
+                            "the audio format changes mid-stream",
+                        )));
+                    }
+                    out.resize(buffer.samples_interleaved(), 0.0);
+                    buffer.copy_to_slice_interleaved(&mut out[..]);
+                    let frames = (out.len() / channels) as u64;
+                    self.frame_position += frames;
+                    if self.skip_frames > 0 {
+                        let skip = self.skip_frames.min(frames);
+                        out.drain(..skip as usize * channels);
+                        self.skip_frames -= skip;
+                    }
+                    if out.is_empty() {
+                        continue;
+                    }
+                    return Ok(true);
+                }
+                Err(SymphoniaError::DecodeError(_)) | Err(SymphoniaError::IoError(_)) => {
+                    errors += 1;
+                    if errors >= MAX_CONSECUTIVE_DECODE_ERRORS {
+                        return Err(self.decode_error(SymphoniaError::DecodeError(
+                            "too many undecodable packets in a row",
+                        )));
+                    }
+                }
+                Err(source) => return Err(self.decode_error(source)),
+            }
+        }
+    }
+
+    fn end_of_stream(&self) -> Result<bool, PlaybackError> {
+        if let Some(total) = self.total_frames {
+            if (self.frame_position as f64) < total as f64 * TRUNCATION_THRESHOLD {
+                let rate = u64::from(self.format.sample_rate);
+                return Err(PlaybackError::Truncated {
+                    path: self.path.clone(),
+                    decoded_ms: self.frame_position * 1000 / rate,
+                    expected_ms: total * 1000 / rate,
+                });
+            }
+        }
+        Ok(false)
+    }
+
+    fn decode_error(&self, source: SymphoniaError) -> PlaybackError {
+        PlaybackError::Decode {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Seeks so the next sample returned is the one at `position_ms` (clamped to the
+    /// track). Returns the position actually reached, in milliseconds.
+    pub fn seek(&mut self, position_ms: u64) -> Result<u64, PlaybackError> {
+        let target_ms = match self.duration_ms() {
+            Some(total) => position_ms.min(total.saturating_sub(1)),
+            None => position_ms,
+        };
+        let time = Time::try_from_secs_f64(target_ms as f64 / 1000.0).unwrap_or_default();
+        let seeked = self
+            .reader
+            .seek(
+                SeekMode::Accurate,
+                SeekTo::Time {
+                    time,
+                    track_id: Some(self.track_id),
+                },
+            )
+            .map_err(|source| self.decode_error(source))?;
+        self.decoder.reset();
+        self.first_chunk = None;
+        let rate = u64::from(self.format.sample_rate);
+        let to_frames = |ts: Timestamp| -> u64 {
+            match self.time_base.and_then(|tb| tb.calc_time(ts)) {
+                Some(t) => (t.as_secs_f64() * rate as f64).round().max(0.0) as u64,
+                None => ts.get().max(0) as u64,
+            }
+        };
+        let actual = to_frames(seeked.actual_ts);
+        let target_frame = target_ms * rate / 1000;
+        self.frame_position = actual;
+        self.skip_frames = target_frame.saturating_sub(actual);
+        Ok(target_frame.max(actual) * 1000 / rate)
+    }
+}

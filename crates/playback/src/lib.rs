@@ -1,0 +1,23 @@
+//! The Offbeat playback engine: files decoded with symphonia, played through an output.
+//!
+//! The engine ([`Engine`]) is a thread driven by [`Command`]s that reports [`Event`]s,
+//! both over bounded channels. It decodes ahead into a lock-free ring; the output's audio
+//! callback only reads from that ring ([`StreamReader`]) and never allocates, locks or
+//! blocks. Outputs sit behind the [`AudioOutput`] trait: [`RodioOutput`] is the real device
+//! (rodio, cpal, ALSA), [`CaptureOutput`] records what would have been played.
+//!
+//! This crate knows nothing of the library, SQLite or the network: it is handed a path.
+
+mod capture;
+mod decoder;
+mod engine;
+mod error;
+mod output;
+mod stream;
+
+pub use capture::{CaptureHandle, CaptureOutput, Captured, CapturedStream};
+pub use decoder::Decoder;
+pub use engine::{gain, Command, Engine, Event};
+pub use error::PlaybackError;
+pub use output::{AudioOutput, RodioOutput};
+pub use stream::{StreamFormat, StreamReader};

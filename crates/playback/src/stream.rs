@@ -1,0 +1,197 @@
+//! The hand-off between the engine thread (producer) and an audio output (consumer): a
+//! lock-free ring of interleaved `f32` samples plus a few atomics.
+//!
+//! The consumer side ([`StreamReader`]) runs inside the audio callback, so it never
+//! allocates, locks or blocks: on underrun it plays silence, and pause and stop take effect
+//! at frame boundaries so channels never slip.
+
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Sample rate and channel count of a stream of interleaved samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamFormat {
+    pub sample_rate: u32,
+    pub channels: u16,
+}
+
+/// State both sides of a stream see.
+#[derive(Debug)]
+pub(crate) struct StreamShared {
+    /// Samples handed to the output so far (silence from pause or underrun excluded).
+    played_samples: AtomicU64,
+    /// Set by the engine when the decoder has produced its last sample.
+    finished_writing: AtomicBool,
+    /// Set by the reader once every written sample has been played.
+    drained: AtomicBool,
+    paused: AtomicBool,
+    /// Set to end the stream early; the reader then reports the end.
+    stopped: AtomicBool,
+    /// Linear gain as `f32` bits.
+    gain: AtomicU32,
+}
+
+impl StreamShared {
+    pub(crate) fn new(gain: f32, paused: bool) -> Arc<StreamShared> {
+        Arc::new(StreamShared {
+            played_samples: AtomicU64::new(0),
+            finished_writing: AtomicBool::new(false),
+            drained: AtomicBool::new(false),
+            paused: AtomicBool::new(paused),
+            stopped: AtomicBool::new(false),
+            gain: AtomicU32::new(gain.to_bits()),
+        })
+    }
+    pub(crate) fn played_samples(&self) -> u64 {
+        self.played_samples.load(Ordering::Acquire)
+    }
+    pub(crate) fn finish_writing(&self) {
+        self.finished_writing.store(true, Ordering::Release);
+    }
+    pub(crate) fn is_drained(&self) -> bool {
+        self.drained.load(Ordering::Acquire)
+    }
+    pub(crate) fn set_paused(&self, paused: bool) {
+        self.paused.store(paused, Ordering::Release);
+    }
+    pub(crate) fn stop(&self) {
+        self.stopped.store(true, Ordering::Release);
+    }
+    pub(crate) fn set_gain(&self, gain: f32) {
+        self.gain.store(gain.to_bits(), Ordering::Relaxed);
+    }
+}
+
+/// The consumer end of a stream, handed to an [`crate::AudioOutput`].
+///
+/// Call [`StreamReader::next_sample`] from the audio callback: `Some(sample)` while the
+/// stream lasts (silence during pause or underrun), `None` once it has ended.
+#[derive(Debug)]
+pub struct StreamReader {
+    consumer: rtrb::Consumer<f32>,
+    shared: Arc<StreamShared>,
+    format: StreamFormat,
+    /// Position inside the current frame; state changes wait for a frame boundary.
+    channel: u16,
+    ended: bool,
+}
+
+impl StreamReader {
+    pub(crate) fn new(
+        consumer: rtrb::Consumer<f32>,
+        shared: Arc<StreamShared>,
+        format: StreamFormat,
+    ) -> StreamReader {
+        StreamReader {
+            consumer,
+            shared,
+            format,
+            channel: 0,
+            ended: false,
+        }
+    }
+
+    pub fn format(&self) -> StreamFormat {
+        self.format
+    }
+
+    /// True once the stream has ended (played out, or stopped).
+    pub fn is_ended(&self) -> bool {
+        self.ended
+    }
+
+    /// The next sample to play, or `None` when the stream has ended.
+    pub fn next_sample(&mut self) -> Option<f32> {
+        if self.ended {
+            return None;
+        }
+        if self.channel == 0 {
+            if self.shared.stopped.load(Ordering::Acquire) {
+                self.ended = true;
+                return None;
+            }
+            if self.shared.paused.load(Ordering::Acquire) {
+                return Some(0.0);
+            }
+        }
+        match self.consumer.pop() {
+            Ok(sample) => {
+                self.channel = (self.channel + 1) % self.format.channels;
+                self.shared.played_samples.fetch_add(1, Ordering::AcqRel);
+                Some(sample * f32::from_bits(self.shared.gain.load(Ordering::Relaxed)))
+            }
+            // The producer writes whole frames, so an empty ring is always at a frame
+            // boundary. Check `finished_writing` before concluding: the producer sets it
+            // after its last write, so an empty ring after that flag means we are done.
+            Err(_)
+                if self.shared.finished_writing.load(Ordering::Acquire)
+                    && self.consumer.is_empty() =>
+            {
+                self.ended = true;
+                self.shared.drained.store(true, Ordering::Release);
+                None
+            }
+            Err(_) => Some(0.0),
+        }
+    }
+}
+
+/// Creates a stream: the engine keeps the producer and shared state, the output gets the reader.
+pub(crate) fn stream(
+    format: StreamFormat,
+    shared: Arc<StreamShared>,
+) -> (rtrb::Producer<f32>, StreamReader) {
+    // Half a second of audio: enough to ride out a slow disk, small enough that a seek or
+    // stop is heard at once (the engine replaces the stream rather than draining it).
+    let capacity = (format.sample_rate as usize / 2).max(1024) * format.channels as usize;
+    let (producer, consumer) = rtrb::RingBuffer::new(capacity);
+    (producer, StreamReader::new(consumer, shared, format))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stereo() -> StreamFormat {
+        StreamFormat {
+            sample_rate: 8000,
+            channels: 2,
+        }
+    }
+
+    #[test]
+    fn reader_plays_silence_on_underrun_and_ends_after_finish() {
+        let shared = StreamShared::new(1.0, false);
+        let (mut producer, mut reader) = stream(stereo(), shared.clone());
+        assert_eq!(reader.next_sample(), Some(0.0));
+        for s in [0.5, -0.5] {
+            assert!(producer.push(s).is_ok());
+        }
+        assert_eq!(reader.next_sample(), Some(0.5));
+        assert_eq!(reader.next_sample(), Some(-0.5));
+        shared.finish_writing();
+        assert_eq!(reader.next_sample(), None);
+        assert!(shared.is_drained());
+        assert_eq!(shared.played_samples(), 2);
+    }
+
+    #[test]
+    fn pause_waits_for_a_frame_boundary_and_gain_applies() {
+        let shared = StreamShared::new(0.5, false);
+        let (mut producer, mut reader) = stream(stereo(), shared.clone());
+        for s in [1.0, 1.0, 1.0, 1.0] {
+            assert!(producer.push(s).is_ok());
+        }
+        assert_eq!(reader.next_sample(), Some(0.5));
+        shared.set_paused(true);
+        // The second half of the frame still plays, then silence without consuming.
+        assert_eq!(reader.next_sample(), Some(0.5));
+        assert_eq!(reader.next_sample(), Some(0.0));
+        assert_eq!(shared.played_samples(), 2);
+        shared.set_paused(false);
+        assert_eq!(reader.next_sample(), Some(0.5));
+        shared.stop();
+        assert_eq!(reader.next_sample(), Some(0.5));
+        assert_eq!(reader.next_sample(), None);
+    }
+}

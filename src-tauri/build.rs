@@ -1,0 +1,22 @@
+fn main() {
+    // Offbeat's own commands get permissions like plugin commands do, so each window's
+    // capability file lists exactly the commands it may call.
+    let commands = &[
+        "library_status",
+        "list_tracks",
+        "search",
+        "add_folder",
+        "play_track",
+        "pause",
+        "resume",
+        "stop",
+        "seek",
+        "set_volume",
+        "player_state",
+    ];
+    let attributes = tauri_build::Attributes::new()
+        .app_manifest(tauri_build::AppManifest::new().commands(commands));
+    if let Err(error) = tauri_build::try_build(attributes) {
+        panic!("tauri build step failed: {error:#}");
+    }
+}

@@ -1,0 +1,136 @@
+//! The desktop app: window, shared state, the engine's event pump, and the first-run scan.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use anyhow::Context;
+use offbeat_library::Library;
+use offbeat_model::ScanReport;
+use offbeat_playback::{AudioOutput, Command, Engine, RodioOutput};
+use tauri::Manager;
+use tauri_specta::Event as _;
+
+use crate::error::{AppError, AppErrorCode};
+use crate::ipc::{self, ScanFinished};
+use crate::paths;
+use crate::player::PlayerState;
+
+/// Everything the commands share.
+#[derive(Debug)]
+pub struct AppState {
+    library: Mutex<Library>,
+    db_path: PathBuf,
+    /// The engine, or why there is none (no audio device): the library still works.
+    engine: Result<Engine, String>,
+    player: Arc<Mutex<PlayerState>>,
+    pub demo_dir: Option<PathBuf>,
+}
+
+impl AppState {
+    /// The UI's connection to the library. Held only for the length of one query.
+    pub fn library(&self) -> Result<MutexGuard<'_, Library>, AppError> {
+        Ok(self.library.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    pub fn player_mut(&self) -> MutexGuard<'_, PlayerState> {
+        self.player.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn send(&self, command: Command) -> Result<(), AppError> {
+        match &self.engine {
+            Ok(engine) => Ok(engine.send(command)?),
+            Err(why) => Err(AppError::new(AppErrorCode::Playback, why.clone())),
+        }
+    }
+
+    /// Scans a folder on a blocking worker with its own connection, so the UI's queries
+    /// keep being answered (WAL) while the scan writes.
+    pub async fn scan_in_background(&self, folder: PathBuf) -> Result<ScanReport, AppError> {
+        let db_path = self.db_path.clone();
+        tauri::async_runtime::spawn_blocking(move || -> Result<ScanReport, AppError> {
+            Ok(Library::open(&db_path)?.scan_folder(&folder)?)
+        })
+        .await
+        .map_err(|e| {
+            AppError::new(
+                AppErrorCode::Library,
+                format!("the scan stopped unexpectedly: {e}"),
+            )
+        })?
+    }
+}
+
+/// Opens the window and runs until it is closed.
+pub fn run() -> anyhow::Result<()> {
+    let builder = ipc::builder();
+    tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .invoke_handler(builder.invoke_handler())
+        .setup(move |app| {
+            builder.mount_events(app);
+            let state = open_state(app.path().resource_dir().ok())?;
+            let first_run = state.library()?.folders()?.is_empty();
+            let demo_dir = state.demo_dir.clone();
+            let handle = app.handle().clone();
+            pump_engine_events(&state, handle.clone());
+            app.manage(state);
+            if let (true, Some(demo)) = (first_run, demo_dir) {
+                scan_demo(handle, demo);
+            }
+            Ok(())
+        })
+        .run(tauri::generate_context!())
+        .context("running the Offbeat window")
+}
+
+fn open_state(resource_dir: Option<PathBuf>) -> anyhow::Result<AppState> {
+    let db_path = paths::library_db()?;
+    let library = Library::open(&db_path)
+        .with_context(|| format!("opening the library at {}", db_path.display()))?;
+    let engine =
+        Engine::spawn(|| Ok(Box::new(RodioOutput::open_default()?) as Box<dyn AudioOutput>))
+            .map_err(|e| format!("Playback is unavailable: {}", e.describe()));
+    if let Err(why) = &engine {
+        eprintln!("offbeat: {why}");
+    }
+    Ok(AppState {
+        library: Mutex::new(library),
+        db_path,
+        engine,
+        player: Arc::new(Mutex::new(PlayerState::default())),
+        demo_dir: paths::demo_dir(resource_dir),
+    })
+}
+
+/// Forwards engine events to the UI as player-state snapshots, on a thread of its own.
+fn pump_engine_events(state: &AppState, app: tauri::AppHandle) {
+    let Ok(engine) = &state.engine else { return };
+    let events = engine.events().clone();
+    let player = state.player.clone();
+    std::thread::spawn(move || {
+        for event in events.iter() {
+            let snapshot = {
+                let mut player = player.lock().unwrap_or_else(PoisonError::into_inner);
+                if !player.apply(&event) {
+                    continue;
+                }
+                player.clone()
+            };
+            let _ = snapshot.emit(&app);
+        }
+    });
+}
+
+/// On first launch, fills the empty library with the bundled demo so there is music to
+/// play at once; the UI shows how to add your own folder.
+fn scan_demo(app: tauri::AppHandle, demo: PathBuf) {
+    tauri::async_runtime::spawn(async move {
+        let state = app.state::<AppState>();
+        match state.scan_in_background(demo).await {
+            Ok(report) => {
+                let _ = ScanFinished(report).emit(&app);
+            }
+            Err(e) => eprintln!("offbeat: scanning the demo library failed: {}", e.message),
+        }
+    });
+}

@@ -1,0 +1,135 @@
+//! The Tauri commands: each validates its input, calls one library function or sends one
+//! engine command, and maps the error.
+
+use std::path::PathBuf;
+
+use offbeat_model::{ScanReport, Track, TrackId};
+use offbeat_playback::Command;
+use serde::{Deserialize, Serialize};
+use tauri::State;
+use tauri_specta::Event as _;
+
+use crate::app::AppState;
+use crate::error::{AppError, AppErrorCode};
+use crate::ipc::ScanFinished;
+use crate::player::PlayerState;
+
+/// The most search results sent to the UI for one query.
+const SEARCH_LIMIT: u32 = 2_000;
+
+/// What the sidebar and the first-run hint need to know about the library.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct LibraryStatus {
+    pub track_count: u32,
+    pub folders: Vec<String>,
+    /// Set while the only folder in the library is the bundled demo.
+    pub demo_folder: Option<String>,
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn library_status(state: State<'_, AppState>) -> Result<LibraryStatus, AppError> {
+    let library = state.library()?;
+    let folders = library.folders()?;
+    let demo = state
+        .demo_dir
+        .as_ref()
+        .map(|d| d.to_string_lossy().into_owned());
+    let demo_folder = demo.filter(|d| folders.len() == 1 && folders[0] == *d);
+    Ok(LibraryStatus {
+        track_count: library.track_count()?,
+        folders,
+        demo_folder,
+    })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_tracks(state: State<'_, AppState>) -> Result<Vec<Track>, AppError> {
+    Ok(state.library()?.tracks()?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn search(state: State<'_, AppState>, query: String) -> Result<Vec<Track>, AppError> {
+    Ok(state.library()?.search(&query, SEARCH_LIMIT)?)
+}
+
+/// Scans a folder on a worker thread (its own database connection), then tells every
+/// window the scan finished.
+#[tauri::command]
+#[specta::specta]
+pub async fn add_folder(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    path: String,
+) -> Result<ScanReport, AppError> {
+    if path.trim().is_empty() {
+        return Err(AppError::new(
+            AppErrorCode::BadInput,
+            "choose a folder to add",
+        ));
+    }
+    let report = state.scan_in_background(PathBuf::from(path)).await?;
+    // The UI also gets the report as the return value; the event keeps other views current.
+    let _ = ScanFinished(report.clone()).emit(&app);
+    Ok(report)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn play_track(state: State<'_, AppState>, track_id: TrackId) -> Result<(), AppError> {
+    let track = state.library()?.track(track_id)?.ok_or_else(|| {
+        AppError::new(
+            AppErrorCode::NotFound,
+            "that track is no longer in the library",
+        )
+    })?;
+    let path = PathBuf::from(&track.path);
+    state.player_mut().load(track);
+    state.send(Command::Play(path))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn pause(state: State<'_, AppState>) -> Result<(), AppError> {
+    state.send(Command::Pause)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn resume(state: State<'_, AppState>) -> Result<(), AppError> {
+    state.send(Command::Resume)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn stop(state: State<'_, AppState>) -> Result<(), AppError> {
+    state.send(Command::Stop)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn seek(state: State<'_, AppState>, position_ms: u32) -> Result<(), AppError> {
+    state.send(Command::Seek(u64::from(position_ms)))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_volume(state: State<'_, AppState>, volume: f32) -> Result<(), AppError> {
+    if !(0.0..=1.0).contains(&volume) {
+        return Err(AppError::new(
+            AppErrorCode::BadInput,
+            "volume must be between 0 and 1",
+        ));
+    }
+    state.player_mut().volume = volume;
+    state.send(Command::SetVolume(volume))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn player_state(state: State<'_, AppState>) -> Result<PlayerState, AppError> {
+    Ok(state.player_mut().clone())
+}

@@ -1,0 +1,68 @@
+//! The one registry of commands and events that cross to the UI, and the TypeScript
+//! generated from it (`ui/src/lib/backend/bindings.ts`, committed; a test fails when stale).
+
+use offbeat_model::ScanReport;
+use serde::{Deserialize, Serialize};
+use specta_typescript::{BigIntExportBehavior, Typescript};
+
+use crate::commands;
+use crate::player::PlayerState;
+
+/// Sent when a folder scan (including the first-run demo scan) has finished.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct ScanFinished(pub ScanReport);
+
+/// Where the generated bindings live, relative to this crate.
+pub const BINDINGS_PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../ui/src/lib/backend/bindings.ts"
+);
+
+/// Every command and event the UI may use.
+pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
+    tauri_specta::Builder::<tauri::Wry>::new()
+        .commands(tauri_specta::collect_commands![
+            commands::library_status,
+            commands::list_tracks,
+            commands::search,
+            commands::add_folder,
+            commands::play_track,
+            commands::pause,
+            commands::resume,
+            commands::stop,
+            commands::seek,
+            commands::set_volume,
+            commands::player_state,
+        ])
+        .events(tauri_specta::collect_events![PlayerState, ScanFinished])
+}
+
+/// The TypeScript for the UI. Track ids are SQLite rowids, far below 2^53, so they cross
+/// as plain numbers.
+pub fn bindings() -> anyhow::Result<String> {
+    let language = Typescript::default()
+        .bigint(BigIntExportBehavior::Number)
+        .header("// Generated from the Rust types by `make bindings`. Do not edit.\n/* eslint-disable */\n// @ts-nocheck");
+    Ok(builder().export_str(language)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fails when the committed bindings differ from what the Rust types generate.
+    /// `OFFBEAT_UPDATE_BINDINGS=1 cargo test -p offbeat bindings` rewrites them.
+    #[test]
+    fn bindings_are_up_to_date() -> anyhow::Result<()> {
+        let generated = bindings()?;
+        if std::env::var_os("OFFBEAT_UPDATE_BINDINGS").is_some() {
+            std::fs::write(BINDINGS_PATH, &generated)?;
+        }
+        let committed = std::fs::read_to_string(BINDINGS_PATH).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "ui/src/lib/backend/bindings.ts is stale: run `make bindings` and commit the result"
+        );
+        Ok(())
+    }
+}

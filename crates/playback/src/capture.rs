@@ -26,7 +26,8 @@ pub struct CapturedStream {
 
 /// An [`AudioOutput`] that pulls samples on its own thread, like a sound card would.
 ///
-/// `speed` is how many times faster than real time it pulls (1.0 = real time). Pacing
+/// `speed` is how many times faster than real time it pulls (1.0 = real time;
+/// `f64::INFINITY` = as fast as samples arrive, without recording underrun silence). Pacing
 /// matters for behaviour such as pause, which must hold a stream part-way through.
 #[derive(Debug)]
 pub struct CaptureOutput {
@@ -81,6 +82,7 @@ impl AudioOutput for CaptureOutput {
         let cancel = Arc::new(AtomicBool::new(false));
         let captured = self.captured.clone();
         let speed = self.speed;
+        let unpaced = !speed.is_finite();
         let thread_cancel = cancel.clone();
         let handle = std::thread::spawn(move || {
             let start = Instant::now();
@@ -89,17 +91,33 @@ impl AudioOutput for CaptureOutput {
             let mut pulled: u64 = 0;
             let mut chunk = Vec::new();
             while !thread_cancel.load(Ordering::Acquire) {
-                let due = (start.elapsed().as_secs_f64() * samples_per_sec) as u64;
-                // Pull whole frames only.
-                let frames = due.saturating_sub(pulled) / u64::from(format.channels);
+                let channels = u64::from(format.channels);
+                let due = (start.elapsed().as_secs_f64() * samples_per_sec)
+                    .min(u64::MAX as f64 / 2.0) as u64;
+                // Whole frames only, at most a second's worth per turn.
+                let mut frames =
+                    (due.saturating_sub(pulled) / channels).min(u64::from(format.sample_rate));
+                if unpaced {
+                    // As fast as the engine can decode, but never inventing underrun
+                    // silence: take only what is there, or learn that the stream ended.
+                    frames = frames.min(stream.available_frames() as u64).max(1);
+                }
                 chunk.clear();
-                for _ in 0..frames * u64::from(format.channels) {
-                    match stream.next_sample() {
-                        Some(sample) => chunk.push(sample),
-                        None => break,
+                'pull: for _ in 0..frames {
+                    if unpaced && stream.available_frames() == 0 {
+                        // Either the end (None), or an underrun whose silence is dropped:
+                        // the reader only reports it at a frame boundary, so nothing slips.
+                        let _ = stream.next_sample();
+                        break 'pull;
+                    }
+                    for _ in 0..channels {
+                        match stream.next_sample() {
+                            Some(sample) => chunk.push(sample),
+                            None => break 'pull,
+                        }
                     }
                 }
-                pulled += frames * u64::from(format.channels);
+                pulled += frames * channels;
                 {
                     let mut captured = captured.lock().unwrap_or_else(PoisonError::into_inner);
                     if let Some(s) = captured.streams.get_mut(index) {

@@ -209,7 +209,8 @@ impl EngineLoop {
                 }
             }
             Command::Stop => {
-                if self.current.take().is_some() {
+                if let Some(c) = self.current.take() {
+                    c.shared.stop();
                     self.output.stop();
                     self.emit(Event::Stopped);
                 }

@@ -95,6 +95,11 @@ impl StreamReader {
         self.format
     }
 
+    /// Whole frames waiting in the ring right now.
+    pub fn available_frames(&self) -> usize {
+        self.consumer.slots() / usize::from(self.format.channels)
+    }
+
     /// True once the stream has ended (played out, or stopped).
     pub fn is_ended(&self) -> bool {
         self.ended

@@ -1,0 +1,388 @@
+//! The engine driven through its public API into a capture output, on the demo library.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use offbeat_playback::{
+    AudioOutput, CaptureHandle, CaptureOutput, Command, Decoder, Engine, Event,
+};
+use serde_json::Value;
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// Generous bound for waiting on an event; never a measure of speed.
+const EVENT_WAIT: Duration = Duration::from_secs(30);
+
+struct DemoTrack {
+    path: PathBuf,
+    format: String,
+    duration_ms: u64,
+    drone_hz: f64,
+}
+
+fn demo_tracks() -> Result<Vec<DemoTrack>, Box<dyn std::error::Error>> {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo");
+    let manifest: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(demo.join("manifest.json"))?)?;
+    Ok(manifest
+        .iter()
+        .map(|t| DemoTrack {
+            path: demo.join(t["path"].as_str().unwrap_or_default()),
+            format: t["format"].as_str().unwrap_or_default().to_owned(),
+            duration_ms: t["duration_ms"].as_u64().unwrap_or_default(),
+            drone_hz: t["drone_hz"].as_f64().unwrap_or_default(),
+        })
+        .collect())
+}
+
+fn demo(format: &str) -> Result<DemoTrack, Box<dyn std::error::Error>> {
+    demo_tracks()?
+        .into_iter()
+        .find(|t| t.format == format)
+        .ok_or_else(|| format!("no {format} in the demo library").into())
+}
+
+/// Energy of `freq` in a mono signal (Goertzel).
+fn tone_energy(mono: &[f32], rate: u32, freq: f64) -> f64 {
+    let coeff = 2.0 * (2.0 * std::f64::consts::PI * freq / f64::from(rate)).cos();
+    let (mut s1, mut s2) = (0.0f64, 0.0f64);
+    for &x in mono {
+        let s0 = f64::from(x) + coeff * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    (s1 * s1 + s2 * s2 - coeff * s1 * s2) / mono.len().max(1) as f64
+}
+
+fn mono(samples: &[f32], channels: u16) -> Vec<f32> {
+    samples
+        .chunks(channels as usize)
+        .map(|f| f.iter().sum::<f32>() / f32::from(channels))
+        .collect()
+}
+
+/// The drone among all demo drones that is strongest in `mono`.
+fn strongest_drone(mono: &[f32], rate: u32) -> Result<f64, Box<dyn std::error::Error>> {
+    let drones: Vec<f64> = demo_tracks()?.iter().map(|t| t.drone_hz).collect();
+    drones
+        .into_iter()
+        .map(|f| (f, tone_energy(mono, rate, f)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(f, _)| f)
+        .ok_or_else(|| "no drones".into())
+}
+
+fn engine(speed: f64) -> Result<(Engine, CaptureHandle), Box<dyn std::error::Error>> {
+    let (output, handle) = CaptureOutput::new(speed);
+    let engine = Engine::spawn(move || Ok(Box::new(output) as Box<dyn AudioOutput>))?;
+    Ok((engine, handle))
+}
+
+/// Waits for the first event matching `want`, returning it and everything seen before.
+fn wait_for(
+    engine: &Engine,
+    want: impl Fn(&Event) -> bool,
+) -> Result<(Event, Vec<Event>), Box<dyn std::error::Error>> {
+    let deadline = Instant::now() + EVENT_WAIT;
+    let mut seen = Vec::new();
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match engine.events().recv_timeout(left) {
+            Ok(event) if want(&event) => return Ok((event, seen)),
+            Ok(event) => seen.push(event),
+            Err(_) => break,
+        }
+    }
+    Err(format!("expected event did not arrive; saw {seen:?}").into())
+}
+
+fn non_silent(samples: &[f32]) -> usize {
+    samples.iter().filter(|s| s.abs() > 1e-4).count()
+}
+
+#[test]
+fn every_demo_format_decodes_to_its_own_audio() -> TestResult {
+    for track in demo_tracks()? {
+        let mut decoder = Decoder::open(&track.path)?;
+        let format = decoder.format();
+        let mut all = Vec::new();
+        let mut chunk = Vec::new();
+        while decoder.next_chunk(&mut chunk)? {
+            all.extend_from_slice(&chunk);
+        }
+        let frames = all.len() as u64 / u64::from(format.channels);
+        let decoded_ms = frames * 1000 / u64::from(format.sample_rate);
+        assert!(
+            decoded_ms.abs_diff(track.duration_ms) < 100,
+            "{}: decoded {decoded_ms} ms, expected {}",
+            track.format,
+            track.duration_ms
+        );
+        let strongest = strongest_drone(&mono(&all, format.channels), format.sample_rate)?;
+        assert_eq!(
+            strongest, track.drone_hz,
+            "{} sounds like another track",
+            track.format
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn play_runs_to_the_end_and_reports_it() -> TestResult {
+    let track = demo("Ogg Vorbis")?;
+    let (engine, capture) = engine(f64::INFINITY)?;
+    engine.send(Command::Play(track.path.clone()))?;
+    let (started, _) = wait_for(&engine, |e| matches!(e, Event::TrackStarted { .. }))?;
+    let Event::TrackStarted { path, duration_ms } = started else {
+        unreachable!()
+    };
+    assert_eq!(path, track.path);
+    assert!(
+        duration_ms.is_some_and(|d| d.abs_diff(track.duration_ms) < 5),
+        "{duration_ms:?}"
+    );
+    let (ended, before) = wait_for(&engine, |e| matches!(e, Event::TrackEnded { .. }))?;
+    assert_eq!(
+        ended,
+        Event::TrackEnded {
+            path: track.path.clone()
+        }
+    );
+    let last_position = before.iter().rev().find_map(|e| match e {
+        Event::Position { position_ms } => Some(*position_ms),
+        _ => None,
+    });
+    assert!(
+        last_position.is_some_and(|p| p.abs_diff(track.duration_ms) < 100),
+        "{last_position:?}"
+    );
+
+    let captured = capture.snapshot();
+    let stream = captured.streams.first().ok_or("nothing captured")?;
+    let frames = stream.samples.len() as u64 / u64::from(stream.format.channels);
+    assert!(frames * 1000 / u64::from(stream.format.sample_rate) >= track.duration_ms - 50);
+    assert_eq!(
+        strongest_drone(
+            &mono(&stream.samples, stream.format.channels),
+            stream.format.sample_rate
+        )?,
+        track.drone_hz
+    );
+    Ok(())
+}
+
+#[test]
+fn pause_holds_the_position_and_resume_continues() -> TestResult {
+    let track = demo("FLAC")?;
+    let (engine, capture) = engine(1.0)?;
+    engine.send(Command::Play(track.path.clone()))?;
+    wait_for(
+        &engine,
+        |e| matches!(e, Event::Position { position_ms } if *position_ms >= 400),
+    )?;
+    engine.send(Command::Pause)?;
+    let (paused, _) = wait_for(&engine, |e| matches!(e, Event::Paused { .. }))?;
+    let Event::Paused {
+        position_ms: paused_at,
+    } = paused
+    else {
+        unreachable!()
+    };
+    let sound_at_pause = non_silent(&capture.snapshot().streams[0].samples);
+
+    std::thread::sleep(Duration::from_millis(400));
+    let sound_later = non_silent(&capture.snapshot().streams[0].samples);
+    assert_eq!(sound_later, sound_at_pause, "no audio plays while paused");
+
+    engine.send(Command::Resume)?;
+    let (resumed, _) = wait_for(&engine, |e| matches!(e, Event::Resumed { .. }))?;
+    assert_eq!(
+        resumed,
+        Event::Resumed {
+            position_ms: paused_at
+        },
+        "resume continues where it paused"
+    );
+    wait_for(
+        &engine,
+        |e| matches!(e, Event::Position { position_ms } if *position_ms > paused_at + 100),
+    )?;
+    assert!(non_silent(&capture.snapshot().streams[0].samples) > sound_at_pause);
+    Ok(())
+}
+
+#[test]
+fn seek_lands_within_50_ms_of_the_target_in_every_format() -> TestResult {
+    for track in demo_tracks()? {
+        let (engine, capture) = engine(1.0)?;
+        engine.send(Command::Play(track.path.clone()))?;
+        wait_for(&engine, |e| matches!(e, Event::TrackStarted { .. }))?;
+        engine.send(Command::Pause)?;
+        wait_for(&engine, |e| matches!(e, Event::Paused { .. }))?;
+        let target = 10_000;
+        engine.send(Command::Seek(target))?;
+        let (event, _) = wait_for(&engine, |e| matches!(e, Event::Position { .. }))?;
+        let Event::Position { position_ms } = event else {
+            unreachable!()
+        };
+        assert!(
+            position_ms.abs_diff(target) <= 50,
+            "{}: reported {position_ms}",
+            track.format
+        );
+
+        // The audio itself must come from the target: find where the first 50 ms played
+        // after the seek sit in a full decode of the file.
+        engine.send(Command::Resume)?;
+        wait_for(
+            &engine,
+            |e| matches!(e, Event::Position { position_ms } if *position_ms > target + 150),
+        )?;
+        engine.send(Command::Stop)?;
+        wait_for(&engine, |e| *e == Event::Stopped)?;
+        let captured = capture.snapshot();
+        let after_seek = captured.streams.last().ok_or("no stream after seek")?;
+        let found_ms = locate(&track.path, &after_seek.samples, target)?;
+        assert!(
+            found_ms.abs_diff(target) <= 50,
+            "{}: audio after seek starts at {found_ms} ms",
+            track.format
+        );
+    }
+    Ok(())
+}
+
+/// Where (in ms) `played` starts within the fully decoded file, searched near `near_ms`.
+fn locate(path: &Path, played: &[f32], near_ms: u64) -> Result<u64, Box<dyn std::error::Error>> {
+    let mut decoder = Decoder::open(path)?;
+    let format = decoder.format();
+    let channels = usize::from(format.channels);
+    let mut all = Vec::new();
+    let mut chunk = Vec::new();
+    while decoder.next_chunk(&mut chunk)? {
+        all.extend_from_slice(&chunk);
+    }
+    let rate = u64::from(format.sample_rate);
+    let window = (rate as usize / 20) * channels; // 50 ms
+    let probe = played
+        .get(..window)
+        .ok_or("too little audio after the seek")?;
+    let centre = (near_ms * rate / 1000) as usize;
+    let reach = (rate / 5) as usize; // search ±200 ms
+    let mut best = (f64::MAX, 0usize);
+    for frame in centre.saturating_sub(reach)..centre + reach {
+        let start = frame * channels;
+        let Some(candidate) = all.get(start..start + window) else {
+            break;
+        };
+        let error: f64 = candidate
+            .iter()
+            .zip(probe)
+            .map(|(a, b)| f64::from(a - b).powi(2))
+            .sum();
+        if error < best.0 {
+            best = (error, frame);
+        }
+    }
+    Ok(best.1 as u64 * 1000 / rate)
+}
+
+#[test]
+fn stop_ends_the_stream() -> TestResult {
+    let track = demo("MP3")?;
+    let (engine, capture) = engine(1.0)?;
+    engine.send(Command::Play(track.path))?;
+    wait_for(
+        &engine,
+        |e| matches!(e, Event::Position { position_ms } if *position_ms >= 200),
+    )?;
+    engine.send(Command::Stop)?;
+    wait_for(&engine, |e| *e == Event::Stopped)?;
+    let at_stop = capture.snapshot().streams[0].samples.len();
+    std::thread::sleep(Duration::from_millis(300));
+    let captured = capture.snapshot();
+    let stream = &captured.streams[0];
+    assert_eq!(stream.samples.len(), at_stop, "nothing plays after stop");
+    let played_ms = stream.samples.len() as u64 * 1000
+        / u64::from(stream.format.sample_rate)
+        / u64::from(stream.format.channels);
+    assert!(
+        played_ms < track.duration_ms / 2,
+        "stopped early, not played out ({played_ms} ms)"
+    );
+    Ok(())
+}
+
+#[test]
+fn volume_scales_the_output() -> TestResult {
+    let track = demo("WAV")?;
+    let peak = |volume: f32| -> Result<f32, Box<dyn std::error::Error>> {
+        let (engine, capture) = engine(f64::INFINITY)?;
+        engine.send(Command::SetVolume(volume))?;
+        engine.send(Command::Play(track.path.clone()))?;
+        wait_for(&engine, |e| matches!(e, Event::TrackEnded { .. }))?;
+        Ok(capture.snapshot().streams[0]
+            .samples
+            .iter()
+            .fold(0.0f32, |m, s| m.max(s.abs())))
+    };
+    let (full, half) = (peak(1.0)?, peak(0.5)?);
+    assert!(full > 0.1);
+    assert!(
+        (half / full - offbeat_playback::gain(0.5)).abs() < 0.01,
+        "{half} vs {full}"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_truncated_file_gives_an_error_event_not_a_panic() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let track = demo("FLAC")?;
+    let bytes = std::fs::read(&track.path)?;
+    let cut = dir.path().join("cut.flac");
+    std::fs::write(&cut, &bytes[..bytes.len() * 2 / 5])?;
+
+    let (engine, _capture) = engine(f64::INFINITY)?;
+    engine.send(Command::Play(cut.clone()))?;
+    let (event, _) = wait_for(&engine, |e| {
+        matches!(e, Event::Error { .. } | Event::TrackEnded { .. })
+    })?;
+    let Event::Error { path, message } = event else {
+        return Err(format!("a truncated file played to a normal end: {event:?}").into());
+    };
+    assert_eq!(path, Some(cut));
+    assert!(message.contains("truncated"), "{message}");
+
+    // The engine carries on: the next file plays.
+    engine.send(Command::Play(track.path))?;
+    wait_for(&engine, |e| matches!(e, Event::TrackStarted { .. }))?;
+    Ok(())
+}
+
+#[test]
+fn garbage_and_missing_files_give_error_events() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let garbage = dir.path().join("noise.mp3");
+    std::fs::write(
+        &garbage,
+        (0..20_000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+            .collect::<Vec<_>>(),
+    )?;
+    let (engine, _capture) = engine(f64::INFINITY)?;
+    for path in [garbage, dir.path().join("missing.flac")] {
+        engine.send(Command::Play(path.clone()))?;
+        let (event, _) = wait_for(&engine, |e| {
+            matches!(e, Event::Error { .. } | Event::TrackStarted { .. })
+        })?;
+        match event {
+            Event::Error { path: p, message } => {
+                assert_eq!(p, Some(path));
+                assert!(!message.is_empty());
+            }
+            other => return Err(format!("{} started playing: {other:?}", path.display()).into()),
+        }
+    }
+    Ok(())
+}

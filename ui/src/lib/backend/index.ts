@@ -1,0 +1,119 @@
+// The UI's only door to the Offbeat backend. Every call returns plain data or
+// throws a `BackendError`; every event subscription returns an unsubscribe
+// function. Nothing outside this folder imports Tauri.
+
+import { open } from '@tauri-apps/plugin-dialog';
+import { commands, events, type Result } from './bindings';
+import type { LibraryStatus, PlayerState, ScanReport, Track } from './bindings';
+import { BackendError } from './error';
+
+export type {
+  AppErrorCode,
+  LibraryStatus,
+  PlaybackStatus,
+  PlayerState,
+  ProblemKind,
+  ScanProblem,
+  ScanReport,
+  Track,
+} from './bindings';
+export { BackendError, errorMessage, type BackendErrorCode } from './error';
+
+export type Unsubscribe = () => void;
+
+/** True when the page runs inside the Offbeat shell and can reach the backend. */
+export function isBackendAvailable(): boolean {
+  return typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window;
+}
+
+export const UNAVAILABLE_MESSAGE = 'Not running inside Offbeat — backend unavailable';
+
+async function run<T>(call: () => Promise<Result<T, unknown>>): Promise<T> {
+  if (!isBackendAvailable()) throw new BackendError('unavailable', UNAVAILABLE_MESSAGE);
+  let result: Result<T, unknown>;
+  try {
+    result = await call();
+  } catch (e) {
+    throw BackendError.from(e);
+  }
+  if (result.status === 'error') throw BackendError.from(result.error);
+  return result.data;
+}
+
+export function libraryStatus(): Promise<LibraryStatus> {
+  return run(() => commands.libraryStatus());
+}
+
+export function listTracks(): Promise<Track[]> {
+  return run(() => commands.listTracks());
+}
+
+export function search(query: string): Promise<Track[]> {
+  return run(() => commands.search(query));
+}
+
+export function addFolder(path: string): Promise<ScanReport> {
+  return run(() => commands.addFolder(path));
+}
+
+export async function playTrack(trackId: number): Promise<void> {
+  await run(() => commands.playTrack(trackId));
+}
+
+export async function pause(): Promise<void> {
+  await run(() => commands.pause());
+}
+
+export async function resume(): Promise<void> {
+  await run(() => commands.resume());
+}
+
+export async function stop(): Promise<void> {
+  await run(() => commands.stop());
+}
+
+export async function seek(positionMs: number): Promise<void> {
+  await run(() => commands.seek(Math.max(0, Math.round(positionMs))));
+}
+
+/** `volume` is linear gain; values outside 0..=1 are clamped. */
+export async function setVolume(volume: number): Promise<void> {
+  await run(() => commands.setVolume(Math.min(1, Math.max(0, volume))));
+}
+
+export function playerState(): Promise<PlayerState> {
+  return run(() => commands.playerState());
+}
+
+/** Asks the user for one folder with the system dialog; `null` if they cancel. */
+export async function chooseFolder(): Promise<string | null> {
+  if (!isBackendAvailable()) throw new BackendError('unavailable', UNAVAILABLE_MESSAGE);
+  try {
+    const picked = await open({ directory: true, multiple: false, title: 'Add a music folder' });
+    return typeof picked === 'string' ? picked : null;
+  } catch (e) {
+    throw BackendError.from(e);
+  }
+}
+
+async function subscribe<T>(
+  event: { listen: (cb: (e: { payload: T }) => void) => Promise<() => void> },
+  handler: (payload: T) => void,
+): Promise<Unsubscribe> {
+  if (!isBackendAvailable()) return () => {};
+  try {
+    return await event.listen((e) => handler(e.payload));
+  } catch (e) {
+    throw BackendError.from(e);
+  }
+}
+
+/** Called on every change of the player, and about four times a second while playing. */
+export function onPlayerState(handler: (state: PlayerState) => void): Promise<Unsubscribe> {
+  return subscribe(events.playerState, handler);
+}
+
+/** Called when a folder scan ends, whoever started it. */
+export function onScanFinished(handler: (report: ScanReport) => void): Promise<Unsubscribe> {
+  return subscribe(events.scanFinished, handler);
+}

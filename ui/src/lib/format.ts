@@ -1,0 +1,33 @@
+// Text the UI shows for numbers: durations, counts, totals.
+
+/** `ms` as "m:ss", or "h:mm:ss" from one hour up. Negative or non-finite input reads "0:00". */
+export function formatDuration(ms: number): string {
+  const totalSeconds = Number.isFinite(ms) && ms > 0 ? Math.floor(ms / 1000) : 0;
+  const hours = Math.floor(totalSeconds / 3600);
+  const minutes = Math.floor((totalSeconds % 3600) / 60);
+  const seconds = totalSeconds % 60;
+  const ss = String(seconds).padStart(2, '0');
+  if (hours > 0) return `${hours}:${String(minutes).padStart(2, '0')}:${ss}`;
+  return `${minutes}:${ss}`;
+}
+
+const countFormat = new Intl.NumberFormat('en-US');
+
+/** "1 song", "12,480 songs". */
+export function formatCount(n: number, singular: string, plural = `${singular}s`): string {
+  return `${countFormat.format(n)} ${n === 1 ? singular : plural}`;
+}
+
+/** A library's total length in words: "42 min", "3 hr 5 min", "2 days 4 hr". */
+export function formatTotalDuration(ms: number): string {
+  const minutes = Number.isFinite(ms) && ms > 0 ? Math.round(ms / 60000) : 0;
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) {
+    const rest = minutes % 60;
+    return rest === 0 ? `${hours} hr` : `${hours} hr ${rest} min`;
+  }
+  const days = Math.floor(hours / 24);
+  const restHours = hours % 24;
+  return restHours === 0 ? `${days} days` : `${days} days ${restHours} hr`;
+}

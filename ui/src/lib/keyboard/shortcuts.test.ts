@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { shortcutFor, type FocusKind, type KeyPress, type Shortcut } from './shortcuts';
+
+function press(key: string, mods: Partial<KeyPress> = {}): KeyPress {
+  return { key, ctrlKey: false, metaKey: false, altKey: false, shiftKey: false, ...mods };
+}
+
+function check(cases: [KeyPress, FocusKind, Shortcut | null][]): void {
+  for (const [p, focus, expected] of cases) {
+    expect(shortcutFor(p, focus), `${JSON.stringify(p)} in ${focus}`).toBe(expected);
+  }
+}
+
+describe('shortcutFor', () => {
+  it('focuses search with / outside text fields and with Ctrl/Cmd+F anywhere', () => {
+    check([
+      [press('/'), 'other', 'focusSearch'],
+      [press('/'), 'control', 'focusSearch'],
+      [press('/'), 'text', null],
+      [press('f', { ctrlKey: true }), 'text', 'focusSearch'],
+      [press('F', { ctrlKey: true }), 'other', 'focusSearch'],
+      [press('f', { metaKey: true }), 'other', 'focusSearch'],
+      [press('f', { ctrlKey: true, shiftKey: true }), 'other', null],
+      [press('f'), 'other', null],
+    ]);
+  });
+
+  it('toggles playback with Space only where Space has no other meaning', () => {
+    check([
+      [press(' '), 'other', 'togglePlayback'],
+      [press(' '), 'text', null],
+      [press(' '), 'control', null],
+      [press(' ', { ctrlKey: true }), 'other', null],
+      [press(' ', { shiftKey: true }), 'other', null],
+      [press('MediaPlayPause'), 'text', 'togglePlayback'],
+    ]);
+  });
+
+  it('leaves other keys alone', () => {
+    check([
+      [press('Enter'), 'other', null],
+      [press('Escape'), 'text', null],
+      [press('k'), 'other', null],
+    ]);
+  });
+});

@@ -1,0 +1,236 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { LibraryStatus, Track } from '$lib/backend';
+import { Library, type LibrarySource } from './library.svelte';
+
+function track(id: number, title: string): Track {
+  return {
+    id,
+    uid: `uid-${id}`,
+    path: `/music/${title}.flac`,
+    title,
+    artist: 'Artist',
+    album: 'Album',
+    albumArtist: 'Artist',
+    trackNumber: id,
+    discNumber: 1,
+    year: 2001,
+    genre: null,
+    durationMs: 200_000,
+    format: 'FLAC',
+  };
+}
+
+const ALL = [track(1, 'Alpha'), track(2, 'Beta'), track(3, 'Gamma')];
+const STATUS: LibraryStatus = { trackCount: 3, folders: ['/music'], demoFolder: null };
+
+/** A search whose answers the test releases by hand, in any order. */
+function controlledSearch() {
+  const pending = new Map<string, (tracks: Track[]) => void>();
+  const calls: string[] = [];
+  const search = (query: string): Promise<Track[]> => {
+    calls.push(query);
+    return new Promise((resolve) => pending.set(query, resolve));
+  };
+  const answer = async (query: string, tracks: Track[]): Promise<void> => {
+    const resolve = pending.get(query);
+    if (!resolve) throw new Error(`no search pending for ${query}`);
+    pending.delete(query);
+    resolve(tracks);
+    await vi.advanceTimersByTimeAsync(0);
+  };
+  return { search, answer, calls };
+}
+
+function makeLibrary(search: LibrarySource['search'], onError = vi.fn()) {
+  const source: LibrarySource = {
+    libraryStatus: () => Promise.resolve(STATUS),
+    listTracks: () => Promise.resolve(ALL),
+    search,
+  };
+  return new Library(source, { debounceMs: 120, onError });
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('Library search', () => {
+  it('shows every track while the query is empty', async () => {
+    const lib = makeLibrary(() => Promise.reject(new Error('not called')));
+    await lib.refresh();
+    expect(lib.visible).toEqual(ALL);
+    expect(lib.status).toEqual(STATUS);
+    expect(lib.shownQuery).toBe('');
+  });
+
+  it('debounces keystrokes into one search for the final text', async () => {
+    const s = controlledSearch();
+    const lib = makeLibrary(s.search);
+    await lib.refresh();
+    lib.setQuery('a');
+    await vi.advanceTimersByTimeAsync(50);
+    lib.setQuery('al');
+    await vi.advanceTimersByTimeAsync(50);
+    lib.setQuery('alp ');
+    expect(s.calls).toEqual([]);
+    await vi.advanceTimersByTimeAsync(120);
+    expect(s.calls).toEqual(['alp']);
+    expect(lib.searching).toBe(true);
+    await s.answer('alp', [ALL[0]!]);
+    expect(lib.visible.map((t) => t.title)).toEqual(['Alpha']);
+    expect(lib.shownQuery).toBe('alp');
+    expect(lib.searching).toBe(false);
+  });
+
+  it('drops an older answer that arrives after a newer one', async () => {
+    const s = controlledSearch();
+    const lib = makeLibrary(s.search);
+    await lib.refresh();
+    lib.setQuery('a');
+    await vi.advanceTimersByTimeAsync(120);
+    lib.setQuery('be');
+    await vi.advanceTimersByTimeAsync(120);
+    expect(s.calls).toEqual(['a', 'be']);
+
+    await s.answer('be', [ALL[1]!]);
+    expect(lib.visible.map((t) => t.title)).toEqual(['Beta']);
+    await s.answer('a', ALL);
+    expect(lib.visible.map((t) => t.title)).toEqual(['Beta']);
+    expect(lib.shownQuery).toBe('be');
+  });
+
+  it('drops an older answer that arrives before the newer one', async () => {
+    const s = controlledSearch();
+    const lib = makeLibrary(s.search);
+    await lib.refresh();
+    lib.setQuery('a');
+    await vi.advanceTimersByTimeAsync(120);
+    lib.setQuery('be');
+    await vi.advanceTimersByTimeAsync(120);
+
+    await s.answer('a', ALL);
+    expect(lib.visible).toEqual(ALL);
+    expect(lib.shownQuery).toBe('');
+    expect(lib.searching).toBe(true);
+    await s.answer('be', [ALL[1]!]);
+    expect(lib.visible.map((t) => t.title)).toEqual(['Beta']);
+  });
+
+  it('ignores a search still in flight when the query is cleared', async () => {
+    const s = controlledSearch();
+    const lib = makeLibrary(s.search);
+    await lib.refresh();
+    lib.setQuery('gam');
+    await vi.advanceTimersByTimeAsync(120);
+    lib.clearQuery();
+    expect(lib.visible).toEqual(ALL);
+    await s.answer('gam', [ALL[2]!]);
+    expect(lib.visible).toEqual(ALL);
+    expect(lib.searching).toBe(false);
+  });
+
+  it('shows an empty answer as no matches for that query', async () => {
+    const s = controlledSearch();
+    const lib = makeLibrary(s.search);
+    await lib.refresh();
+    lib.setQuery('zzz');
+    await vi.advanceTimersByTimeAsync(120);
+    await s.answer('zzz', []);
+    expect(lib.visible).toEqual([]);
+    expect(lib.shownQuery).toBe('zzz');
+  });
+
+  it('reports a failed search and keeps the previous list', async () => {
+    const onError = vi.fn();
+    const lib = makeLibrary(() => Promise.reject(new Error('index locked')), onError);
+    await lib.refresh();
+    lib.setQuery('a');
+    await vi.advanceTimersByTimeAsync(120);
+    expect(onError).toHaveBeenCalledOnce();
+    expect(lib.visible).toEqual(ALL);
+    expect(lib.searching).toBe(false);
+  });
+
+  it('does not report the failure of a search that was already superseded', async () => {
+    const onError = vi.fn();
+    let reject: (e: Error) => void = () => {};
+    const lib = makeLibrary(
+      (q) => (q === 'a' ? new Promise((_, r) => (reject = r)) : Promise.resolve([ALL[1]!])),
+      onError,
+    );
+    await lib.refresh();
+    lib.setQuery('a');
+    await vi.advanceTimersByTimeAsync(120);
+    lib.setQuery('b');
+    await vi.advanceTimersByTimeAsync(120);
+    reject(new Error('late failure'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(onError).not.toHaveBeenCalled();
+    expect(lib.visible.map((t) => t.title)).toEqual(['Beta']);
+  });
+
+  it('re-runs the current search after a refresh', async () => {
+    const search = vi.fn((q: string) => Promise.resolve(q === 'al' ? [ALL[0]!] : []));
+    const lib = makeLibrary(search);
+    await lib.refresh();
+    lib.setQuery('al');
+    await vi.advanceTimersByTimeAsync(120);
+    expect(search).toHaveBeenCalledTimes(1);
+    await lib.refresh();
+    expect(search).toHaveBeenCalledTimes(2);
+    expect(lib.visible.map((t) => t.title)).toEqual(['Alpha']);
+  });
+});
+
+describe('Library refresh', () => {
+  it('merges refresh requests that arrive together', async () => {
+    const listTracks = vi.fn(() => Promise.resolve(ALL));
+    const lib = new Library(
+      { libraryStatus: () => Promise.resolve(STATUS), listTracks, search: () => Promise.resolve([]) },
+      { refreshDelayMs: 250 },
+    );
+    lib.refreshSoon();
+    await vi.advanceTimersByTimeAsync(100);
+    lib.refreshSoon();
+    await vi.advanceTimersByTimeAsync(250);
+    expect(listTracks).toHaveBeenCalledOnce();
+    expect(lib.tracks).toEqual(ALL);
+    expect(lib.totalDurationMs).toBe(600_000);
+  });
+
+  it('marks the library loaded even when loading fails', async () => {
+    const onError = vi.fn();
+    const lib = new Library(
+      {
+        libraryStatus: () => Promise.reject(new Error('db')),
+        listTracks: () => Promise.resolve(ALL),
+        search: () => Promise.resolve([]),
+      },
+      { onError },
+    );
+    await lib.refresh();
+    expect(lib.loaded).toBe(true);
+    expect(lib.tracks).toEqual([]);
+    expect(onError).toHaveBeenCalledOnce();
+  });
+});
+
+describe('Library selection', () => {
+  it('follows the selected track through a search, by id', async () => {
+    const lib = makeLibrary((q) => Promise.resolve(q === 'ga' ? [ALL[2]!] : []));
+    await lib.refresh();
+    lib.selectedId = 3;
+    expect(lib.selectedIndex).toBe(2);
+    lib.setQuery('ga');
+    await vi.advanceTimersByTimeAsync(120);
+    expect(lib.selectedIndex).toBe(0);
+    expect(lib.selected?.title).toBe('Gamma');
+    lib.setQuery('zz');
+    await vi.advanceTimersByTimeAsync(120);
+    expect(lib.selectedIndex).toBe(-1);
+    expect(lib.selected).toBeNull();
+  });
+});

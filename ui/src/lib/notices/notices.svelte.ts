@@ -1,0 +1,51 @@
+// Quiet, non-modal messages: a failed action, a playback error. Each one hides
+// itself after a while; the same message twice shows once, with a fresh timer.
+
+export interface Notice {
+  id: number;
+  message: string;
+}
+
+export interface NoticeOptions {
+  hideAfterMs?: number;
+  /** Older notices are dropped beyond this many. */
+  limit?: number;
+}
+
+export class Notices {
+  items = $state<Notice[]>([]);
+
+  #nextId = 1;
+  #timers = new Map<number, ReturnType<typeof setTimeout>>();
+  readonly #hideAfterMs: number;
+  readonly #limit: number;
+
+  constructor(options: NoticeOptions = {}) {
+    this.#hideAfterMs = options.hideAfterMs ?? 6000;
+    this.#limit = options.limit ?? 3;
+  }
+
+  show(message: string): void {
+    const existing = this.items.find((n) => n.message === message);
+    const id = existing?.id ?? this.#nextId++;
+    if (!existing) {
+      this.items.push({ id, message });
+      while (this.items.length > this.#limit) {
+        const oldest = this.items[0];
+        if (oldest) this.dismiss(oldest.id);
+      }
+    }
+    clearTimeout(this.#timers.get(id));
+    this.#timers.set(
+      id,
+      setTimeout(() => this.dismiss(id), this.#hideAfterMs),
+    );
+  }
+
+  dismiss(id: number): void {
+    clearTimeout(this.#timers.get(id));
+    this.#timers.delete(id);
+    const index = this.items.findIndex((n) => n.id === id);
+    if (index !== -1) this.items.splice(index, 1);
+  }
+}

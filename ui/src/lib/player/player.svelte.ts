@@ -1,0 +1,225 @@
+// The player as the UI shows it. The backend's `PlayerState` events are the
+// truth; on top of them sit the user's intentions that the backend has not
+// confirmed yet (a toggle, a new track, a seek, a volume drag), so controls
+// answer at once and incoming updates never yank them back.
+
+import type { PlaybackStatus, PlayerState, Track, Unsubscribe } from '$lib/backend';
+
+/** What the player needs from the backend; tests pass fakes. */
+export interface PlayerControls {
+  playTrack(trackId: number): Promise<void>;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  seek(positionMs: number): Promise<void>;
+  setVolume(volume: number): Promise<void>;
+  playerState(): Promise<PlayerState>;
+  onPlayerState(handler: (state: PlayerState) => void): Promise<Unsubscribe>;
+}
+
+export interface PlayerOptions {
+  onError?: (error: unknown) => void;
+  /** How long after the backend accepted a command we keep waiting for a state that shows it. */
+  settleMs?: number;
+}
+
+export const STOPPED: PlayerState = {
+  status: 'stopped',
+  track: null,
+  positionMs: 0,
+  durationMs: 0,
+  volume: 1,
+  error: null,
+};
+
+/** A reported position this close to a requested seek counts as that seek having landed. */
+const SEEK_TOLERANCE_MS = 1500;
+
+export class Player {
+  #state = $state.raw<PlayerState>(STOPPED);
+  #pendingStatus = $state<PlaybackStatus | null>(null);
+  #pendingTrack = $state.raw<Track | null>(null);
+  #dragging = $state(false);
+  #dragMs = $state(0);
+  #seekTarget = $state<number | null>(null);
+  #volume = $state(1);
+
+  #volumeWrites = 0;
+  #volumeBeforeMute = 1;
+  #heardFromBackend = false;
+  /** Bumped by every command, so an old command's deadline leaves a newer guess alone. */
+  #generation = 0;
+  #settleTimers = new Set<ReturnType<typeof setTimeout>>();
+  readonly #controls: PlayerControls;
+  readonly #onError: (error: unknown) => void;
+  readonly #settleMs: number;
+
+  constructor(controls: PlayerControls, options: PlayerOptions = {}) {
+    this.#controls = controls;
+    this.#onError = options.onError ?? (() => {});
+    this.#settleMs = options.settleMs ?? 1000;
+  }
+
+  readonly status: PlaybackStatus = $derived(this.#pendingStatus ?? this.#state.status);
+  readonly track: Track | null = $derived(this.#pendingTrack ?? this.#state.track);
+  readonly durationMs: number = $derived(
+    this.#pendingTrack
+      ? this.#pendingTrack.durationMs
+      : this.#state.durationMs || (this.#state.track?.durationMs ?? 0),
+  );
+  /** Where the seek bar should sit: under the user's finger while dragging. */
+  readonly positionMs: number = $derived(
+    this.#dragging
+      ? this.#dragMs
+      : (this.#seekTarget ?? (this.#pendingTrack ? 0 : this.#state.positionMs)),
+  );
+  /** True while the user drags the seek bar; incoming positions are ignored meanwhile. */
+  readonly seeking: boolean = $derived(this.#dragging);
+  readonly volume: number = $derived(this.#volume);
+  readonly muted: boolean = $derived(this.#volume === 0);
+  /** The last playback error the backend reported, until the next state clears it. */
+  readonly error: string | null = $derived(this.#state.error);
+
+  /** Subscribes to the backend's state and loads the current one. */
+  async start(): Promise<Unsubscribe> {
+    let unsubscribe: Unsubscribe = () => {};
+    try {
+      unsubscribe = await this.#controls.onPlayerState((s) => this.apply(s));
+      const initial = await this.#controls.playerState();
+      // An event that arrived while we waited is newer than this answer.
+      if (!this.#heardFromBackend) this.apply(initial);
+    } catch (e) {
+      this.#onError(e);
+    }
+    return () => {
+      unsubscribe();
+      for (const t of this.#settleTimers) clearTimeout(t);
+    };
+  }
+
+  /** Takes in a state from the backend. */
+  apply(next: PlayerState): void {
+    this.#heardFromBackend = true;
+    const previousError = this.#state.error;
+
+    if (next.error !== null && next.error !== previousError) {
+      // The backend gave up on whatever we were waiting for.
+      this.#clearPending();
+      this.#onError(new Error(next.error));
+    }
+    if (this.#pendingTrack && next.track?.id === this.#pendingTrack.id) this.#pendingTrack = null;
+    if (this.#pendingStatus && !this.#pendingTrack && next.status === this.#pendingStatus) {
+      this.#pendingStatus = null;
+    }
+    if (this.#seekTarget !== null && Math.abs(next.positionMs - this.#seekTarget) <= SEEK_TOLERANCE_MS) {
+      this.#seekTarget = null;
+    }
+    if (this.#volumeWrites === 0) this.#volume = next.volume;
+    this.#state = next;
+  }
+
+  /** Plays `track` from the start. */
+  play(track: Track): Promise<void> {
+    this.#pendingTrack = track;
+    this.#pendingStatus = 'playing';
+    this.#seekTarget = null;
+    return this.#send(() => this.#controls.playTrack(track.id));
+  }
+
+  /**
+   * Pauses, resumes, or starts the current track again after a stop. With no
+   * current track, plays `fallback` if given.
+   */
+  toggle(fallback?: Track | null): Promise<void> {
+    switch (this.status) {
+      case 'playing':
+        this.#pendingStatus = 'paused';
+        return this.#send(() => this.#controls.pause());
+      case 'paused':
+        this.#pendingStatus = 'playing';
+        return this.#send(() => this.#controls.resume());
+      case 'stopped': {
+        const track = this.track ?? fallback ?? null;
+        return track ? this.play(track) : Promise.resolve();
+      }
+    }
+  }
+
+  /** The user grabbed the seek bar. */
+  beginSeek(): void {
+    if (!this.#dragging) this.#dragMs = this.positionMs;
+    this.#dragging = true;
+  }
+
+  /** The seek bar moved under the user's hand; nothing is sent yet. */
+  previewSeek(positionMs: number): void {
+    this.#dragging = true;
+    this.#dragMs = positionMs;
+  }
+
+  /** The user let go of the seek bar at `positionMs`. */
+  commitSeek(positionMs: number): Promise<void> {
+    this.#dragging = false;
+    this.#seekTarget = positionMs;
+    return this.#send(() => this.#controls.seek(positionMs));
+  }
+
+  /** The user let go without choosing a new position. */
+  cancelSeek(): void {
+    this.#dragging = false;
+  }
+
+  /** Sets the volume (0..=1) at once; the backend catches up. */
+  setVolume(volume: number): Promise<void> {
+    const v = Math.min(1, Math.max(0, volume));
+    if (v > 0) this.#volumeBeforeMute = v;
+    return this.#writeVolume(v);
+  }
+
+  /** Mutes, or brings back the volume from before muting. */
+  toggleMute(): Promise<void> {
+    if (this.#volume > 0) {
+      this.#volumeBeforeMute = this.#volume;
+      return this.#writeVolume(0);
+    }
+    return this.#writeVolume(this.#volumeBeforeMute > 0 ? this.#volumeBeforeMute : 0.5);
+  }
+
+  async #writeVolume(v: number): Promise<void> {
+    this.#volume = v;
+    // While any write is in flight, states from the backend may still carry
+    // the old volume; they must not move the slider back.
+    this.#volumeWrites += 1;
+    try {
+      await this.#controls.setVolume(v);
+    } catch (e) {
+      this.#onError(e);
+    } finally {
+      this.#volumeWrites -= 1;
+    }
+  }
+
+  async #send(command: () => Promise<void>): Promise<void> {
+    const generation = ++this.#generation;
+    try {
+      await command();
+    } catch (e) {
+      if (generation === this.#generation) this.#clearPending();
+      this.#onError(e);
+      return;
+    }
+    // The command went through; if no state confirming it arrives soon, stop
+    // guessing and show what the backend last said. A newer command has its
+    // own guess and its own deadline.
+    const timer = setTimeout(() => {
+      this.#settleTimers.delete(timer);
+      if (generation === this.#generation) this.#clearPending();
+    }, this.#settleMs);
+    this.#settleTimers.add(timer);
+  }
+
+  #clearPending(): void {
+    this.#pendingStatus = null;
+    this.#pendingTrack = null;
+    this.#seekTarget = null;
+  }
+}

@@ -1,0 +1,207 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { PlayerState, Track } from '$lib/backend';
+import { Player, STOPPED, type PlayerControls } from './player.svelte';
+
+function track(id: number, durationMs = 180_000): Track {
+  return {
+    id,
+    uid: `uid-${id}`,
+    path: `/music/${id}.mp3`,
+    title: `Song ${id}`,
+    artist: 'Artist',
+    album: 'Album',
+    albumArtist: 'Artist',
+    trackNumber: null,
+    discNumber: null,
+    year: null,
+    genre: null,
+    durationMs,
+    format: 'MP3',
+  };
+}
+
+function state(overrides: Partial<PlayerState>): PlayerState {
+  return { ...STOPPED, ...overrides };
+}
+
+function fakeControls(overrides: Partial<PlayerControls> = {}): PlayerControls {
+  return {
+    playTrack: vi.fn(() => Promise.resolve()),
+    pause: vi.fn(() => Promise.resolve()),
+    resume: vi.fn(() => Promise.resolve()),
+    seek: vi.fn(() => Promise.resolve()),
+    setVolume: vi.fn(() => Promise.resolve()),
+    playerState: vi.fn(() => Promise.resolve(STOPPED)),
+    onPlayerState: vi.fn(() => Promise.resolve(() => {})),
+    ...overrides,
+  };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('Player toggle', () => {
+  it('shows paused at once and keeps it while stale playing states arrive', async () => {
+    const controls = fakeControls();
+    const player = new Player(controls);
+    player.apply(state({ status: 'playing', track: track(1), positionMs: 1000, durationMs: 180_000 }));
+
+    const done = player.toggle();
+    expect(player.status).toBe('paused');
+    await done;
+    expect(controls.pause).toHaveBeenCalledOnce();
+
+    player.apply(state({ status: 'playing', track: track(1), positionMs: 1250, durationMs: 180_000 }));
+    expect(player.status).toBe('paused');
+    player.apply(state({ status: 'paused', track: track(1), positionMs: 1250, durationMs: 180_000 }));
+    expect(player.status).toBe('paused');
+  });
+
+  it('falls back to what the backend says when no confirming state arrives', async () => {
+    const player = new Player(fakeControls(), { settleMs: 1000 });
+    player.apply(state({ status: 'playing', track: track(1) }));
+    await player.toggle();
+    expect(player.status).toBe('paused');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(player.status).toBe('playing');
+  });
+
+  it('reverts and reports when the command fails', async () => {
+    const onError = vi.fn();
+    const player = new Player(fakeControls({ resume: () => Promise.reject(new Error('no device')) }), { onError });
+    player.apply(state({ status: 'paused', track: track(1) }));
+    await player.toggle();
+    expect(player.status).toBe('paused');
+    expect(onError).toHaveBeenCalledOnce();
+  });
+
+  it('replays the current track after a stop, or the fallback when there is none', async () => {
+    const controls = fakeControls();
+    const player = new Player(controls);
+    await player.toggle();
+    expect(controls.playTrack).not.toHaveBeenCalled();
+
+    await player.toggle(track(7));
+    expect(controls.playTrack).toHaveBeenLastCalledWith(7);
+    await vi.advanceTimersByTimeAsync(1000);
+
+    player.apply(state({ status: 'stopped', track: track(3) }));
+    await player.toggle(track(7));
+    expect(controls.playTrack).toHaveBeenLastCalledWith(3);
+  });
+
+  it('shows a newly played track at once, from zero', async () => {
+    const player = new Player(fakeControls());
+    player.apply(state({ status: 'playing', track: track(1), positionMs: 90_000, durationMs: 180_000 }));
+    await player.play(track(2, 240_000));
+    expect(player.track?.id).toBe(2);
+    expect(player.status).toBe('playing');
+    expect(player.positionMs).toBe(0);
+    expect(player.durationMs).toBe(240_000);
+    // A tick for the old track must not bring it back.
+    player.apply(state({ status: 'playing', track: track(1), positionMs: 90_250, durationMs: 180_000 }));
+    expect(player.track?.id).toBe(2);
+    player.apply(state({ status: 'playing', track: track(2, 240_000), positionMs: 100, durationMs: 240_000 }));
+    expect(player.track?.id).toBe(2);
+    expect(player.positionMs).toBe(100);
+  });
+});
+
+describe('Player seeking', () => {
+  it('ignores incoming positions while the user drags, then holds the target', async () => {
+    const controls = fakeControls();
+    const player = new Player(controls);
+    player.apply(state({ status: 'playing', track: track(1), positionMs: 10_000, durationMs: 180_000 }));
+
+    player.beginSeek();
+    expect(player.seeking).toBe(true);
+    player.previewSeek(60_000);
+    player.apply(state({ status: 'playing', track: track(1), positionMs: 10_250, durationMs: 180_000 }));
+    expect(player.positionMs).toBe(60_000);
+    expect(controls.seek).not.toHaveBeenCalled();
+
+    await player.commitSeek(60_000);
+    expect(player.seeking).toBe(false);
+    expect(controls.seek).toHaveBeenCalledWith(60_000);
+    // A tick from before the seek landed does not jump back.
+    player.apply(state({ status: 'playing', track: track(1), positionMs: 10_500, durationMs: 180_000 }));
+    expect(player.positionMs).toBe(60_000);
+    player.apply(state({ status: 'playing', track: track(1), positionMs: 60_200, durationMs: 180_000 }));
+    expect(player.positionMs).toBe(60_200);
+  });
+
+  it('follows the backend again after a cancelled drag', () => {
+    const player = new Player(fakeControls());
+    player.apply(state({ status: 'playing', track: track(1), positionMs: 5_000 }));
+    player.beginSeek();
+    expect(player.positionMs).toBe(5_000);
+    player.cancelSeek();
+    player.apply(state({ status: 'playing', track: track(1), positionMs: 5_250 }));
+    expect(player.positionMs).toBe(5_250);
+  });
+});
+
+describe('Player volume', () => {
+  it('keeps the slider where the user put it while the write is in flight', async () => {
+    let finish: () => void = () => {};
+    const player = new Player(fakeControls({ setVolume: () => new Promise<void>((r) => (finish = r)) }));
+    player.apply(state({ volume: 0.8 }));
+    const done = player.setVolume(0.3);
+    player.apply(state({ volume: 0.8 }));
+    expect(player.volume).toBe(0.3);
+    finish();
+    await done;
+    player.apply(state({ volume: 0.3 }));
+    expect(player.volume).toBe(0.3);
+  });
+
+  it('mutes and restores the previous volume', async () => {
+    const controls = fakeControls();
+    const player = new Player(controls);
+    player.apply(state({ volume: 0.6 }));
+    await player.toggleMute();
+    expect(player.muted).toBe(true);
+    expect(controls.setVolume).toHaveBeenLastCalledWith(0);
+    await player.toggleMute();
+    expect(player.volume).toBe(0.6);
+    expect(controls.setVolume).toHaveBeenLastCalledWith(0.6);
+  });
+});
+
+describe('Player errors and start-up', () => {
+  it('reports each new backend error once', () => {
+    const onError = vi.fn();
+    const player = new Player(fakeControls(), { onError });
+    player.apply(state({ error: 'Could not decode file' }));
+    player.apply(state({ error: 'Could not decode file' }));
+    expect(onError).toHaveBeenCalledOnce();
+    expect((onError.mock.calls[0]![0] as Error).message).toBe('Could not decode file');
+    player.apply(state({ error: null }));
+    player.apply(state({ error: 'Could not decode file' }));
+    expect(onError).toHaveBeenCalledTimes(2);
+  });
+
+  it('prefers an event that arrived before the initial state', async () => {
+    let emit: (s: PlayerState) => void = () => {};
+    let answer: (s: PlayerState) => void = () => {};
+    const player = new Player(
+      fakeControls({
+        onPlayerState: (h) => {
+          emit = h;
+          return Promise.resolve(() => {});
+        },
+        playerState: () => new Promise((r) => (answer = r)),
+      }),
+    );
+    const started = player.start();
+    await vi.advanceTimersByTimeAsync(0);
+    emit(state({ status: 'playing', track: track(9) }));
+    answer(state({ status: 'stopped' }));
+    await started;
+    expect(player.status).toBe('playing');
+  });
+});

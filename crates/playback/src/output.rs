@@ -2,6 +2,8 @@
 //! on rodio (cpal, ALSA on Linux).
 
 use std::num::NonZero;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rodio::{DeviceSinkBuilder, MixerDeviceSink, Player, Source};
@@ -32,9 +34,15 @@ impl std::fmt::Debug for RodioOutput {
 }
 
 impl RodioOutput {
-    /// Opens the default output device.
+    /// Opens the default output device (in its default format, else any format it offers).
     pub fn open_default() -> Result<RodioOutput, PlaybackError> {
-        let mut sink = DeviceSinkBuilder::open_default_sink()
+        let errors = Arc::new(AtomicU64::new(0));
+        let mut sink = DeviceSinkBuilder::from_default_device()
+            .and_then(|builder| {
+                builder
+                    .with_error_callback(move |e| report_stream_error(&errors, &e))
+                    .open_sink_or_fallback()
+            })
             .map_err(|e| PlaybackError::Output(e.to_string()))?;
         sink.log_on_drop(false);
         Ok(RodioOutput { sink, player: None })
@@ -55,6 +63,16 @@ impl AudioOutput for RodioOutput {
         if let Some(player) = self.player.take() {
             player.stop();
         }
+    }
+}
+
+/// Logs errors the device reports while it runs. Some are transient and can come in
+/// floods (PulseAudio's ALSA plugin reports "no timing data yet" as an I/O error on every
+/// poll while a stream starts), so only the 1st, 2nd, 4th, 8th... are printed, with a count.
+fn report_stream_error(count: &AtomicU64, error: &rodio::cpal::Error) {
+    let n = count.fetch_add(1, Ordering::Relaxed) + 1;
+    if n.is_power_of_two() {
+        eprintln!("offbeat: audio output error ({n} so far): {error}");
     }
 }
 

@@ -1,0 +1,117 @@
+// A minimal W3C WebDriver client over Node's fetch, for WebKitWebDriver. Zero dependencies.
+
+const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
+
+export class WebDriverError extends Error {
+  constructor(method, path, status, error, message) {
+    super(`${method} ${path} → ${status} ${error}: ${message}`);
+    this.status = status;
+    this.error = error;
+  }
+}
+
+/** Calls the driver; returns `value`, or throws WebDriverError with the driver's reason. */
+export async function call(base, method, path, body, timeoutMs = 30_000) {
+  let res;
+  try {
+    res = await fetch(base + path, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (e) {
+    throw new WebDriverError(method, path, 'no response', e.name, e.message);
+  }
+  const text = await res.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new WebDriverError(method, path, res.status, 'bad response', text.slice(0, 300));
+  }
+  const value = json?.value;
+  if (!res.ok || (value && typeof value === 'object' && typeof value.error === 'string')) {
+    throw new WebDriverError(method, path, res.status, value?.error ?? 'error', value?.message ?? text.slice(0, 300));
+  }
+  return value;
+}
+
+export class Session {
+  constructor(base, id) {
+    this.base = base;
+    this.id = id;
+  }
+
+  /** Starts a session that launches `binary` (WebKitGTK browser options). */
+  static async create(base, binary, args = [], timeoutMs = 60_000) {
+    const value = await call(
+      base,
+      'POST',
+      '/session',
+      { capabilities: { alwaysMatch: { 'webkitgtk:browserOptions': { binary, args } } } },
+      timeoutMs,
+    );
+    return new Session(base, value.sessionId);
+  }
+
+  cmd(method, path, body, timeoutMs) {
+    return call(this.base, method, `/session/${this.id}${path}`, body, timeoutMs);
+  }
+
+  async findAll(css) {
+    const found = await this.cmd('POST', '/elements', { using: 'css selector', value: css });
+    return found.map((e) => e[ELEMENT]);
+  }
+
+  async find(css) {
+    const found = await this.findAll(css);
+    return found[0] ?? null;
+  }
+
+  /** The element's rendered text as WebDriver sees it (empty when it judges it hidden). */
+  text(el) {
+    return this.cmd('GET', `/element/${el}/text`);
+  }
+
+  property(el, name) {
+    return this.cmd('GET', `/element/${el}/property/${encodeURIComponent(name)}`);
+  }
+
+  /**
+   * The element's `innerText`, trimmed: the text it renders (no display:none parts),
+   * without WebDriver's own "is it shown" heuristic; see tests/e2e/README.md.
+   */
+  async innerText(el) {
+    return String((await this.property(el, 'innerText')) ?? '').trim();
+  }
+
+  attribute(el, name) {
+    return this.cmd('GET', `/element/${el}/attribute/${encodeURIComponent(name)}`);
+  }
+
+  click(el) {
+    return this.cmd('POST', `/element/${el}/click`, {});
+  }
+
+  type(el, text) {
+    return this.cmd('POST', `/element/${el}/value`, { text });
+  }
+
+  execute(script, args = []) {
+    return this.cmd('POST', '/execute/sync', { script, args });
+  }
+
+  executeAsync(script, args = [], timeoutMs) {
+    return this.cmd('POST', '/execute/async', { script, args }, timeoutMs);
+  }
+
+  /** A PNG of the viewport. */
+  async screenshot() {
+    return Buffer.from(await this.cmd('GET', '/screenshot'), 'base64');
+  }
+
+  delete(timeoutMs = 20_000) {
+    return call(this.base, 'DELETE', `/session/${this.id}`, undefined, timeoutMs);
+  }
+}

@@ -173,10 +173,14 @@ impl EngineLoop {
 
     fn run(mut self) {
         loop {
-            let busy = self
-                .current
-                .as_ref()
-                .is_some_and(|c| !c.paused && !c.decoder_done && c.producer.slots() > 0);
+            // Each turn tops the ring up, so waiting a little between turns is free; only a
+            // ring that is more than half empty (a start, a seek, a slow disk) is worth
+            // skipping the wait for. Spinning on a nearly full ring would burn a core.
+            let busy = self.current.as_ref().is_some_and(|c| {
+                !c.paused
+                    && !c.decoder_done
+                    && c.producer.slots() * 2 > c.producer.buffer().capacity()
+            });
             let wait = if busy { Duration::ZERO } else { IDLE_WAIT };
             match self.commands.recv_timeout(wait) {
                 Ok(Command::Shutdown) | Err(RecvTimeoutError::Disconnected) => break,

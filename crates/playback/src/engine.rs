@@ -339,8 +339,8 @@ impl EngineLoop {
             }
         }
         if let Some(e) = failure {
-            // Let what was decoded play out? No: a broken file is reported and stopped, so
-            // the user hears the failure at the place it happened.
+            // A broken file is reported and stopped at once rather than played out from the
+            // ring, so the failure is heard where it happened.
             let path = c.path.clone();
             c.shared.finish_writing();
             self.fail(Some(path), &e);

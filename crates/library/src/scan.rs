@@ -1,19 +1,27 @@
 //! Scanning a folder into the library: new and changed files are read, unchanged files
 //! (same size and mtime) are skipped, and files that disappeared are removed.
+//!
+//! Tags are read on worker threads (one per core) while this thread writes results in
+//! batches, one transaction per batch, so tracks appear while a scan runs and a crash
+//! loses at most one batch. Artist and album ids are cached for the whole scan.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::time::UNIX_EPOCH;
 
-use offbeat_model::{ScanProblem, ScanReport};
+use offbeat_model::{ScanProblem, ScanProgress, ScanReport};
 use rusqlite::{params, OptionalExtension, Transaction};
 use walkdir::WalkDir;
 
 use crate::tags::{self, TrackTags, Unreadable};
 use crate::{Library, LibraryError, Result};
 
-/// How many files are written per transaction, so results appear while a scan runs.
-const BATCH: usize = 200;
+/// How many files are written per transaction.
+const BATCH: usize = 500;
+/// Tag readers at most; the machine's core count bounds it too.
+const MAX_READERS: usize = 8;
 
 /// What the scanner knows about a file already in the library.
 struct KnownFile {
@@ -22,13 +30,13 @@ struct KnownFile {
     mtime_ns: i64,
 }
 
-/// A file that was read (or failed to read) and waits to be written in the next batch.
-struct Pending {
+/// A file that is new or changed since the last scan, and so must be read.
+struct Candidate {
     path: PathBuf,
     size: i64,
     mtime_ns: i64,
+    /// The file's row, when the library already has it.
     existing: Option<i64>,
-    read: Result<TrackTags, Unreadable>,
 }
 
 impl Library {
@@ -38,6 +46,17 @@ impl Library {
     /// rest of the folder is still indexed. Only a folder that cannot be opened at all is
     /// an error.
     pub fn scan_folder(&mut self, folder: &Path) -> Result<ScanReport> {
+        self.scan_folder_with(folder, &mut |_| {}, &AtomicBool::new(false))
+    }
+
+    /// [`Library::scan_folder`], reporting progress after every batch and stopping early
+    /// (with [`LibraryError::Cancelled`], keeping what was written) once `cancel` is set.
+    pub fn scan_folder_with(
+        &mut self,
+        folder: &Path,
+        progress: &mut dyn FnMut(&ScanProgress),
+        cancel: &AtomicBool,
+    ) -> Result<ScanReport> {
         let folder = folder
             .canonicalize()
             .map_err(|source| LibraryError::Folder {
@@ -70,60 +89,72 @@ impl Library {
         let mut known = known_files(&tx, folder_id)?;
         tx.commit()?;
 
-        let mut pending: Vec<Pending> = Vec::new();
-        for entry in WalkDir::new(&folder).follow_links(true).sort_by_file_name() {
-            let entry = match entry {
-                Ok(entry) => entry,
-                Err(err) => {
-                    let path = err
-                        .path()
-                        .map(Path::to_path_buf)
-                        .unwrap_or_else(|| folder.clone());
-                    let problem = match err.io_error() {
-                        Some(io) => tags::io_problem(io),
-                        None => tags::io_problem(&std::io::Error::other(err.to_string())),
-                    };
-                    push_problem(&mut report, &path, problem);
-                    continue;
-                }
-            };
-            if !entry.file_type().is_file() || tags::is_ignored(entry.path()) {
-                continue;
+        let candidates = walk(&folder, &mut known, &mut report);
+        let mut status = ScanProgress {
+            files_found: report.files_seen,
+            files_done: report.unchanged,
+            current_folder: folder_str.clone(),
+        };
+        progress(&status);
+
+        let mut writer = Writer::default();
+        let mut batch: Vec<(usize, std::result::Result<TrackTags, Unreadable>)> =
+            Vec::with_capacity(BATCH);
+        let readers = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .clamp(1, MAX_READERS);
+        let next = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        let write_result = std::thread::scope(|scope| -> Result<()> {
+            let (results, received) = mpsc::sync_channel(BATCH);
+            for _ in 0..readers {
+                let results = results.clone();
+                let (candidates, next, stop) = (&candidates, &next, &stop);
+                scope.spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(candidate) = candidates.get(i) else {
+                            break;
+                        };
+                        if results.send((i, tags::read_tags(&candidate.path))).is_err() {
+                            break;
+                        }
+                    }
+                });
             }
-            report.files_seen += 1;
-            let path = entry.path().to_path_buf();
-            let path_str = path.to_string_lossy().into_owned();
-            let (size, mtime_ns) = match entry.metadata() {
-                Ok(meta) => (meta.len() as i64, mtime_ns(&meta)),
-                Err(err) => {
-                    let problem = match err.io_error() {
-                        Some(io) => tags::io_problem(io),
-                        None => tags::io_problem(&std::io::Error::other(err.to_string())),
-                    };
-                    push_problem(&mut report, &path, problem);
-                    continue;
+            drop(results);
+            let outcome = (|| -> Result<()> {
+                for (i, read) in received.iter() {
+                    batch.push((i, read));
+                    if batch.len() >= BATCH {
+                        self.write_batch(
+                            &mut writer,
+                            folder_id,
+                            &candidates,
+                            &mut batch,
+                            &mut report,
+                        )?;
+                        status.files_done = report.unchanged
+                            + report.added
+                            + report.updated
+                            + report.problems.len() as u32;
+                        if let Some(parent) = candidates[i].path.parent() {
+                            status.current_folder = parent.to_string_lossy().into_owned();
+                        }
+                        progress(&status);
+                        if cancel.load(Ordering::Relaxed) {
+                            return Err(LibraryError::Cancelled);
+                        }
+                    }
                 }
-            };
-            let existing = known.remove(&path_str);
-            if let Some(file) = &existing {
-                if file.size == size && file.mtime_ns == mtime_ns {
-                    report.unchanged += 1;
-                    continue;
-                }
-            }
-            let read = tags::read_tags(&path);
-            pending.push(Pending {
-                path,
-                size,
-                mtime_ns,
-                existing: existing.map(|f| f.id),
-                read,
-            });
-            if pending.len() >= BATCH {
-                self.write_batch(folder_id, &mut pending, &mut report)?;
-            }
-        }
-        self.write_batch(folder_id, &mut pending, &mut report)?;
+                self.write_batch(&mut writer, folder_id, &candidates, &mut batch, &mut report)
+            })();
+            // On an error, readers stop at their next file; draining unblocks any sender.
+            stop.store(true, Ordering::Relaxed);
+            for _ in received.iter() {}
+            outcome
+        });
+        write_result?;
 
         // Whatever was known but not seen again is gone from disk.
         let tx = self.conn.transaction()?;
@@ -143,31 +174,31 @@ impl Library {
         }
         remove_orphans(&tx)?;
         tx.commit()?;
+        // Readers finish in any order; report problems in a stable one.
+        report.problems.sort_by(|a, b| a.path.cmp(&b.path));
+        status.files_done = status.files_found;
+        progress(&status);
         Ok(report)
     }
 
     fn write_batch(
         &mut self,
+        writer: &mut Writer,
         folder_id: i64,
-        pending: &mut Vec<Pending>,
+        candidates: &[Candidate],
+        batch: &mut Vec<(usize, std::result::Result<TrackTags, Unreadable>)>,
         report: &mut ScanReport,
     ) -> Result<()> {
-        if pending.is_empty() {
+        if batch.is_empty() {
             return Ok(());
         }
         let tx = self.conn.transaction()?;
-        for Pending {
-            path,
-            size,
-            mtime_ns,
-            existing,
-            read,
-        } in pending.drain(..)
-        {
+        for (i, read) in batch.drain(..) {
+            let candidate = &candidates[i];
             match read {
                 Ok(tags) => {
-                    upsert(&tx, folder_id, &path, size, mtime_ns, existing, &tags)?;
-                    if existing.is_some() {
+                    writer.upsert(&tx, folder_id, candidate, &tags)?;
+                    if candidate.existing.is_some() {
                         report.updated += 1;
                     } else {
                         report.added += 1;
@@ -175,16 +206,72 @@ impl Library {
                 }
                 Err(problem) => {
                     // A file that became unreadable no longer plays: take it out.
-                    if let Some(id) = existing {
+                    if let Some(id) = candidate.existing {
                         delete_file(&tx, id)?;
                         report.removed += 1;
                     }
-                    push_problem(report, &path, problem);
+                    push_problem(report, &candidate.path, problem);
                 }
             }
         }
         tx.commit()?;
         Ok(())
+    }
+}
+
+/// Walks `folder`: unchanged files are counted and dropped from `known`, walk errors become
+/// problems, and new or changed files are returned to be read.
+fn walk(
+    folder: &Path,
+    known: &mut HashMap<String, KnownFile>,
+    report: &mut ScanReport,
+) -> Vec<Candidate> {
+    let mut candidates = Vec::new();
+    for entry in WalkDir::new(folder).follow_links(true).sort_by_file_name() {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                let path = err
+                    .path()
+                    .map_or_else(|| folder.to_path_buf(), Path::to_path_buf);
+                push_problem(report, &path, walk_problem(&err));
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() || tags::is_ignored(entry.path()) {
+            continue;
+        }
+        report.files_seen += 1;
+        let meta = match entry.metadata() {
+            Ok(meta) => meta,
+            Err(err) => {
+                push_problem(report, entry.path(), walk_problem(&err));
+                continue;
+            }
+        };
+        let (size, mtime_ns) = (meta.len() as i64, mtime_ns(&meta));
+        let existing = known.remove(entry.path().to_string_lossy().as_ref());
+        if existing
+            .as_ref()
+            .is_some_and(|f| f.size == size && f.mtime_ns == mtime_ns)
+        {
+            report.unchanged += 1;
+            continue;
+        }
+        candidates.push(Candidate {
+            path: entry.into_path(),
+            size,
+            mtime_ns,
+            existing: existing.map(|f| f.id),
+        });
+    }
+    candidates
+}
+
+fn walk_problem(err: &walkdir::Error) -> Unreadable {
+    match err.io_error() {
+        Some(io) => tags::io_problem(io),
+        None => tags::io_problem(&std::io::Error::other(err.to_string())),
     }
 }
 
@@ -218,118 +305,178 @@ fn known_files(tx: &Transaction<'_>, folder_id: i64) -> Result<HashMap<String, K
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-fn artist_id(tx: &Transaction<'_>, name: &str) -> Result<i64> {
-    tx.execute(
-        "INSERT INTO artists (name) VALUES (?1) ON CONFLICT(name) DO NOTHING",
-        [name],
-    )?;
-    Ok(
-        tx.query_row("SELECT id FROM artists WHERE name = ?1", [name], |r| {
-            r.get(0)
-        })?,
-    )
+/// Writes tracks, remembering artist and album ids for the length of a scan.
+#[derive(Default)]
+struct Writer {
+    artists: HashMap<String, i64>,
+    albums: HashMap<(i64, String), i64>,
 }
 
-fn album_id(tx: &Transaction<'_>, tags: &TrackTags) -> Result<i64> {
-    let album_artist = artist_id(tx, &tags.album_artist)?;
-    tx.execute(
-        "INSERT INTO albums (title, album_artist_id, year) VALUES (?1, ?2, ?3)
-         ON CONFLICT(album_artist_id, title) DO UPDATE SET year = coalesce(albums.year, excluded.year)",
-        params![tags.album, album_artist, tags.year],
-    )?;
-    Ok(tx.query_row(
-        "SELECT id FROM albums WHERE album_artist_id = ?1 AND title = ?2",
-        params![album_artist, tags.album],
-        |r| r.get(0),
-    )?)
-}
+impl Writer {
+    fn artist_id(&mut self, tx: &Transaction<'_>, name: &str) -> Result<i64> {
+        if let Some(id) = self.artists.get(name) {
+            return Ok(*id);
+        }
+        tx.prepare_cached("INSERT INTO artists (name) VALUES (?1) ON CONFLICT(name) DO NOTHING")?
+            .execute([name])?;
+        let id = tx
+            .prepare_cached("SELECT id FROM artists WHERE name = ?1")?
+            .query_row([name], |r| r.get(0))?;
+        self.artists.insert(name.to_owned(), id);
+        Ok(id)
+    }
 
-fn upsert(
-    tx: &Transaction<'_>,
-    folder_id: i64,
-    path: &Path,
-    size: i64,
-    mtime_ns: i64,
-    existing: Option<i64>,
-    tags: &TrackTags,
-) -> Result<()> {
-    let path = path.to_string_lossy();
-    let artist = artist_id(tx, &tags.artist)?;
-    let album = album_id(tx, tags)?;
-    let file_id = match existing {
-        Some(id) => {
-            tx.execute(
-                "UPDATE files SET size = ?2, mtime_ns = ?3 WHERE id = ?1",
-                params![id, size, mtime_ns],
-            )?;
-            id
+    fn album_id(&mut self, tx: &Transaction<'_>, tags: &TrackTags) -> Result<i64> {
+        let album_artist = self.artist_id(tx, &tags.album_artist)?;
+        let key = (album_artist, tags.album.clone());
+        if let Some(id) = self.albums.get(&key) {
+            return Ok(*id);
         }
-        None => {
-            tx.execute(
-                "INSERT INTO files (folder_id, path, size, mtime_ns) VALUES (?1, ?2, ?3, ?4)",
-                params![folder_id, path, size, mtime_ns],
-            )?;
-            tx.last_insert_rowid()
+        tx.prepare_cached(
+            "INSERT INTO albums (title, album_artist_id, year) VALUES (?1, ?2, ?3)
+             ON CONFLICT(album_artist_id, title) DO UPDATE SET year = coalesce(albums.year, excluded.year)",
+        )?
+        .execute(params![tags.album, album_artist, tags.year])?;
+        let id = tx
+            .prepare_cached("SELECT id FROM albums WHERE album_artist_id = ?1 AND title = ?2")?
+            .query_row(params![album_artist, tags.album], |r| r.get(0))?;
+        self.albums.insert(key, id);
+        Ok(id)
+    }
+
+    fn upsert(
+        &mut self,
+        tx: &Transaction<'_>,
+        folder_id: i64,
+        file: &Candidate,
+        tags: &TrackTags,
+    ) -> Result<()> {
+        let artist = self.artist_id(tx, &tags.artist)?;
+        let album = self.album_id(tx, tags)?;
+        let file_id = match file.existing {
+            Some(id) => {
+                tx.prepare_cached("UPDATE files SET size = ?2, mtime_ns = ?3 WHERE id = ?1")?
+                    .execute(params![id, file.size, file.mtime_ns])?;
+                id
+            }
+            None => {
+                tx.prepare_cached(
+                    "INSERT INTO files (folder_id, path, size, mtime_ns) VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![
+                    folder_id,
+                    file.path.to_string_lossy(),
+                    file.size,
+                    file.mtime_ns
+                ])?;
+                tx.last_insert_rowid()
+            }
+        };
+        let existing_track: Option<i64> = match file.existing {
+            Some(_) => tx
+                .prepare_cached("SELECT id FROM tracks WHERE file_id = ?1")?
+                .query_row([file_id], |r| r.get(0))
+                .optional()?,
+            None => None,
+        };
+        let values = params![
+            file_id,
+            tags.uid.as_str(),
+            tags.title,
+            artist,
+            album,
+            tags.track_number,
+            tags.disc_number,
+            tags.year,
+            tags.genre,
+            tags.duration_ms,
+            tags.format,
+            tags.track_total,
+            tags.disc_total,
+            tags.original_year,
+            tags.compilation,
+            tags.bitrate_kbps,
+            tags.sample_rate,
+            tags.channels,
+            tags.bit_depth,
+            tags.mb_recording_id,
+            tags.mb_release_id,
+            tags.mb_artist_id,
+            tags.rg_track_gain,
+            tags.rg_track_peak,
+            tags.rg_album_gain,
+            tags.rg_album_peak,
+            tags.has_lyrics
+        ];
+        let track_id = match existing_track {
+            Some(id) => {
+                tx.prepare_cached(
+                    "UPDATE tracks SET uid = ?2, title = ?3, artist_id = ?4, album_id = ?5,
+                     track_number = ?6, disc_number = ?7, year = ?8, genre = ?9, duration_ms = ?10, format = ?11,
+                     track_total = ?12, disc_total = ?13, original_year = ?14, compilation = ?15,
+                     bitrate_kbps = ?16, sample_rate = ?17, channels = ?18, bit_depth = ?19,
+                     mb_recording_id = ?20, mb_release_id = ?21, mb_artist_id = ?22, rg_track_gain = ?23,
+                     rg_track_peak = ?24, rg_album_gain = ?25, rg_album_peak = ?26, has_lyrics = ?27
+                     WHERE file_id = ?1",
+                )?
+                .execute(values)?;
+                tx.prepare_cached("DELETE FROM track_search WHERE rowid = ?1")?
+                    .execute([id])?;
+                tx.prepare_cached("DELETE FROM track_artists WHERE track_id = ?1")?
+                    .execute([id])?;
+                tx.prepare_cached("DELETE FROM track_genres WHERE track_id = ?1")?
+                    .execute([id])?;
+                id
+            }
+            None => {
+                tx.prepare_cached(
+                    "INSERT INTO tracks (file_id, uid, title, artist_id, album_id, track_number, disc_number,
+                     year, genre, duration_ms, format, track_total, disc_total, original_year, compilation,
+                     bitrate_kbps, sample_rate, channels, bit_depth, mb_recording_id, mb_release_id,
+                     mb_artist_id, rg_track_gain, rg_track_peak, rg_album_gain, rg_album_peak, has_lyrics,
+                     added_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+                     ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, strftime('%s','now'))",
+                )?
+                .execute(values)?;
+                tx.last_insert_rowid()
+            }
+        };
+        for (position, name) in tags.artists.iter().enumerate() {
+            let artist_id = self.artist_id(tx, name)?;
+            tx.prepare_cached(
+                "INSERT INTO track_artists (track_id, position, artist_id) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![track_id, position, artist_id])?;
         }
-    };
-    let track_id: Option<i64> = tx
-        .query_row("SELECT id FROM tracks WHERE file_id = ?1", [file_id], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    let values = params![
-        file_id,
-        tags.uid.as_str(),
-        tags.title,
-        artist,
-        album,
-        tags.track_number,
-        tags.disc_number,
-        tags.year,
-        tags.genre,
-        tags.duration_ms,
-        tags.format
-    ];
-    let track_id = match track_id {
-        Some(id) => {
-            tx.execute(
-                "UPDATE tracks SET file_id = ?1, uid = ?2, title = ?3, artist_id = ?4, album_id = ?5,
-                 track_number = ?6, disc_number = ?7, year = ?8, genre = ?9, duration_ms = ?10, format = ?11
-                 WHERE file_id = ?1",
-                values,
-            )?;
-            tx.execute("DELETE FROM track_search WHERE rowid = ?1", [id])?;
-            id
+        for (position, genre) in tags.genres.iter().enumerate() {
+            tx.prepare_cached(
+                "INSERT INTO track_genres (track_id, position, genre) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![track_id, position, genre])?;
         }
-        None => {
-            tx.execute(
-                "INSERT INTO tracks (file_id, uid, title, artist_id, album_id, track_number, disc_number,
-                 year, genre, duration_ms, format) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                values,
-            )?;
-            tx.last_insert_rowid()
-        }
-    };
-    // The album artist is searchable too: "aurora" should find a track whose artist tag
-    // names a featured guest.
-    let artists = if tags.album_artist == tags.artist {
-        tags.artist.clone()
-    } else {
-        format!("{} {}", tags.artist, tags.album_artist)
-    };
-    tx.execute(
-        "INSERT INTO track_search (rowid, title, artist, album) VALUES (?1, ?2, ?3, ?4)",
-        params![track_id, tags.title, artists, tags.album],
-    )?;
-    Ok(())
+        // The album artist is searchable too, so a track whose artist tag names a featured
+        // guest is still found by the band's name.
+        let artists = if tags.album_artist == tags.artist {
+            tags.artist.clone()
+        } else {
+            format!("{} {}", tags.artist, tags.album_artist)
+        };
+        tx.prepare_cached(
+            "INSERT INTO track_search (rowid, title, artist, album) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![track_id, tags.title, artists, tags.album])?;
+        Ok(())
+    }
 }
 
 fn delete_file(tx: &Transaction<'_>, file_id: i64) -> Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         "DELETE FROM track_search WHERE rowid IN (SELECT id FROM tracks WHERE file_id = ?1)",
-        [file_id],
-    )?;
-    tx.execute("DELETE FROM files WHERE id = ?1", [file_id])?;
+    )?
+    .execute([file_id])?;
+    tx.prepare_cached("DELETE FROM files WHERE id = ?1")?
+        .execute([file_id])?;
     Ok(())
 }
 
@@ -340,7 +487,8 @@ fn remove_orphans(tx: &Transaction<'_>) -> Result<()> {
     )?;
     tx.execute(
         "DELETE FROM artists WHERE id NOT IN (SELECT artist_id FROM tracks)
-         AND id NOT IN (SELECT album_artist_id FROM albums)",
+         AND id NOT IN (SELECT album_artist_id FROM albums)
+         AND id NOT IN (SELECT artist_id FROM track_artists)",
         [],
     )?;
     Ok(())

@@ -5,7 +5,10 @@ use rusqlite::Connection;
 use crate::{LibraryError, Result};
 
 /// The migrations in `migrations/`, in order. Index `i` upgrades schema `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../../migrations/0001_initial.sql"),
+    include_str!("../../../migrations/0002_track_details.sql"),
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -58,6 +61,33 @@ mod tests {
             |row| row.get(0),
         )?;
         assert_eq!(tables, 5);
+        Ok(())
+    }
+
+    #[test]
+    fn every_older_schema_upgrades_and_keeps_its_rows() -> Result<()> {
+        for start in 1..SCHEMA_VERSION {
+            let mut conn = Connection::open_in_memory()?;
+            configure(&conn)?;
+            for migration in &MIGRATIONS[..start as usize] {
+                conn.execute_batch(migration)?;
+            }
+            conn.pragma_update(None, "user_version", start)?;
+            conn.execute_batch(
+                "INSERT INTO folders (id, path, added_at) VALUES (1, '/m', 0);
+                 INSERT INTO files (id, folder_id, path, size, mtime_ns) VALUES (1, 1, '/m/a.flac', 10, 1);
+                 INSERT INTO artists (id, name) VALUES (1, 'A');
+                 INSERT INTO albums (id, title, album_artist_id) VALUES (1, 'B', 1);
+                 INSERT INTO tracks (id, file_id, uid, title, artist_id, album_id, duration_ms, format)
+                 VALUES (1, 1, 'h:1', 'T', 1, 1, 1000, 'FLAC');",
+            )?;
+            migrate(&mut conn, ":memory:")?;
+            let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+            assert_eq!(version, SCHEMA_VERSION);
+            let title: String =
+                conn.query_row("SELECT title FROM tracks WHERE id = 1", [], |r| r.get(0))?;
+            assert_eq!(title, "T", "upgrading from schema {start} kept the track");
+        }
         Ok(())
     }
 

@@ -14,15 +14,36 @@ use offbeat_model::{ProblemKind, TrackUid, UidInputs};
 pub(crate) struct TrackTags {
     pub uid: TrackUid,
     pub title: String,
+    /// The artist as tagged, for display ("A feat. B", or several values joined).
     pub artist: String,
+    /// Each credited artist.
+    pub artists: Vec<String>,
     pub album: String,
     pub album_artist: String,
     pub track_number: Option<u32>,
+    pub track_total: Option<u32>,
     pub disc_number: Option<u32>,
+    pub disc_total: Option<u32>,
     pub year: Option<i32>,
+    pub original_year: Option<i32>,
+    /// The genres joined for display.
     pub genre: Option<String>,
+    pub genres: Vec<String>,
+    pub compilation: bool,
     pub duration_ms: u32,
     pub format: &'static str,
+    pub bitrate_kbps: Option<u32>,
+    pub sample_rate: Option<u32>,
+    pub channels: Option<u8>,
+    pub bit_depth: Option<u8>,
+    pub mb_recording_id: Option<String>,
+    pub mb_release_id: Option<String>,
+    pub mb_artist_id: Option<String>,
+    pub rg_track_gain: Option<f32>,
+    pub rg_track_peak: Option<f32>,
+    pub rg_album_gain: Option<f32>,
+    pub rg_album_peak: Option<f32>,
+    pub has_lyrics: bool,
 }
 
 /// Why a file could not be read, before it is tied to a path.
@@ -100,48 +121,49 @@ fn collect(path: &Path, tagged: &TaggedFile, duration_ms: u32) -> TrackTags {
     // RIFF INFO and ID3v2), so a field missing from one is taken from the next.
     let mut tags: Vec<&Tag> = Vec::new();
     tags.extend(tagged.primary_tag());
+    let primary_type = tagged.primary_tag().map(Tag::tag_type);
     tags.extend(
         tagged
             .tags()
             .iter()
-            .filter(|t| Some(t.tag_type()) != tagged.primary_tag().map(Tag::tag_type)),
+            .filter(|t| Some(t.tag_type()) != primary_type),
     );
+    let fields = Fields { tags: &tags };
 
-    let text = |get: &dyn Fn(&Tag) -> Option<String>| -> Option<String> {
-        tags.iter()
-            .find_map(|t| get(t))
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-    };
-    let number = |get: &dyn Fn(&Tag) -> Option<u32>| tags.iter().find_map(|t| get(t));
-
-    let title = text(&|t| t.title().map(|s| s.into_owned())).unwrap_or_else(|| {
+    let title = fields.text(ItemKey::TrackTitle).unwrap_or_else(|| {
         path.file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default()
     });
-    let artist =
-        text(&|t| t.artist().map(|s| s.into_owned())).unwrap_or_else(|| UNKNOWN_ARTIST.to_owned());
-    let album =
-        text(&|t| t.album().map(|s| s.into_owned())).unwrap_or_else(|| UNKNOWN_ALBUM.to_owned());
-    let album_artist = text(&|t| t.get_string(ItemKey::AlbumArtist).map(str::to_owned))
+    let mut artists = fields.list(ItemKey::TrackArtists, &['\0']);
+    if artists.is_empty() {
+        artists = fields.list(ItemKey::TrackArtist, &['\0']);
+    }
+    let artist = match fields.all(ItemKey::TrackArtist).as_slice() {
+        [] => UNKNOWN_ARTIST.to_owned(),
+        [one] => one.replace('\0', ", "),
+        many => many.join(", "),
+    };
+    if artists.is_empty() {
+        artists.push(artist.clone());
+    }
+    let album = fields
+        .text(ItemKey::AlbumTitle)
+        .unwrap_or_else(|| UNKNOWN_ALBUM.to_owned());
+    let album_artist = fields
+        .text(ItemKey::AlbumArtist)
         .unwrap_or_else(|| artist.clone());
-    let genre = text(&|t| t.genre().map(|s| s.into_owned()));
-    let track_number = number(&|t| t.track());
-    let disc_number = number(&|t| t.disk());
+    let genres = fields.list(ItemKey::Genre, &['\0', ';']);
     let year = tags
         .iter()
         .find_map(|t| t.date())
         .map(|d| i32::from(d.year))
-        .or_else(|| {
-            text(&|t| t.get_string(ItemKey::Year).map(str::to_owned))
-                .and_then(|y| y.get(..4)?.parse().ok())
-        });
-    let mbid = text(&|t| {
-        t.get_string(ItemKey::MusicBrainzRecordingId)
-            .map(str::to_owned)
-    });
+        .or_else(|| fields.year(ItemKey::Year));
+    let mbid = fields.text(ItemKey::MusicBrainzRecordingId);
+    let properties = tagged.properties();
 
+    let track_number = tags.iter().find_map(|t| t.track());
+    let disc_number = tags.iter().find_map(|t| t.disk());
     let uid = TrackUid::derive(&UidInputs {
         musicbrainz_recording_id: mbid.as_deref(),
         album_artist: &album_artist,
@@ -154,14 +176,98 @@ fn collect(path: &Path, tagged: &TaggedFile, duration_ms: u32) -> TrackTags {
         uid,
         title,
         artist,
+        artists,
         album,
         album_artist,
         track_number,
+        track_total: tags.iter().find_map(|t| t.track_total()),
         disc_number,
+        disc_total: tags.iter().find_map(|t| t.disk_total()),
         year,
-        genre,
+        original_year: fields.year(ItemKey::OriginalReleaseDate),
+        genre: (!genres.is_empty()).then(|| genres.join(", ")),
+        genres,
+        compilation: fields
+            .text(ItemKey::FlagCompilation)
+            .is_some_and(|v| matches!(v.as_str(), "1" | "true" | "True" | "TRUE" | "yes")),
         duration_ms,
         format: format_name(tagged.file_type()),
+        bitrate_kbps: properties
+            .audio_bitrate()
+            .or(properties.overall_bitrate())
+            .filter(|b| *b > 0),
+        sample_rate: properties.sample_rate(),
+        channels: properties.channels(),
+        bit_depth: properties.bit_depth(),
+        mb_recording_id: mbid,
+        mb_release_id: fields.text(ItemKey::MusicBrainzReleaseId),
+        mb_artist_id: fields.text(ItemKey::MusicBrainzArtistId),
+        rg_track_gain: fields.number(ItemKey::ReplayGainTrackGain),
+        rg_track_peak: fields.number(ItemKey::ReplayGainTrackPeak),
+        rg_album_gain: fields.number(ItemKey::ReplayGainAlbumGain),
+        rg_album_peak: fields.number(ItemKey::ReplayGainAlbumPeak),
+        has_lyrics: fields.text(ItemKey::Lyrics).is_some()
+            || fields.text(ItemKey::UnsyncLyrics).is_some(),
+    }
+}
+
+/// Reads fields across a file's tags, first tag that has a value wins.
+struct Fields<'a> {
+    tags: &'a [&'a Tag],
+}
+
+impl Fields<'_> {
+    /// Every value of `key` in the first tag that has any, trimmed, empty ones dropped.
+    fn all(&self, key: ItemKey) -> Vec<String> {
+        self.tags
+            .iter()
+            .map(|t| {
+                t.get_strings(key)
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+            })
+            .find(|values| !values.is_empty())
+            .unwrap_or_default()
+    }
+
+    fn text(&self, key: ItemKey) -> Option<String> {
+        self.all(key).into_iter().next()
+    }
+
+    /// Every value, also split on `separators` inside a value (ID3v2.4 joins multiple
+    /// values with NUL; many taggers write genres as "Rock; Pop"), without duplicates.
+    fn list(&self, key: ItemKey, separators: &[char]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for value in self.all(key) {
+            for part in value
+                .split(separators)
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+            {
+                if !out.iter().any(|o| o == part) {
+                    out.push(part.to_owned());
+                }
+            }
+        }
+        out
+    }
+
+    /// A year from a date-like value ("1999", "1999-04-01").
+    fn year(&self, key: ItemKey) -> Option<i32> {
+        self.text(key).and_then(|y| y.get(..4)?.parse().ok())
+    }
+
+    /// The leading number of a value such as "-6.52 dB" or "0.988".
+    fn number(&self, key: ItemKey) -> Option<f32> {
+        let text = self.text(key)?;
+        let end = text
+            .char_indices()
+            .find(|(i, c)| {
+                !(c.is_ascii_digit() || *c == '.' || (*i == 0 && (*c == '-' || *c == '+')))
+            })
+            .map_or(text.len(), |(i, _)| i);
+        text[..end].parse().ok().filter(|v: &f32| v.is_finite())
     }
 }
 

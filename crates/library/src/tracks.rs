@@ -1,6 +1,6 @@
 //! Reading tracks back out of the library.
 
-use offbeat_model::{Track, TrackId, TrackUid};
+use offbeat_model::{MusicBrainzIds, ReplayGain, Track, TrackDetails, TrackId, TrackUid};
 use rusqlite::{OptionalExtension, Row};
 
 use crate::{Library, Result};
@@ -51,6 +51,63 @@ impl Library {
     pub fn track(&self, id: TrackId) -> Result<Option<Track>> {
         let sql = format!("SELECT {TRACK_COLUMNS} FROM {TRACK_JOINS} WHERE t.id = ?1");
         Ok(self.conn.query_row(&sql, [id], track_from_row).optional()?)
+    }
+
+    /// Everything known about one track, or `None` if it is no longer in the library.
+    pub fn track_details(&self, id: TrackId) -> Result<Option<TrackDetails>> {
+        let sql = format!(
+            "SELECT {TRACK_COLUMNS}, t.track_total, t.disc_total, t.original_year, t.compilation,
+             t.bitrate_kbps, t.sample_rate, t.channels, t.bit_depth, t.mb_recording_id, t.mb_release_id,
+             t.mb_artist_id, t.rg_track_gain, t.rg_track_peak, t.rg_album_gain, t.rg_album_peak, t.has_lyrics
+             FROM {TRACK_JOINS} WHERE t.id = ?1"
+        );
+        let details = self
+            .conn
+            .query_row(&sql, [id], |r| {
+                Ok(TrackDetails {
+                    track: track_from_row(r)?,
+                    artists: Vec::new(),
+                    genres: Vec::new(),
+                    track_total: r.get(13)?,
+                    disc_total: r.get(14)?,
+                    original_year: r.get(15)?,
+                    compilation: r.get(16)?,
+                    bitrate_kbps: r.get(17)?,
+                    sample_rate: r.get(18)?,
+                    channels: r.get(19)?,
+                    bit_depth: r.get(20)?,
+                    musicbrainz: MusicBrainzIds {
+                        recording: r.get(21)?,
+                        release: r.get(22)?,
+                        artist: r.get(23)?,
+                    },
+                    replay_gain: ReplayGain {
+                        track_gain_db: r.get(24)?,
+                        track_peak: r.get(25)?,
+                        album_gain_db: r.get(26)?,
+                        album_peak: r.get(27)?,
+                    },
+                    has_lyrics: r.get(28)?,
+                })
+            })
+            .optional()?;
+        let Some(mut details) = details else {
+            return Ok(None);
+        };
+        let mut artists = self.conn.prepare_cached(
+            "SELECT a.name FROM track_artists ta JOIN artists a ON a.id = ta.artist_id
+             WHERE ta.track_id = ?1 ORDER BY ta.position",
+        )?;
+        details.artists = artists
+            .query_map([id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut genres = self.conn.prepare_cached(
+            "SELECT genre FROM track_genres WHERE track_id = ?1 ORDER BY position",
+        )?;
+        details.genres = genres
+            .query_map([id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(Some(details))
     }
 
     /// The number of tracks in the library.

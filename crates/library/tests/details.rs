@@ -1,0 +1,179 @@
+//! Every field the scanner reads, checked per format against fixtures made here: a demo
+//! file of each format with a full set of extra tags written by lofty.
+
+use std::path::{Path, PathBuf};
+
+use lofty::config::WriteOptions;
+use lofty::file::TaggedFileExt;
+use lofty::tag::{ItemKey, ItemValue, TagExt, TagItem};
+use offbeat_library::Library;
+use serde_json::Value;
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+const RECORDING: &str = "0f2d8c71-3c3a-4b5e-9d65-8f0c5e1a2b3c";
+const RELEASE: &str = "6a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+const ARTIST: &str = "9b8a7c6d-5e4f-4d3c-8b2a-1f0e9d8c7b6a";
+
+fn demo_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo")
+}
+
+/// Copies the demo track of `format` and adds every tag Offbeat reads beyond the basics.
+fn fixture(dir: &Path, format: &str) -> Result<(PathBuf, Value), Box<dyn std::error::Error>> {
+    let manifest: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(demo_dir().join("manifest.json"))?)?;
+    let entry = manifest
+        .into_iter()
+        .find(|t| t["format"] == format)
+        .ok_or("no such format")?;
+    let source = demo_dir().join(entry["path"].as_str().unwrap_or_default());
+    let path = dir.join(source.file_name().ok_or("no file name")?);
+    std::fs::copy(&source, &path)?;
+
+    let mut file = lofty::read_from_path(&path)?;
+    let tag = file.primary_tag_mut().ok_or("no primary tag")?;
+    // Two credited artists as two values of the artist field.
+    tag.remove_key(ItemKey::TrackArtist);
+    for artist in ["Ada Lovelace", "Grace Hopper"] {
+        tag.push(TagItem::new(
+            ItemKey::TrackArtist,
+            ItemValue::Text(artist.into()),
+        ));
+    }
+    tag.remove_key(ItemKey::Genre);
+    tag.insert_text(ItemKey::Genre, "Ambient; Downtempo".into());
+    for (key, value) in [
+        (ItemKey::MusicBrainzRecordingId, RECORDING),
+        (ItemKey::MusicBrainzReleaseId, RELEASE),
+        (ItemKey::MusicBrainzArtistId, ARTIST),
+        (ItemKey::ReplayGainTrackGain, "-6.52 dB"),
+        (ItemKey::ReplayGainTrackPeak, "0.912345"),
+        (ItemKey::ReplayGainAlbumGain, "-7.25 dB"),
+        (ItemKey::ReplayGainAlbumPeak, "0.998000"),
+        (ItemKey::OriginalReleaseDate, "1994-03-01"),
+        (ItemKey::FlagCompilation, "1"),
+        (ItemKey::Lyrics, "la la la"),
+        // ID3v2 keeps lyrics in USLT frames, which lofty calls UnsyncLyrics.
+        (ItemKey::UnsyncLyrics, "la la la"),
+    ] {
+        tag.insert_text(key, value.into());
+    }
+    tag.save_to_path(&path, WriteOptions::default())?;
+    Ok((path, entry))
+}
+
+#[test]
+fn every_field_is_read_in_every_format() -> TestResult {
+    for format in ["FLAC", "MP3", "Ogg Vorbis", "M4A", "WAV"] {
+        let dir = tempfile::tempdir()?;
+        let (_, entry) = fixture(dir.path(), format)?;
+        let mut library = Library::open_in_memory()?;
+        let report = library.scan_folder(dir.path())?;
+        assert_eq!(report.added, 1, "{format}: {report:?}");
+        let id = library.tracks()?.first().ok_or("no track")?.id;
+        let d = library.track_details(id)?.ok_or("no details")?;
+        let t = &d.track;
+        let ctx = format!("{format}: {d:#?}");
+
+        assert_eq!(
+            t.title,
+            entry["title"].as_str().unwrap_or_default(),
+            "{ctx}"
+        );
+        assert_eq!(t.artist, "Ada Lovelace, Grace Hopper", "{ctx}");
+        assert_eq!(d.artists, ["Ada Lovelace", "Grace Hopper"], "{ctx}");
+        assert_eq!(
+            t.album,
+            entry["album"].as_str().unwrap_or_default(),
+            "{ctx}"
+        );
+        assert_eq!(
+            t.album_artist,
+            entry["album_artist"].as_str().unwrap_or_default(),
+            "{ctx}"
+        );
+        assert_eq!(
+            t.track_number.map(u64::from),
+            entry["track_number"].as_u64(),
+            "{ctx}"
+        );
+        assert_eq!(
+            d.track_total.map(u64::from),
+            entry["track_total"].as_u64(),
+            "{ctx}"
+        );
+        assert_eq!(t.disc_number, Some(1), "{ctx}");
+        assert_eq!(d.disc_total, Some(1), "{ctx}");
+        assert_eq!(t.year.map(i64::from), entry["year"].as_i64(), "{ctx}");
+        assert_eq!(d.original_year, Some(1994), "{ctx}");
+        assert_eq!(d.genres, ["Ambient", "Downtempo"], "{ctx}");
+        assert_eq!(t.genre.as_deref(), Some("Ambient, Downtempo"), "{ctx}");
+        assert!(d.compilation, "{ctx}");
+        assert_eq!(t.format, format, "{ctx}");
+        assert_eq!(
+            u64::from(d.sample_rate.unwrap_or(0)),
+            entry["sample_rate"].as_u64().unwrap_or(1),
+            "{ctx}"
+        );
+        assert_eq!(
+            d.channels.map(u64::from),
+            entry["channels"].as_u64(),
+            "{ctx}"
+        );
+        assert!(d.bitrate_kbps.is_some_and(|b| b > 0), "{ctx}");
+        if matches!(format, "FLAC" | "WAV") {
+            assert_eq!(d.bit_depth, Some(16), "{ctx}");
+        }
+        assert_eq!(d.musicbrainz.recording.as_deref(), Some(RECORDING), "{ctx}");
+        assert_eq!(d.musicbrainz.release.as_deref(), Some(RELEASE), "{ctx}");
+        assert_eq!(d.musicbrainz.artist.as_deref(), Some(ARTIST), "{ctx}");
+        assert_eq!(t.uid.as_str(), format!("mb:{RECORDING}"), "{ctx}");
+        let rg = d.replay_gain;
+        assert_eq!(
+            (
+                rg.track_gain_db,
+                rg.track_peak,
+                rg.album_gain_db,
+                rg.album_peak
+            ),
+            (Some(-6.52), Some(0.912345), Some(-7.25), Some(0.998)),
+            "{ctx}"
+        );
+        assert!(d.has_lyrics, "{ctx}");
+    }
+    Ok(())
+}
+
+#[test]
+fn missing_tags_fall_back_to_the_file_name_and_unknown_artist() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (path, _) = fixture(dir.path(), "FLAC")?;
+    let file = lofty::read_from_path(&path)?;
+    for tag in file.tags() {
+        tag.remove_from_path(&path, WriteOptions::default())?;
+    }
+    let bare = dir.path().join("Morning Song.flac");
+    std::fs::rename(&path, &bare)?;
+    let mut library = Library::open_in_memory()?;
+    library.scan_folder(dir.path())?;
+    let t = library.tracks()?.into_iter().next().ok_or("no track")?;
+    assert_eq!(
+        (
+            t.title.as_str(),
+            t.artist.as_str(),
+            t.album.as_str(),
+            t.album_artist.as_str()
+        ),
+        (
+            "Morning Song",
+            "Unknown Artist",
+            "Unknown Album",
+            "Unknown Artist"
+        )
+    );
+    let d = library.track_details(t.id)?.ok_or("no details")?;
+    assert_eq!(d.artists, ["Unknown Artist"]);
+    assert!(d.genres.is_empty() && !d.compilation && !d.has_lyrics);
+    Ok(())
+}

@@ -36,3 +36,12 @@ CREATE TABLE track_genres (
     PRIMARY KEY (track_id, position)
 );
 CREATE INDEX track_genres_genre ON track_genres(genre COLLATE NOCASE);
+
+-- Sort keys: names folded as in search ("Élodie" sorts with "Elodie", not after "Z").
+ALTER TABLE artists ADD COLUMN sort_name TEXT;
+ALTER TABLE albums ADD COLUMN sort_title TEXT;
+CREATE INDEX artists_sort ON artists(sort_name);
+CREATE INDEX albums_sort ON albums(sort_title);
+-- Rows from schema 1 get a case-folded key now; the next change to a file refines it.
+UPDATE artists SET sort_name = lower(name) WHERE sort_name IS NULL;
+UPDATE albums SET sort_title = lower(title) WHERE sort_title IS NULL;

@@ -13,6 +13,19 @@ fn main() {
         "seek",
         "set_volume",
         "player_state",
+        "search_all",
+        "track_details",
+        "artists",
+        "artist_albums",
+        "albums",
+        "album_tracks",
+        "genres",
+        "genre_tracks",
+        "years",
+        "year_tracks",
+        "recently_added",
+        "scan_problems",
+        "cancel_scan",
     ];
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

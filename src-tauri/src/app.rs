@@ -1,6 +1,7 @@
 //! The desktop app: window, shared state, the engine's event pump, and the first-run scan.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use anyhow::Context;
@@ -11,7 +12,7 @@ use tauri::Manager;
 use tauri_specta::Event as _;
 
 use crate::error::{AppError, AppErrorCode};
-use crate::ipc::{self, ScanFinished};
+use crate::ipc::{self, ScanFinished, ScanProgressed};
 use crate::paths;
 use crate::player::PlayerState;
 
@@ -24,6 +25,8 @@ pub struct AppState {
     engine: Result<Engine, String>,
     player: Arc<Mutex<PlayerState>>,
     pub demo_dir: Option<PathBuf>,
+    /// Set to stop the running scan (checked between batches).
+    cancel_scan: Arc<AtomicBool>,
 }
 
 impl AppState {
@@ -43,12 +46,31 @@ impl AppState {
         }
     }
 
+    pub fn cancel_scan(&self) {
+        self.cancel_scan.store(true, Ordering::Relaxed);
+    }
+
     /// Scans a folder on a blocking worker with its own connection, so the UI's queries
-    /// keep being answered (WAL) while the scan writes.
-    pub async fn scan_in_background(&self, folder: PathBuf) -> Result<ScanReport, AppError> {
+    /// keep being answered (WAL) while the scan writes. Progress goes to the UI as events.
+    pub async fn scan_in_background(
+        &self,
+        app: tauri::AppHandle,
+        folder: PathBuf,
+    ) -> Result<ScanReport, AppError> {
         let db_path = self.db_path.clone();
+        let cancel = self.cancel_scan.clone();
+        cancel.store(false, Ordering::Relaxed);
         tauri::async_runtime::spawn_blocking(move || -> Result<ScanReport, AppError> {
-            Ok(Library::open(&db_path)?.scan_folder(&folder)?)
+            let mut report_progress = |progress: &offbeat_model::ScanProgress| {
+                let _ = ScanProgressed(progress.clone()).emit(&app);
+            };
+            Ok(
+                Library::open(&db_path)?.scan_folder_with(
+                    &folder,
+                    &mut report_progress,
+                    &cancel,
+                )?,
+            )
         })
         .await
         .map_err(|e| {
@@ -99,6 +121,7 @@ fn open_state(resource_dir: Option<PathBuf>) -> anyhow::Result<AppState> {
         engine,
         player: Arc::new(Mutex::new(PlayerState::default())),
         demo_dir: paths::demo_dir(resource_dir),
+        cancel_scan: Arc::new(AtomicBool::new(false)),
     })
 }
 
@@ -126,7 +149,7 @@ fn pump_engine_events(state: &AppState, app: tauri::AppHandle) {
 fn scan_demo(app: tauri::AppHandle, demo: PathBuf) {
     tauri::async_runtime::spawn(async move {
         let state = app.state::<AppState>();
-        match state.scan_in_background(demo).await {
+        match state.scan_in_background(app.clone(), demo).await {
             Ok(report) => {
                 let _ = ScanFinished(report).emit(&app);
             }

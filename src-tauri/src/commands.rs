@@ -3,7 +3,10 @@
 
 use std::path::PathBuf;
 
-use offbeat_model::{ScanReport, Track, TrackId};
+use offbeat_model::{
+    AlbumSummary, ArtistSummary, GenreSummary, ScanProblem, ScanReport, SearchResults, Track,
+    TrackDetails, TrackId, YearSummary,
+};
 use offbeat_playback::Command;
 use serde::{Deserialize, Serialize};
 use tauri::State;
@@ -71,7 +74,9 @@ pub async fn add_folder(
             "choose a folder to add",
         ));
     }
-    let report = state.scan_in_background(PathBuf::from(path)).await?;
+    let report = state
+        .scan_in_background(app.clone(), PathBuf::from(path))
+        .await?;
     // The UI also gets the report as the return value; the event keeps other views current.
     let _ = ScanFinished(report.clone()).emit(&app);
     Ok(report)
@@ -132,4 +137,117 @@ pub async fn set_volume(state: State<'_, AppState>, volume: f32) -> Result<(), A
 #[specta::specta]
 pub async fn player_state(state: State<'_, AppState>) -> Result<PlayerState, AppError> {
     Ok(state.player_mut().clone())
+}
+
+/// How many tracks "Recently added" shows.
+const RECENT_LIMIT: u32 = 200;
+
+#[tauri::command]
+#[specta::specta]
+pub async fn search_all(
+    state: State<'_, AppState>,
+    query: String,
+) -> Result<SearchResults, AppError> {
+    Ok(state.library()?.search_grouped(&query, SEARCH_LIMIT)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn track_details(
+    state: State<'_, AppState>,
+    track_id: TrackId,
+) -> Result<TrackDetails, AppError> {
+    state.library()?.track_details(track_id)?.ok_or_else(|| {
+        AppError::new(
+            AppErrorCode::NotFound,
+            "that track is no longer in the library",
+        )
+    })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn artists(state: State<'_, AppState>) -> Result<Vec<ArtistSummary>, AppError> {
+    Ok(state.library()?.artists()?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn artist_albums(
+    state: State<'_, AppState>,
+    artist_id: i64,
+) -> Result<Vec<AlbumSummary>, AppError> {
+    Ok(state.library()?.artist_albums(artist_id)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn albums(
+    state: State<'_, AppState>,
+    offset: u32,
+    limit: u32,
+) -> Result<Vec<AlbumSummary>, AppError> {
+    Ok(state.library()?.albums(offset, limit)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn album_tracks(
+    state: State<'_, AppState>,
+    album_id: i64,
+) -> Result<Vec<Track>, AppError> {
+    Ok(state.library()?.album_tracks(album_id)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn genres(state: State<'_, AppState>) -> Result<Vec<GenreSummary>, AppError> {
+    Ok(state.library()?.genres()?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn genre_tracks(
+    state: State<'_, AppState>,
+    genre: String,
+) -> Result<Vec<Track>, AppError> {
+    Ok(state.library()?.genre_tracks(&genre)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn years(state: State<'_, AppState>) -> Result<Vec<YearSummary>, AppError> {
+    Ok(state.library()?.years()?)
+}
+
+/// Tracks released from `from` to `to` inclusive: one year, or a decade.
+#[tauri::command]
+#[specta::specta]
+pub async fn year_tracks(
+    state: State<'_, AppState>,
+    from: i32,
+    to: i32,
+) -> Result<Vec<Track>, AppError> {
+    Ok(state.library()?.year_tracks(from, to)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn recently_added(state: State<'_, AppState>) -> Result<Vec<Track>, AppError> {
+    Ok(state.library()?.recently_added(RECENT_LIMIT)?)
+}
+
+/// Files the scans could not index, with their reasons.
+#[tauri::command]
+#[specta::specta]
+pub async fn scan_problems(state: State<'_, AppState>) -> Result<Vec<ScanProblem>, AppError> {
+    Ok(state.library()?.problems()?)
+}
+
+/// Stops a running scan after its current batch; what was indexed stays.
+#[tauri::command]
+#[specta::specta]
+pub async fn cancel_scan(state: State<'_, AppState>) -> Result<(), AppError> {
+    state.cancel_scan();
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! The one registry of commands and events that cross to the UI, and the TypeScript
 //! generated from it (`ui/src/lib/backend/bindings.ts`, committed; a test fails when stale).
 
-use offbeat_model::ScanReport;
+use offbeat_model::{ScanProgress, ScanReport};
 use serde::{Deserialize, Serialize};
 use specta_typescript::{BigIntExportBehavior, Typescript};
 
@@ -11,6 +11,10 @@ use crate::player::PlayerState;
 /// Sent when a folder scan (including the first-run demo scan) has finished.
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
 pub struct ScanFinished(pub ScanReport);
+
+/// Sent after every batch of a running scan.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct ScanProgressed(pub ScanProgress);
 
 /// Where the generated bindings live, relative to this crate.
 pub const BINDINGS_PATH: &str = concat!(
@@ -33,8 +37,25 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::seek,
             commands::set_volume,
             commands::player_state,
+            commands::search_all,
+            commands::track_details,
+            commands::artists,
+            commands::artist_albums,
+            commands::albums,
+            commands::album_tracks,
+            commands::genres,
+            commands::genre_tracks,
+            commands::years,
+            commands::year_tracks,
+            commands::recently_added,
+            commands::scan_problems,
+            commands::cancel_scan,
         ])
-        .events(tauri_specta::collect_events![PlayerState, ScanFinished])
+        .events(tauri_specta::collect_events![
+            PlayerState,
+            ScanFinished,
+            ScanProgressed
+        ])
 }
 
 /// The TypeScript for the UI. Track ids are SQLite rowids, far below 2^53, so they cross

@@ -10,6 +10,7 @@
 //! The database always runs in WAL mode, so a reader (the UI) is never blocked by a scan
 //! running on another connection, and a crash at any point leaves a database that opens.
 
+mod browse;
 mod error;
 mod scan;
 mod schema;

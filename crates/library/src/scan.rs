@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::UNIX_EPOCH;
 
-use offbeat_model::{ScanProblem, ScanProgress, ScanReport};
+use offbeat_model::{normalize_for_identity, ScanProblem, ScanProgress, ScanReport};
 use rusqlite::{params, OptionalExtension, Transaction};
 use walkdir::WalkDir;
 
@@ -317,8 +317,10 @@ impl Writer {
         if let Some(id) = self.artists.get(name) {
             return Ok(*id);
         }
-        tx.prepare_cached("INSERT INTO artists (name) VALUES (?1) ON CONFLICT(name) DO NOTHING")?
-            .execute([name])?;
+        tx.prepare_cached(
+            "INSERT INTO artists (name, sort_name) VALUES (?1, ?2) ON CONFLICT(name) DO NOTHING",
+        )?
+        .execute([name, &normalize_for_identity(name)])?;
         let id = tx
             .prepare_cached("SELECT id FROM artists WHERE name = ?1")?
             .query_row([name], |r| r.get(0))?;
@@ -333,10 +335,10 @@ impl Writer {
             return Ok(*id);
         }
         tx.prepare_cached(
-            "INSERT INTO albums (title, album_artist_id, year) VALUES (?1, ?2, ?3)
+            "INSERT INTO albums (title, album_artist_id, year, sort_title) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT(album_artist_id, title) DO UPDATE SET year = coalesce(albums.year, excluded.year)",
         )?
-        .execute(params![tags.album, album_artist, tags.year])?;
+        .execute(params![tags.album, album_artist, tags.year, normalize_for_identity(&tags.album)])?;
         let id = tx
             .prepare_cached("SELECT id FROM albums WHERE album_artist_id = ?1 AND title = ?2")?
             .query_row(params![album_artist, tags.album], |r| r.get(0))?;

@@ -18,7 +18,7 @@ pub(crate) const TRACK_JOINS: &str = "tracks t
 
 /// The library's default order: by album artist, album, disc, track, then title.
 pub(crate) const TRACK_ORDER: &str =
-    "aa.name COLLATE NOCASE, al.title COLLATE NOCASE, t.disc_number, t.track_number, t.title COLLATE NOCASE";
+    "aa.sort_name, al.sort_title, t.disc_number, t.track_number, t.title COLLATE NOCASE";
 
 pub(crate) fn track_from_row(r: &Row<'_>) -> rusqlite::Result<Track> {
     Ok(Track {

@@ -5,12 +5,14 @@
 //! devices or the network; keeping it pure is what lets the library, the playback engine,
 //! the desktop shell and (later) the server agree on one set of types.
 
+mod browse;
 mod details;
 mod scan;
 mod scan_progress;
 mod track;
 mod uid;
 
+pub use browse::{AlbumSummary, ArtistSummary, GenreSummary, SearchResults, YearSummary};
 pub use details::{MusicBrainzIds, ReplayGain, TrackDetails};
 pub use scan::{ProblemKind, ScanProblem, ScanReport};
 pub use scan_progress::ScanProgress;

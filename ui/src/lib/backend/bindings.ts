@@ -98,6 +98,119 @@ async playerState() : Promise<Result<PlayerState, AppError>> {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+async searchAll(query: string) : Promise<Result<SearchResults, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("search_all", { query }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async trackDetails(trackId: number) : Promise<Result<TrackDetails, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("track_details", { trackId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async artists() : Promise<Result<ArtistSummary[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("artists") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async artistAlbums(artistId: number) : Promise<Result<AlbumSummary[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("artist_albums", { artistId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async albums(offset: number, limit: number) : Promise<Result<AlbumSummary[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("albums", { offset, limit }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async albumTracks(albumId: number) : Promise<Result<Track[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("album_tracks", { albumId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async genres() : Promise<Result<GenreSummary[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("genres") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async genreTracks(genre: string) : Promise<Result<Track[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("genre_tracks", { genre }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async years() : Promise<Result<YearSummary[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("years") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Tracks released from `from` to `to` inclusive: one year, or a decade.
+ */
+async yearTracks(from: number, to: number) : Promise<Result<Track[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("year_tracks", { from, to }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async recentlyAdded() : Promise<Result<Track[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("recently_added") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Files the scans could not index, with their reasons.
+ */
+async scanProblems() : Promise<Result<ScanProblem[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("scan_problems") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Stops a running scan after its current batch; what was indexed stays.
+ */
+async cancelScan() : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("cancel_scan") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -106,10 +219,12 @@ async playerState() : Promise<Result<PlayerState, AppError>> {
 
 export const events = __makeEvents__<{
 playerState: PlayerState,
-scanFinished: ScanFinished
+scanFinished: ScanFinished,
+scanProgressed: ScanProgressed
 }>({
 playerState: "player-state",
-scanFinished: "scan-finished"
+scanFinished: "scan-finished",
+scanProgressed: "scan-progressed"
 })
 
 /** user-defined constants **/
@@ -119,6 +234,14 @@ scanFinished: "scan-finished"
 /** user-defined types **/
 
 /**
+ * An album with its artist, year and size.
+ */
+export type AlbumSummary = { id: number; title: string; albumArtist: string; albumArtistId: number; year: number | null; trackCount: number; durationMs: number; 
+/**
+ * One of the album's tracks, whose embedded picture or folder can give a cover.
+ */
+coverTrackId: number }
+/**
  * An error crossing IPC.
  */
 export type AppError = { code: AppErrorCode; message: string }
@@ -127,6 +250,22 @@ export type AppError = { code: AppErrorCode; message: string }
  */
 export type AppErrorCode = "notFound" | "badInput" | "library" | "playback" | "io"
 /**
+ * An artist with how much of their music the library holds.
+ */
+export type ArtistSummary = { id: number; name: string; 
+/**
+ * Albums credited to this artist as album artist.
+ */
+albumCount: number; 
+/**
+ * Tracks on which this artist is credited (as track or album artist).
+ */
+trackCount: number }
+/**
+ * A genre or a year, with how many tracks carry it.
+ */
+export type GenreSummary = { name: string; trackCount: number }
+/**
  * What the sidebar and the first-run hint need to know about the library.
  */
 export type LibraryStatus = { trackCount: number; folders: string[]; 
@@ -134,6 +273,10 @@ export type LibraryStatus = { trackCount: number; folders: string[];
  * Set while the only folder in the library is the bundled demo.
  */
 demoFolder: string | null }
+/**
+ * MusicBrainz identifiers from the tags.
+ */
+export type MusicBrainzIds = { recording: string | null; release: string | null; artist: string | null }
 /**
  * Whether something is playing.
  */
@@ -171,6 +314,10 @@ export type ProblemKind =
  */
 "notAudio"
 /**
+ * ReplayGain values from the tags: gains in dB, peaks as linear amplitude (1.0 = full scale).
+ */
+export type ReplayGain = { trackGainDb: number | null; trackPeak: number | null; albumGainDb: number | null; albumPeak: number | null }
+/**
  * Sent when a folder scan (including the first-run demo scan) has finished.
  */
 export type ScanFinished = ScanReport
@@ -183,6 +330,14 @@ export type ScanProblem = { path: string; kind: ProblemKind;
  */
 reason: string }
 /**
+ * Sent while a scan runs: files done of files found, and the folder being read.
+ */
+export type ScanProgress = { filesFound: number; filesDone: number; currentFolder: string }
+/**
+ * Sent after every batch of a running scan.
+ */
+export type ScanProgressed = ScanProgress
+/**
  * The outcome of scanning one folder.
  */
 export type ScanReport = { folder: string; 
@@ -190,6 +345,10 @@ export type ScanReport = { folder: string;
  * Files seen that look like candidates (every regular file under the folder).
  */
 filesSeen: number; added: number; updated: number; unchanged: number; removed: number; problems: ScanProblem[] }
+/**
+ * Search results grouped the way a person scans them: artists, albums, then tracks.
+ */
+export type SearchResults = { artists: ArtistSummary[]; albums: AlbumSummary[]; tracks: Track[] }
 /**
  * A track in the library, with the tags Offbeat shows and sorts by.
  */
@@ -199,6 +358,22 @@ export type Track = { id: number; uid: TrackUid; path: string; title: string; ar
  */
 format: string }
 /**
+ * A track with every field the tags and the stream properties give.
+ */
+export type TrackDetails = { track: Track; 
+/**
+ * Each credited artist, in tag order.
+ */
+artists: string[]; genres: string[]; trackTotal: number | null; discTotal: number | null; 
+/**
+ * The year of first release, where tagged (a remaster's `year` is its own).
+ */
+originalYear: number | null; compilation: boolean; bitrateKbps: number | null; sampleRate: number | null; channels: number | null; bitDepth: number | null; musicbrainz: MusicBrainzIds; replayGain: ReplayGain; 
+/**
+ * The file embeds lyrics.
+ */
+hasLyrics: boolean }
+/**
  * A stable identifier for a track, the same on every device that has the same file.
  * 
  * It is the MusicBrainz recording id when the tags carry one (`mb:<uuid>`), else a hash
@@ -207,6 +382,10 @@ format: string }
  * with it its history and playlist entries.
  */
 export type TrackUid = string
+/**
+ * A release year with how many tracks came out in it.
+ */
+export type YearSummary = { year: number; trackCount: number }
 
 /** tauri-specta globals **/
 

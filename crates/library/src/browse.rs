@@ -1,0 +1,203 @@
+//! Browsing: artists, albums, genres, years, recently added, and search grouped by kind.
+
+use offbeat_model::{
+    normalize_for_identity, AlbumSummary, ArtistSummary, GenreSummary, SearchResults, Track,
+    YearSummary,
+};
+use rusqlite::{params, Row};
+
+use crate::tracks::{track_from_row, TRACK_COLUMNS, TRACK_JOINS, TRACK_ORDER};
+use crate::{Library, Result};
+
+const ALBUM_SELECT: &str = "SELECT al.id, al.title, aa.name, aa.id, al.year, count(t.id), coalesce(sum(t.duration_ms), 0), min(t.id)
+     FROM albums al JOIN artists aa ON aa.id = al.album_artist_id JOIN tracks t ON t.album_id = al.id";
+
+fn album_from_row(r: &Row<'_>) -> rusqlite::Result<AlbumSummary> {
+    Ok(AlbumSummary {
+        id: r.get(0)?,
+        title: r.get(1)?,
+        album_artist: r.get(2)?,
+        album_artist_id: r.get(3)?,
+        year: r.get(4)?,
+        track_count: r.get(5)?,
+        duration_ms: r.get::<_, i64>(6)?.clamp(0, i64::from(u32::MAX)) as u32,
+        cover_track_id: r.get(7)?,
+    })
+}
+
+const ARTIST_SELECT: &str = "SELECT a.id, a.name,
+       (SELECT count(*) FROM albums al WHERE al.album_artist_id = a.id),
+       (SELECT count(DISTINCT t.id) FROM tracks t JOIN albums al ON al.id = t.album_id
+         WHERE al.album_artist_id = a.id OR t.artist_id = a.id
+            OR t.id IN (SELECT track_id FROM track_artists WHERE artist_id = a.id))
+     FROM artists a";
+
+fn artist_from_row(r: &Row<'_>) -> rusqlite::Result<ArtistSummary> {
+    Ok(ArtistSummary {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        album_count: r.get(2)?,
+        track_count: r.get(3)?,
+    })
+}
+
+impl Library {
+    /// Every artist credited on a track or an album, by name.
+    pub fn artists(&self) -> Result<Vec<ArtistSummary>> {
+        let sql = format!(
+            "{ARTIST_SELECT} WHERE a.id IN (SELECT album_artist_id FROM albums)
+                OR a.id IN (SELECT artist_id FROM track_artists)
+             ORDER BY a.sort_name, a.name"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([], artist_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// An artist's albums, oldest first.
+    pub fn artist_albums(&self, artist_id: i64) -> Result<Vec<AlbumSummary>> {
+        let sql = format!(
+            "{ALBUM_SELECT} WHERE al.album_artist_id = ?1 GROUP BY al.id
+             ORDER BY al.year IS NULL, al.year, al.sort_title"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([artist_id], album_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// A page of albums ordered by album artist, then title.
+    pub fn albums(&self, offset: u32, limit: u32) -> Result<Vec<AlbumSummary>> {
+        let sql = format!(
+            "{ALBUM_SELECT} GROUP BY al.id ORDER BY aa.sort_name, al.sort_title LIMIT ?1 OFFSET ?2"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![limit, offset], album_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// An album's tracks in disc and track order.
+    pub fn album_tracks(&self, album_id: i64) -> Result<Vec<Track>> {
+        self.tracks_where("t.album_id = ?1", album_id)
+    }
+
+    /// Every genre with its track count, by name.
+    pub fn genres(&self) -> Result<Vec<GenreSummary>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT genre, count(DISTINCT track_id) FROM track_genres GROUP BY genre COLLATE NOCASE
+             ORDER BY genre COLLATE NOCASE",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(GenreSummary {
+                name: r.get(0)?,
+                track_count: r.get(1)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The tracks of one genre.
+    pub fn genre_tracks(&self, genre: &str) -> Result<Vec<Track>> {
+        let sql = format!(
+            "SELECT {TRACK_COLUMNS} FROM {TRACK_JOINS}
+             WHERE t.id IN (SELECT track_id FROM track_genres WHERE genre = ?1 COLLATE NOCASE)
+             ORDER BY {TRACK_ORDER}"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([genre], track_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every release year with its track count, newest first.
+    pub fn years(&self) -> Result<Vec<YearSummary>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT year, count(*) FROM tracks WHERE year IS NOT NULL GROUP BY year ORDER BY year DESC")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(YearSummary {
+                year: r.get(0)?,
+                track_count: r.get(1)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The tracks released in `from..=to` (one year, or a decade).
+    pub fn year_tracks(&self, from: i32, to: i32) -> Result<Vec<Track>> {
+        let sql = format!("SELECT {TRACK_COLUMNS} FROM {TRACK_JOINS} WHERE t.year BETWEEN ?1 AND ?2 ORDER BY {TRACK_ORDER}");
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![from, to], track_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The most recently added tracks first.
+    pub fn recently_added(&self, limit: u32) -> Result<Vec<Track>> {
+        let sql = format!(
+            "SELECT {TRACK_COLUMNS} FROM {TRACK_JOINS} ORDER BY t.added_at DESC, t.id DESC LIMIT ?1"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([limit], track_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn tracks_where(&self, condition: &str, value: i64) -> Result<Vec<Track>> {
+        let sql = format!(
+            "SELECT {TRACK_COLUMNS} FROM {TRACK_JOINS} WHERE {condition} ORDER BY {TRACK_ORDER}"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([value], track_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Search results grouped into artists and albums whose names match every typed word
+    /// by prefix, and matching tracks (up to `limit`).
+    pub fn search_grouped(&self, query: &str, limit: u32) -> Result<SearchResults> {
+        let tracks = self.search(query, limit)?;
+        let words: Vec<String> = normalize_for_identity(query)
+            .split(' ')
+            .filter(|w| !w.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let matches = |name: &str| {
+            let name = normalize_for_identity(name);
+            let name_words: Vec<&str> = name.split(' ').collect();
+            !words.is_empty()
+                && words
+                    .iter()
+                    .all(|w| name_words.iter().any(|n| n.starts_with(w.as_str())))
+        };
+        let mut artist_ids: Vec<i64> = Vec::new();
+        let mut album_ids: Vec<i64> = Vec::new();
+        for track in &tracks {
+            let (artist, album): (i64, i64) = self.conn.prepare_cached(
+                "SELECT al.album_artist_id, al.id FROM tracks t JOIN albums al ON al.id = t.album_id WHERE t.id = ?1",
+            )?.query_row([track.id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            if matches(&track.album_artist) && !artist_ids.contains(&artist) {
+                artist_ids.push(artist);
+            }
+            if matches(&track.album) && !album_ids.contains(&album) {
+                album_ids.push(album);
+            }
+        }
+        let mut results = SearchResults {
+            tracks,
+            ..SearchResults::default()
+        };
+        for id in artist_ids {
+            let sql = format!("{ARTIST_SELECT} WHERE a.id = ?1");
+            results.artists.push(
+                self.conn
+                    .prepare_cached(&sql)?
+                    .query_row([id], artist_from_row)?,
+            );
+        }
+        for id in album_ids {
+            let sql = format!("{ALBUM_SELECT} WHERE al.id = ?1 GROUP BY al.id");
+            results.albums.push(
+                self.conn
+                    .prepare_cached(&sql)?
+                    .query_row([id], album_from_row)?,
+            );
+        }
+        Ok(results)
+    }
+}

@@ -1,0 +1,136 @@
+//! Browsing the demo library by artist, album, genre and year, and grouped search.
+
+use std::path::Path;
+
+use offbeat_library::Library;
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+fn demo_library() -> Result<Library, Box<dyn std::error::Error>> {
+    let mut library = Library::open_in_memory()?;
+    library.scan_folder(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo"))?;
+    Ok(library)
+}
+
+#[test]
+fn artists_albums_and_album_pages() -> TestResult {
+    let library = demo_library()?;
+    let artists: Vec<(String, u32, u32)> = library
+        .artists()?
+        .into_iter()
+        .map(|a| (a.name, a.album_count, a.track_count))
+        .collect();
+    assert_eq!(
+        artists,
+        [
+            ("Aurora Fields".to_owned(), 1, 3),
+            ("Élodie Marchand".to_owned(), 1, 2),
+            ("The Lanterns".to_owned(), 1, 3),
+            ("The Lanterns feat. Mira".to_owned(), 0, 1),
+        ]
+    );
+    let albums = library.albums(0, 100)?;
+    let titles: Vec<&str> = albums.iter().map(|a| a.title.as_str()).collect();
+    assert_eq!(titles, ["Northern Lights", "Café Nocturne", "Tidal Rooms"]);
+    let tidal = albums
+        .iter()
+        .find(|a| a.title == "Tidal Rooms")
+        .ok_or("Tidal Rooms")?;
+    assert_eq!(
+        (tidal.year, tidal.track_count, tidal.album_artist.as_str()),
+        (Some(2019), 3, "The Lanterns")
+    );
+    assert_eq!(
+        library
+            .albums(1, 1)?
+            .first()
+            .map(|a| a.title.clone())
+            .as_deref(),
+        Some("Café Nocturne")
+    );
+
+    let tracks: Vec<(Option<u32>, String)> = library
+        .album_tracks(tidal.id)?
+        .into_iter()
+        .map(|t| (t.track_number, t.title))
+        .collect();
+    assert_eq!(
+        tracks,
+        [
+            (Some(1), "Driftwood".to_owned()),
+            (Some(2), "Undertow".to_owned()),
+            (Some(3), "Saltwater".to_owned())
+        ]
+    );
+    let lanterns = library
+        .artists()?
+        .into_iter()
+        .find(|a| a.name == "The Lanterns")
+        .ok_or("artist")?;
+    assert_eq!(library.artist_albums(lanterns.id)?.len(), 1);
+    Ok(())
+}
+
+#[test]
+fn genres_years_and_recently_added() -> TestResult {
+    let library = demo_library()?;
+    let genres: Vec<(String, u32)> = library
+        .genres()?
+        .into_iter()
+        .map(|g| (g.name, g.track_count))
+        .collect();
+    assert_eq!(
+        genres,
+        [
+            ("Ambient".to_owned(), 3),
+            ("Electronic".to_owned(), 3),
+            ("Jazz".to_owned(), 2)
+        ]
+    );
+    assert_eq!(library.genre_tracks("jazz")?.len(), 2);
+    let years: Vec<(i32, u32)> = library
+        .years()?
+        .into_iter()
+        .map(|y| (y.year, y.track_count))
+        .collect();
+    assert_eq!(years, [(2023, 2), (2021, 3), (2019, 3)]);
+    assert_eq!(library.year_tracks(2020, 2029)?.len(), 5, "the 2020s");
+    assert_eq!(library.recently_added(5)?.len(), 5);
+    Ok(())
+}
+
+#[test]
+fn search_groups_artists_albums_and_tracks() -> TestResult {
+    let library = demo_library()?;
+    let results = library.search_grouped("lant", 100)?;
+    assert_eq!(
+        results
+            .artists
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect::<Vec<_>>(),
+        ["The Lanterns"]
+    );
+    assert!(results.albums.is_empty());
+    assert_eq!(results.tracks.len(), 3);
+
+    let results = library.search_grouped("cafe", 100)?;
+    assert_eq!(
+        results
+            .albums
+            .iter()
+            .map(|a| a.title.as_str())
+            .collect::<Vec<_>>(),
+        ["Café Nocturne"]
+    );
+    assert!(results.artists.is_empty());
+    assert_eq!(results.tracks.len(), 2);
+
+    let results = library.search_grouped("polar", 100)?;
+    assert!(results.artists.is_empty() && results.albums.is_empty());
+    assert_eq!(
+        results.tracks.first().map(|t| t.title.as_str()),
+        Some("Polar Night")
+    );
+    Ok(())
+}

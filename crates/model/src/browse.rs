@@ -1,0 +1,62 @@
+//! Summaries for browsing the library by artist, album, genre and year, and grouped search.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Track;
+
+/// An artist with how much of their music the library holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct ArtistSummary {
+    pub id: i64,
+    pub name: String,
+    /// Albums credited to this artist as album artist.
+    pub album_count: u32,
+    /// Tracks on which this artist is credited (as track or album artist).
+    pub track_count: u32,
+}
+
+/// An album with its artist, year and size.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct AlbumSummary {
+    pub id: i64,
+    pub title: String,
+    pub album_artist: String,
+    pub album_artist_id: i64,
+    pub year: Option<i32>,
+    pub track_count: u32,
+    pub duration_ms: u32,
+    /// One of the album's tracks, whose embedded picture or folder can give a cover.
+    pub cover_track_id: i64,
+}
+
+/// A genre or a year, with how many tracks carry it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct GenreSummary {
+    pub name: String,
+    pub track_count: u32,
+}
+
+/// A release year with how many tracks came out in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct YearSummary {
+    pub year: i32,
+    pub track_count: u32,
+}
+
+/// Search results grouped the way a person scans them: artists, albums, then tracks.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct SearchResults {
+    pub artists: Vec<ArtistSummary>,
+    pub albums: Vec<AlbumSummary>,
+    pub tracks: Vec<Track>,
+}

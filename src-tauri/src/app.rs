@@ -1,11 +1,11 @@
 //! The desktop app: window, shared state, the engine's event pump, and the first-run scan.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use anyhow::Context;
-use offbeat_library::Library;
+use offbeat_library::{FolderWatcher, Library};
 use offbeat_model::ScanReport;
 use offbeat_playback::{AudioOutput, Command, Engine, RodioOutput};
 use tauri::Manager;
@@ -27,6 +27,11 @@ pub struct AppState {
     pub demo_dir: Option<PathBuf>,
     /// Set to stop the running scan (checked between batches).
     cancel_scan: Arc<AtomicBool>,
+    /// Held by whichever scan is writing (user's, first run's or the watcher's), so two
+    /// scans never race to insert the same file.
+    scan_lock: Arc<Mutex<()>>,
+    /// Watches the library folders while the app runs, when the system allows it.
+    watcher: Mutex<Option<FolderWatcher>>,
 }
 
 impl AppState {
@@ -95,6 +100,9 @@ pub fn run() -> anyhow::Result<()> {
             let demo_dir = state.demo_dir.clone();
             let handle = app.handle().clone();
             pump_engine_events(&state, handle.clone());
+            if let Err(e) = start_watcher(&state, handle.clone()) {
+                eprintln!("offbeat: folders will not be watched for changes: {e:#}");
+            }
             app.manage(state);
             if let (true, Some(demo)) = (first_run, demo_dir) {
                 scan_demo(handle, demo);
@@ -122,7 +130,35 @@ fn open_state(resource_dir: Option<PathBuf>) -> anyhow::Result<AppState> {
         player: Arc::new(Mutex::new(PlayerState::default())),
         demo_dir: paths::demo_dir(resource_dir),
         cancel_scan: Arc::new(AtomicBool::new(false)),
+        scan_lock: Arc::new(Mutex::new(())),
+        watcher: Mutex::new(None),
     })
+}
+
+/// Starts watching every library folder; a change rescans its folder (only changed files
+/// are read) and tells the UI.
+fn start_watcher(state: &AppState, app: tauri::AppHandle) -> anyhow::Result<()> {
+    let db_path = state.db_path.clone();
+    let scan_lock = state.scan_lock.clone();
+    let mut watcher = FolderWatcher::start(move |root| {
+        let _scanning = scan_lock.lock().unwrap_or_else(PoisonError::into_inner);
+        match Library::open(&db_path).and_then(|mut library| library.scan_folder(root)) {
+            Ok(report) => {
+                let _ = ScanFinished(report).emit(&app);
+            }
+            Err(e) => eprintln!(
+                "offbeat: rescanning {} after a change failed: {e}",
+                root.display()
+            ),
+        }
+    })?;
+    for folder in state.library()?.folders()? {
+        if let Err(e) = watcher.watch(Path::new(&folder)) {
+            eprintln!("offbeat: {e}");
+        }
+    }
+    *state.watcher.lock().unwrap_or_else(PoisonError::into_inner) = Some(watcher);
+    Ok(())
 }
 
 /// Forwards engine events to the UI as player-state snapshots, on a thread of its own.

@@ -23,6 +23,8 @@ pub enum LibraryError {
     },
     #[error("the scan was cancelled")]
     Cancelled,
+    #[error("cannot watch the library folders for changes: {0}")]
+    Watch(String),
 }
 
 pub type Result<T, E = LibraryError> = std::result::Result<T, E>;

@@ -17,6 +17,7 @@ mod schema;
 mod search;
 mod tags;
 mod tracks;
+mod watch;
 
 use std::path::{Path, PathBuf};
 
@@ -26,6 +27,7 @@ use rusqlite::Connection;
 pub use error::{LibraryError, Result};
 pub use schema::SCHEMA_VERSION;
 pub use search::fts_query;
+pub use watch::FolderWatcher;
 
 /// An open library database. One per thread: open another for a background scan.
 #[derive(Debug)]

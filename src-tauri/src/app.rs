@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use anyhow::Context;
-use offbeat_library::{FolderWatcher, Library};
+use offbeat_library::{CoverCache, FolderWatcher, Library};
 use offbeat_model::ScanReport;
 use offbeat_playback::{AudioOutput, Command, Engine, RodioOutput};
 use tauri::Manager;
@@ -32,6 +32,8 @@ pub struct AppState {
     scan_lock: Arc<Mutex<()>>,
     /// Watches the library folders while the app runs, when the system allows it.
     watcher: Mutex<Option<FolderWatcher>>,
+    /// Cover thumbnails, served to the webview through the `cover:` scheme.
+    pub covers: CoverCache,
 }
 
 impl AppState {
@@ -92,6 +94,7 @@ pub fn run() -> anyhow::Result<()> {
     let builder = ipc::builder();
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
+        .register_asynchronous_uri_scheme_protocol("cover", crate::covers::handle)
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);
@@ -132,6 +135,7 @@ fn open_state(resource_dir: Option<PathBuf>) -> anyhow::Result<AppState> {
         cancel_scan: Arc::new(AtomicBool::new(false)),
         scan_lock: Arc::new(Mutex::new(())),
         watcher: Mutex::new(None),
+        covers: crate::covers::cache(&paths::data_dir()?),
     })
 }
 

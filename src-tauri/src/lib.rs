@@ -8,6 +8,7 @@
 pub mod app;
 pub mod cli;
 pub mod commands;
+pub mod covers;
 pub mod error;
 pub mod ipc;
 pub mod paths;

@@ -11,6 +11,7 @@
 //! running on another connection, and a crash at any point leaves a database that opens.
 
 mod browse;
+mod covers;
 mod error;
 mod scan;
 mod schema;
@@ -24,6 +25,7 @@ use std::path::{Path, PathBuf};
 use offbeat_model::ProblemKind;
 use rusqlite::Connection;
 
+pub use covers::{CoverCache, COVER_SIZES};
 pub use error::{LibraryError, Result};
 pub use schema::SCHEMA_VERSION;
 pub use search::fts_query;

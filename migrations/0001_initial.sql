@@ -7,10 +7,13 @@ CREATE TABLE folders (
     added_at INTEGER NOT NULL            -- unix seconds
 );
 
+-- raw_path is the path exactly as the file system spells it (bytes: Linux names need not
+-- be UTF-8); path is the same path as text, for display and search (lossy for such names).
 CREATE TABLE files (
     id        INTEGER PRIMARY KEY,
     folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
-    path      TEXT NOT NULL UNIQUE,
+    raw_path  BLOB NOT NULL UNIQUE,
+    path      TEXT NOT NULL,
     size      INTEGER NOT NULL,
     mtime_ns  INTEGER NOT NULL
 );

@@ -85,13 +85,17 @@ pub async fn add_folder(
 #[tauri::command]
 #[specta::specta]
 pub async fn play_track(state: State<'_, AppState>, track_id: TrackId) -> Result<(), AppError> {
-    let track = state.library()?.track(track_id)?.ok_or_else(|| {
+    let gone = || {
         AppError::new(
             AppErrorCode::NotFound,
             "that track is no longer in the library",
         )
-    })?;
-    let path = PathBuf::from(&track.path);
+    };
+    let (track, path) = {
+        let library = state.library()?;
+        let track = library.track(track_id)?.ok_or_else(gone)?;
+        (track, library.track_file(track_id)?.ok_or_else(gone)?)
+    };
     state.player_mut().load(track);
     state.send(Command::Play(path))
 }

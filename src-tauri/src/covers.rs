@@ -28,11 +28,11 @@ fn respond(state: &AppState, path: &str) -> Response<Cow<'static, [u8]>> {
     let Some((track_id, size)) = parse(path) else {
         return status(StatusCode::BAD_REQUEST);
     };
-    let track_path = match state.library().and_then(|l| Ok(l.track(track_id)?)) {
-        Ok(Some(track)) => track.path,
+    let track_path = match state.library().and_then(|l| Ok(l.track_file(track_id)?)) {
+        Ok(Some(path)) => path,
         _ => return status(StatusCode::NOT_FOUND),
     };
-    match state.covers.thumbnail(Path::new(&track_path), size) {
+    match state.covers.thumbnail(&track_path, size) {
         Ok(Some(file)) => match std::fs::read(file) {
             Ok(bytes) => Response::builder()
                 .header("Content-Type", "image/jpeg")

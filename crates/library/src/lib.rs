@@ -13,6 +13,7 @@
 mod browse;
 mod covers;
 mod error;
+mod paths;
 mod scan;
 mod schema;
 mod search;

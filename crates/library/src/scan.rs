@@ -15,6 +15,7 @@ use offbeat_model::{normalize_for_identity, ScanProblem, ScanProgress, ScanRepor
 use rusqlite::{params, OptionalExtension, Transaction};
 use walkdir::WalkDir;
 
+use crate::paths::path_bytes;
 use crate::tags::{self, TrackTags, Unreadable};
 use crate::{Library, LibraryError, Result};
 
@@ -205,12 +206,17 @@ impl Library {
                     }
                 }
                 Err(problem) => {
-                    // A file that became unreadable no longer plays: take it out.
+                    // A file that became unreadable, or vanished mid-scan, no longer plays:
+                    // take it out. Only one that is still there is a problem to show.
                     if let Some(id) = candidate.existing {
                         delete_file(&tx, id)?;
                         report.removed += 1;
                     }
-                    push_problem(report, &candidate.path, problem);
+                    if candidate.path.symlink_metadata().is_ok() {
+                        push_problem(report, &candidate.path, problem);
+                    } else {
+                        report.files_seen = report.files_seen.saturating_sub(1);
+                    }
                 }
             }
         }
@@ -223,13 +229,17 @@ impl Library {
 /// problems, and new or changed files are returned to be read.
 fn walk(
     folder: &Path,
-    known: &mut HashMap<String, KnownFile>,
+    known: &mut HashMap<Vec<u8>, KnownFile>,
     report: &mut ScanReport,
 ) -> Vec<Candidate> {
     let mut candidates = Vec::new();
     for entry in WalkDir::new(folder).follow_links(true).sort_by_file_name() {
         let entry = match entry {
             Ok(entry) => entry,
+            // A symlink back to an ancestor is walked once already: nothing to report.
+            Err(err) if err.loop_ancestor().is_some() => continue,
+            // Gone since the folder was listed (or a dangling link): nothing to index.
+            Err(err) if is_not_found(&err) => continue,
             Err(err) => {
                 let path = err
                     .path()
@@ -244,13 +254,17 @@ fn walk(
         report.files_seen += 1;
         let meta = match entry.metadata() {
             Ok(meta) => meta,
+            Err(err) if is_not_found(&err) => {
+                report.files_seen -= 1;
+                continue;
+            }
             Err(err) => {
                 push_problem(report, entry.path(), walk_problem(&err));
                 continue;
             }
         };
         let (size, mtime_ns) = (meta.len() as i64, mtime_ns(&meta));
-        let existing = known.remove(entry.path().to_string_lossy().as_ref());
+        let existing = known.remove(&path_bytes(entry.path()));
         if existing
             .as_ref()
             .is_some_and(|f| f.size == size && f.mtime_ns == mtime_ns)
@@ -266,6 +280,11 @@ fn walk(
         });
     }
     candidates
+}
+
+fn is_not_found(err: &walkdir::Error) -> bool {
+    err.io_error()
+        .is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound)
 }
 
 fn walk_problem(err: &walkdir::Error) -> Unreadable {
@@ -290,11 +309,12 @@ fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
         .map_or(0, |d| d.as_nanos() as i64)
 }
 
-fn known_files(tx: &Transaction<'_>, folder_id: i64) -> Result<HashMap<String, KnownFile>> {
-    let mut stmt = tx.prepare("SELECT id, path, size, mtime_ns FROM files WHERE folder_id = ?1")?;
+fn known_files(tx: &Transaction<'_>, folder_id: i64) -> Result<HashMap<Vec<u8>, KnownFile>> {
+    let mut stmt =
+        tx.prepare("SELECT id, raw_path, size, mtime_ns FROM files WHERE folder_id = ?1")?;
     let rows = stmt.query_map([folder_id], |r| {
         Ok((
-            r.get::<_, String>(1)?,
+            r.get::<_, Vec<u8>>(1)?,
             KnownFile {
                 id: r.get(0)?,
                 size: r.get(2)?,
@@ -363,10 +383,11 @@ impl Writer {
             }
             None => {
                 tx.prepare_cached(
-                    "INSERT INTO files (folder_id, path, size, mtime_ns) VALUES (?1, ?2, ?3, ?4)",
+                    "INSERT INTO files (folder_id, raw_path, path, size, mtime_ns) VALUES (?1, ?2, ?3, ?4, ?5)",
                 )?
                 .execute(params![
                     folder_id,
+                    path_bytes(&file.path),
                     file.path.to_string_lossy(),
                     file.size,
                     file.mtime_ns

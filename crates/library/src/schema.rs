@@ -75,7 +75,8 @@ mod tests {
             conn.pragma_update(None, "user_version", start)?;
             conn.execute_batch(
                 "INSERT INTO folders (id, path, added_at) VALUES (1, '/m', 0);
-                 INSERT INTO files (id, folder_id, path, size, mtime_ns) VALUES (1, 1, '/m/a.flac', 10, 1);
+                 INSERT INTO files (id, folder_id, raw_path, path, size, mtime_ns)
+                 VALUES (1, 1, X'2F6D2F612E666C6163', '/m/a.flac', 10, 1);
                  INSERT INTO artists (id, name) VALUES (1, 'A');
                  INSERT INTO albums (id, title, album_artist_id) VALUES (1, 'B', 1);
                  INSERT INTO tracks (id, file_id, uid, title, artist_id, album_id, duration_ms, format)

@@ -4,6 +4,7 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 
+use lofty::config::{ParseOptions, ParsingMode};
 use lofty::file::{AudioFile, FileType, TaggedFile, TaggedFileExt};
 use lofty::probe::Probe;
 use lofty::tag::{Accessor, ItemKey, Tag};
@@ -84,36 +85,96 @@ fn extension(path: &Path) -> Option<String> {
 
 /// Reads tags and properties, or says in plain words why the file cannot be indexed.
 pub(crate) fn read_tags(path: &Path) -> Result<TrackTags, Unreadable> {
-    let file = File::open(path).map_err(|e| io_problem(&e))?;
+    // Broken tags must not cost the user a playable file: if the file does not parse as
+    // is, try again forgiving malformed tag fields, and then ignoring tags altogether
+    // (the title falls back to the file name).
+    let attempts = [
+        ParseOptions::new(),
+        ParseOptions::new().parsing_mode(ParsingMode::Relaxed),
+        ParseOptions::new().read_tags(false),
+    ];
+    let mut first_error = None;
+    for options in attempts {
+        match parse(path, options) {
+            Ok(tagged) => {
+                let duration_ms =
+                    u32::try_from(tagged.properties().duration().as_millis()).unwrap_or(u32::MAX);
+                if duration_ms == 0 {
+                    return Err(Unreadable {
+                        kind: ProblemKind::Corrupt,
+                        reason: "corrupt audio: the file holds no playable audio".to_owned(),
+                    });
+                }
+                return Ok(collect(path, &tagged, duration_ms));
+            }
+            Err(Parse::Failed(problem)) => {
+                first_error.get_or_insert(problem);
+            }
+            Err(Parse::Final(problem)) => return Err(first_error.unwrap_or(problem)),
+        }
+    }
+    Err(first_error.unwrap_or_else(|| Unreadable {
+        kind: ProblemKind::Corrupt,
+        reason: "corrupt audio".to_owned(),
+    }))
+}
+
+/// Why one parse attempt failed: worth retrying with other options, or not.
+enum Parse {
+    Failed(Unreadable),
+    Final(Unreadable),
+}
+
+fn parse(path: &Path, options: ParseOptions) -> Result<TaggedFile, Parse> {
+    let file = File::open(path).map_err(|e| Parse::Final(io_problem(&e)))?;
     let probe = Probe::new(BufReader::new(file))
+        .options(options)
         .guess_file_type()
-        .map_err(|e| io_problem(&e))?;
+        .map_err(|e| Parse::Final(io_problem(&e)))?;
     if probe.file_type().is_none() {
         let ext = extension(path).unwrap_or_default();
-        return Err(if UNSUPPORTED_AUDIO.contains(&ext.as_str()) {
+        return Err(Parse::Final(if UNSUPPORTED_AUDIO.contains(&ext.as_str()) {
             Unreadable {
                 kind: ProblemKind::Unsupported,
                 reason: format!("unsupported audio format (.{ext})"),
+            }
+        } else if starts_like_audio(path) {
+            // An audio header with nothing usable behind it: cut off, not a stray file.
+            Unreadable {
+                kind: ProblemKind::Corrupt,
+                reason: "corrupt or truncated audio: the audio after the header is missing"
+                    .to_owned(),
             }
         } else {
             Unreadable {
                 kind: ProblemKind::NotAudio,
                 reason: "not an audio file (no known audio header)".to_owned(),
             }
-        });
+        }));
     }
-    let tagged = probe.read().map_err(|e| Unreadable {
-        kind: ProblemKind::Corrupt,
-        reason: format!("corrupt or truncated audio: {}", error_chain(&e)),
-    })?;
-    let duration_ms = u32::try_from(tagged.properties().duration().as_millis()).unwrap_or(u32::MAX);
-    if duration_ms == 0 {
-        return Err(Unreadable {
+    probe.read().map_err(|e| {
+        Parse::Failed(Unreadable {
             kind: ProblemKind::Corrupt,
-            reason: "corrupt audio: the file holds no playable audio".to_owned(),
-        });
-    }
-    Ok(collect(path, &tagged, duration_ms))
+            reason: format!("corrupt or truncated audio: {}", error_chain(&e)),
+        })
+    })
+}
+
+/// True when the file begins with the signature of an audio container or tag.
+fn starts_like_audio(path: &Path) -> bool {
+    let mut head = [0u8; 12];
+    let Ok(n) = File::open(path).and_then(|mut f| std::io::Read::read(&mut f, &mut head)) else {
+        return false;
+    };
+    let head = &head[..n];
+    head.starts_with(b"ID3")
+        || head.starts_with(b"fLaC")
+        || head.starts_with(b"OggS")
+        || head.starts_with(b"FORM")
+        || head.starts_with(b"MAC ")
+        || head.starts_with(b"wvpk")
+        || (head.starts_with(b"RIFF") && head.get(8..12) == Some(b"WAVE"))
+        || head.get(4..8) == Some(b"ftyp")
 }
 
 fn collect(path: &Path, tagged: &TaggedFile, duration_ms: u32) -> TrackTags {

@@ -53,6 +53,19 @@ impl Library {
         Ok(self.conn.query_row(&sql, [id], track_from_row).optional()?)
     }
 
+    /// The file of a track, exactly as the file system names it (use this to open it;
+    /// `Track::path` is for display), or `None` if it is no longer in the library.
+    pub fn track_file(&self, id: TrackId) -> Result<Option<std::path::PathBuf>> {
+        let bytes: Option<Vec<u8>> = self
+            .conn
+            .prepare_cached(
+                "SELECT f.raw_path FROM tracks t JOIN files f ON f.id = t.file_id WHERE t.id = ?1",
+            )?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        Ok(bytes.map(crate::paths::path_from_bytes))
+    }
+
     /// Everything known about one track, or `None` if it is no longer in the library.
     pub fn track_details(&self, id: TrackId) -> Result<Option<TrackDetails>> {
         let sql = format!(

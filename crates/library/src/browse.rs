@@ -9,8 +9,13 @@ use rusqlite::{params, Row};
 use crate::tracks::{track_from_row, TRACK_COLUMNS, TRACK_JOINS, TRACK_ORDER};
 use crate::{Library, Result};
 
-const ALBUM_SELECT: &str = "SELECT al.id, al.title, aa.name, aa.id, al.year, count(t.id), coalesce(sum(t.duration_ms), 0), min(t.id)
-     FROM albums al JOIN artists aa ON aa.id = al.album_artist_id JOIN tracks t ON t.album_id = al.id";
+/// Albums with their counts. The counts are per-row subqueries on the `tracks(album_id)`
+/// index, so a page of albums costs only its own rows, not an aggregate over the library.
+const ALBUM_SELECT: &str = "SELECT al.id, al.title, aa.name, aa.id, al.year,
+       (SELECT count(*) FROM tracks t WHERE t.album_id = al.id),
+       (SELECT coalesce(sum(t.duration_ms), 0) FROM tracks t WHERE t.album_id = al.id),
+       (SELECT min(t.id) FROM tracks t WHERE t.album_id = al.id)
+     FROM albums al JOIN artists aa ON aa.id = al.album_artist_id";
 
 fn album_from_row(r: &Row<'_>) -> rusqlite::Result<AlbumSummary> {
     Ok(AlbumSummary {
@@ -21,7 +26,7 @@ fn album_from_row(r: &Row<'_>) -> rusqlite::Result<AlbumSummary> {
         year: r.get(4)?,
         track_count: r.get(5)?,
         duration_ms: r.get::<_, i64>(6)?.clamp(0, i64::from(u32::MAX)) as u32,
-        cover_track_id: r.get(7)?,
+        cover_track_id: r.get::<_, Option<i64>>(7)?.unwrap_or_default(),
     })
 }
 
@@ -57,7 +62,7 @@ impl Library {
     /// An artist's albums, oldest first.
     pub fn artist_albums(&self, artist_id: i64) -> Result<Vec<AlbumSummary>> {
         let sql = format!(
-            "{ALBUM_SELECT} WHERE al.album_artist_id = ?1 GROUP BY al.id
+            "{ALBUM_SELECT} WHERE al.album_artist_id = ?1
              ORDER BY al.year IS NULL, al.year, al.sort_title"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
@@ -67,9 +72,7 @@ impl Library {
 
     /// A page of albums ordered by album artist, then title.
     pub fn albums(&self, offset: u32, limit: u32) -> Result<Vec<AlbumSummary>> {
-        let sql = format!(
-            "{ALBUM_SELECT} GROUP BY al.id ORDER BY aa.sort_name, al.sort_title LIMIT ?1 OFFSET ?2"
-        );
+        let sql = format!("{ALBUM_SELECT} ORDER BY aa.sort_name, al.sort_title LIMIT ?1 OFFSET ?2");
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params![limit, offset], album_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -191,7 +194,7 @@ impl Library {
             );
         }
         for id in album_ids {
-            let sql = format!("{ALBUM_SELECT} WHERE al.id = ?1 GROUP BY al.id");
+            let sql = format!("{ALBUM_SELECT} WHERE al.id = ?1");
             results.albums.push(
                 self.conn
                     .prepare_cached(&sql)?

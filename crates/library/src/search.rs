@@ -31,14 +31,18 @@ impl Library {
             return Ok(Vec::new());
         };
         let letters = query.chars().filter(|c| c.is_alphanumeric()).count();
-        let order = if letters >= MIN_LETTERS_FOR_RANKING {
-            format!("bm25(track_search, 10.0, 5.0, 3.0), {TRACK_ORDER}")
+        // The inner query picks at most `limit` matches straight from the index (best
+        // first from three letters on; in index order below that, which costs nothing);
+        // only those few rows are joined and put in library order.
+        let pick = if letters >= MIN_LETTERS_FOR_RANKING {
+            "SELECT rowid AS id, bm25(track_search, 10.0, 5.0, 3.0) AS score FROM track_search
+             WHERE track_search MATCH ?1 ORDER BY score LIMIT ?2"
         } else {
-            TRACK_ORDER.to_owned()
+            "SELECT rowid AS id, 0 AS score FROM track_search WHERE track_search MATCH ?1 LIMIT ?2"
         };
         let sql = format!(
-            "SELECT {TRACK_COLUMNS} FROM {TRACK_JOINS} JOIN track_search ON track_search.rowid = t.id
-             WHERE track_search MATCH ?1 ORDER BY {order} LIMIT ?2"
+            "SELECT {TRACK_COLUMNS} FROM {TRACK_JOINS} JOIN ({pick}) m ON m.id = t.id
+             ORDER BY m.score, {TRACK_ORDER}"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(rusqlite::params![fts, limit], track_from_row)?;

@@ -45,3 +45,6 @@ CREATE INDEX albums_sort ON albums(sort_title);
 -- Rows from schema 1 get a case-folded key now; the next change to a file refines it.
 UPDATE artists SET sort_name = lower(name) WHERE sort_name IS NULL;
 UPDATE albums SET sort_title = lower(title) WHERE sort_title IS NULL;
+
+-- Artist pages and counts look tracks up by their artist.
+CREATE INDEX tracks_artist ON tracks(artist_id);

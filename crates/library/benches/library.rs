@@ -135,6 +135,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let session = keystrokes(TYPED);
     let search = time_search(&library, &session)?;
     let browse = time_album_page(&library)?;
+    let artists = time_artists(&library)?;
 
     let figures = [
         Figure {
@@ -194,6 +195,16 @@ fn main() -> Result<(), Box<dyn Error>> {
                  max {:.1} ms",
                 catalog.albums,
                 ms(browse.max)
+            ),
+        },
+        Figure {
+            name: "browse_artists_ms",
+            value: ms(artists.median),
+            unit: "ms",
+            note: format!(
+                "Library::artists(): all {} artists with album and track counts; median of 5, max {:.1} ms",
+                catalog.artists,
+                ms(artists.max)
             ),
         },
     ];
@@ -312,6 +323,21 @@ fn time_search(library: &Library, session: &[String]) -> Result<SearchTimes, Box
         slowest_query: slowest_query.to_owned(),
         slowest_median,
         slowest_results,
+    })
+}
+
+/// The whole artists list with its counts (what the Artists view loads).
+fn time_artists(library: &Library) -> Result<BrowseTimes, Box<dyn Error>> {
+    let mut times = Vec::with_capacity(5);
+    for _ in 0..5 {
+        let start = Instant::now();
+        black_box(library.artists()?);
+        times.push(start.elapsed());
+    }
+    let max = times.iter().copied().max().unwrap_or_default();
+    Ok(BrowseTimes {
+        median: median(&mut times),
+        max,
     })
 }
 

@@ -30,11 +30,15 @@ fn album_from_row(r: &Row<'_>) -> rusqlite::Result<AlbumSummary> {
     })
 }
 
+/// Artists with their counts. A track counts once for an artist credited on it in any
+/// way (album artist, track artist, or one of several artists); each part of the union is
+/// an index lookup, so listing every artist stays linear in the library.
 const ARTIST_SELECT: &str = "SELECT a.id, a.name,
        (SELECT count(*) FROM albums al WHERE al.album_artist_id = a.id),
-       (SELECT count(DISTINCT t.id) FROM tracks t JOIN albums al ON al.id = t.album_id
-         WHERE al.album_artist_id = a.id OR t.artist_id = a.id
-            OR t.id IN (SELECT track_id FROM track_artists WHERE artist_id = a.id))
+       (SELECT count(*) FROM (
+            SELECT t.id FROM albums al JOIN tracks t ON t.album_id = al.id WHERE al.album_artist_id = a.id
+            UNION SELECT t.id FROM tracks t WHERE t.artist_id = a.id
+            UNION SELECT ta.track_id FROM track_artists ta WHERE ta.artist_id = a.id))
      FROM artists a";
 
 fn artist_from_row(r: &Row<'_>) -> rusqlite::Result<ArtistSummary> {

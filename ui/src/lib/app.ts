@@ -3,10 +3,17 @@
 
 import * as backend from '$lib/backend';
 import { BackendError } from '$lib/backend';
+import { PagedList } from '$lib/browse/paged-list.svelte';
+import { Resource } from '$lib/browse/resource.svelte';
+import { TrackInfo } from '$lib/details/details.svelte';
 import { FolderScan } from '$lib/library/scan.svelte';
 import { Library } from '$lib/library/library.svelte';
+import { Nav } from '$lib/nav/nav.svelte';
+import type { YearRange } from '$lib/nav/routes';
 import { Notices } from '$lib/notices/notices.svelte';
 import { Player } from '$lib/player/player.svelte';
+import { ScanActivity } from '$lib/scan/activity.svelte';
+import { throttle } from '$lib/throttle';
 
 export const backendAvailable = backend.isBackendAvailable();
 
@@ -19,9 +26,55 @@ export function report(error: unknown): void {
   notices.show(e.message);
 }
 
+/** How often a running scan may make the page shown reload, so results appear as they are indexed. */
+const LIVE_REFRESH_MS = 2000;
+
 export const library = new Library(backend, { onError: report });
+export const nav = new Nav(library);
 export const player = new Player(backend, { onError: report });
-export const folderScan = new FolderScan(backend, () => library.refreshSoon(), report);
+export const trackInfo = new TrackInfo(backend);
+
+/** Files the scans could not read; the sidebar counts them. */
+export const problems = new Resource(() => backend.scanProblems(), { onError: report });
+export const artistList = new Resource(() => backend.artists(), { onError: report });
+export const genreList = new Resource(() => backend.genres(), { onError: report });
+export const yearList = new Resource(() => backend.years(), { onError: report });
+export const albumPages = new PagedList((offset, limit) => backend.albums(offset, limit), {
+  pageSize: 200,
+  onError: report,
+});
+
+function resource<T>(fetch: () => Promise<T>): Resource<T> {
+  return new Resource(fetch, { onError: report });
+}
+
+/** The data of one page, loaded when the page opens and reloaded while it shows as the library changes. */
+export const pageData = {
+  artistAlbums: (artistId: number) => resource(() => backend.artistAlbums(artistId)),
+  albumTracks: (albumId: number) => resource(() => backend.albumTracks(albumId)),
+  genreTracks: (genre: string) => resource(() => backend.genreTracks(genre)),
+  yearTracks: (range: YearRange) => resource(() => backend.yearTracks(range.from, range.to)),
+  recentlyAdded: () => resource(() => backend.recentlyAdded()),
+};
+
+const liveRefresh = throttle(() => library.changed(), LIVE_REFRESH_MS);
+export const scanActivity = new ScanActivity(backend, { onIndexed: () => liveRefresh.request(), onError: report });
+
+let scanEndTimer: ReturnType<typeof setTimeout> | undefined;
+/**
+ * A scan ended. Both the command's answer and the `scanFinished` event say so;
+ * arriving together, they cause one reload.
+ */
+function scanEnded(): void {
+  clearTimeout(scanEndTimer);
+  scanEndTimer = setTimeout(() => {
+    liveRefresh.cancel();
+    library.changed();
+    void problems.load();
+  }, 150);
+}
+
+export const folderScan = new FolderScan(backend, scanActivity, scanEnded, report);
 
 /** Loads the library, follows the player and scans; returns a function that stops following. */
 export function startApp(): () => void {
@@ -30,14 +83,23 @@ export function startApp(): () => void {
     return () => {};
   }
   void library.refresh();
+  void problems.load();
+  const quiet = (e: unknown): backend.Unsubscribe => {
+    report(e);
+    return () => {};
+  };
   const stops: Promise<backend.Unsubscribe>[] = [
     player.start(),
-    backend.onScanFinished(() => library.refreshSoon()).catch((e: unknown) => {
-      report(e);
-      return () => {};
-    }),
+    scanActivity.start(),
+    backend
+      .onScanFinished(() => {
+        scanActivity.end();
+        scanEnded();
+      })
+      .catch(quiet),
   ];
   return () => {
+    liveRefresh.cancel();
     for (const stop of stops) void stop.then((f) => f());
   };
 }

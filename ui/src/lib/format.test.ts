@@ -49,6 +49,8 @@ describe('formatTotalDuration', () => {
   it('scales its unit with the total', () => {
     check(formatTotalDuration, [
       [0, '0 min'],
+      [26_400, '26 sec'],
+      [59_600, '1 min'],
       [42 * 60_000, '42 min'],
       [60 * 60_000, '1 hr'],
       [185 * 60_000, '3 hr 5 min'],

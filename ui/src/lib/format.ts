@@ -18,9 +18,11 @@ export function formatCount(n: number, singular: string, plural = `${singular}s`
   return `${countFormat.format(n)} ${n === 1 ? singular : plural}`;
 }
 
-/** A library's total length in words: "42 min", "3 hr 5 min", "2 days 4 hr". */
+/** A total length in words: "26 sec", "42 min", "3 hr 5 min", "2 days 4 hr". */
 export function formatTotalDuration(ms: number): string {
-  const minutes = Number.isFinite(ms) && ms > 0 ? Math.round(ms / 60000) : 0;
+  const seconds = Number.isFinite(ms) && ms > 0 ? Math.round(ms / 1000) : 0;
+  if (seconds > 0 && seconds < 60) return `${seconds} sec`;
+  const minutes = Math.round(seconds / 60);
   if (minutes < 60) return `${minutes} min`;
   const hours = Math.floor(minutes / 60);
   if (hours < 48) {

@@ -4,18 +4,40 @@
 
 import { open } from '@tauri-apps/plugin-dialog';
 import { commands, events, type Result } from './bindings';
-import type { LibraryStatus, PlayerState, ScanReport, Track } from './bindings';
+import type {
+  AlbumSummary,
+  ArtistSummary,
+  GenreSummary,
+  LibraryStatus,
+  PlayerState,
+  ScanProblem,
+  ScanProgress,
+  ScanReport,
+  SearchResults,
+  Track,
+  TrackDetails,
+  YearSummary,
+} from './bindings';
 import { BackendError } from './error';
 
 export type {
+  AlbumSummary,
   AppErrorCode,
+  ArtistSummary,
+  GenreSummary,
   LibraryStatus,
+  MusicBrainzIds,
   PlaybackStatus,
   PlayerState,
   ProblemKind,
+  ReplayGain,
   ScanProblem,
+  ScanProgress,
   ScanReport,
+  SearchResults,
   Track,
+  TrackDetails,
+  YearSummary,
 } from './bindings';
 export { BackendError, errorMessage, type BackendErrorCode } from './error';
 
@@ -52,8 +74,74 @@ export function search(query: string): Promise<Track[]> {
   return run(() => commands.search(query));
 }
 
+/** Search grouped by kind: matching artists, albums, then tracks. */
+export function searchAll(query: string): Promise<SearchResults> {
+  return run(() => commands.searchAll(query));
+}
+
+/** Every tag field and stream property of one track. */
+export function trackDetails(trackId: number): Promise<TrackDetails> {
+  return run(() => commands.trackDetails(trackId));
+}
+
+/** Every artist, sorted by name. */
+export function artists(): Promise<ArtistSummary[]> {
+  return run(() => commands.artists());
+}
+
+/** An artist's albums (as album artist), oldest first. */
+export function artistAlbums(artistId: number): Promise<AlbumSummary[]> {
+  return run(() => commands.artistAlbums(artistId));
+}
+
+/** One page of the albums, sorted by album artist then title. */
+export function albums(offset: number, limit: number): Promise<AlbumSummary[]> {
+  return run(() => commands.albums(Math.max(0, Math.floor(offset)), Math.max(0, Math.floor(limit))));
+}
+
+/** An album's tracks in disc and track order. */
+export function albumTracks(albumId: number): Promise<Track[]> {
+  return run(() => commands.albumTracks(albumId));
+}
+
+export function genres(): Promise<GenreSummary[]> {
+  return run(() => commands.genres());
+}
+
+export function genreTracks(genre: string): Promise<Track[]> {
+  return run(() => commands.genreTracks(genre));
+}
+
+/** Release years that have tracks, newest first. */
+export function years(): Promise<YearSummary[]> {
+  return run(() => commands.years());
+}
+
+/** Tracks released from `from` to `to` inclusive: one year, or a decade. */
+export function yearTracks(from: number, to: number): Promise<Track[]> {
+  return run(() => commands.yearTracks(from, to));
+}
+
+/** The most recently added tracks, newest first. */
+export function recentlyAdded(): Promise<Track[]> {
+  return run(() => commands.recentlyAdded());
+}
+
+/** Every file the scans could not index, with the reason. */
+export function scanProblems(): Promise<ScanProblem[]> {
+  return run(() => commands.scanProblems());
+}
+
 export function addFolder(path: string): Promise<ScanReport> {
   return run(() => commands.addFolder(path));
+}
+
+/**
+ * Stops the running scan after its current batch; what was indexed stays. The
+ * scan's own promise then rejects (for `addFolder`), and no `scanFinished` follows.
+ */
+export async function cancelScan(): Promise<void> {
+  await run(() => commands.cancelScan());
 }
 
 export async function playTrack(trackId: number): Promise<void> {
@@ -111,6 +199,11 @@ async function subscribe<T>(
 /** Called on every change of the player, and about four times a second while playing. */
 export function onPlayerState(handler: (state: PlayerState) => void): Promise<Unsubscribe> {
   return subscribe(events.playerState, handler);
+}
+
+/** Called while a scan runs: at its start, after every batch of files, and at its end. */
+export function onScanProgressed(handler: (progress: ScanProgress) => void): Promise<Unsubscribe> {
+  return subscribe(events.scanProgressed, handler);
 }
 
 /** Called when a folder scan ends, whoever started it. */

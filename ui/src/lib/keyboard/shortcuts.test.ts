@@ -36,6 +36,18 @@ describe('shortcutFor', () => {
     ]);
   });
 
+  it('goes back with Alt+Left outside text fields and with the Back key', () => {
+    check([
+      [press('ArrowLeft', { altKey: true }), 'other', 'back'],
+      [press('ArrowLeft', { altKey: true }), 'control', 'back'],
+      [press('ArrowLeft', { altKey: true }), 'text', null],
+      [press('ArrowLeft'), 'other', null],
+      [press('ArrowLeft', { altKey: true, shiftKey: true }), 'other', null],
+      [press('ArrowLeft', { altKey: true, ctrlKey: true }), 'other', null],
+      [press('BrowserBack'), 'text', 'back'],
+    ]);
+  });
+
   it('leaves other keys alone', () => {
     check([
       [press('Enter'), 'other', null],

@@ -1,6 +1,6 @@
 // App-wide keyboard shortcuts, decided from a key press and where focus is.
 
-export type Shortcut = 'focusSearch' | 'togglePlayback';
+export type Shortcut = 'focusSearch' | 'togglePlayback' | 'back';
 
 /** Where a key press happened, as far as shortcuts care. */
 export type FocusKind =
@@ -22,6 +22,8 @@ export function shortcutFor(press: KeyPress, focus: FocusKind): Shortcut | null 
   const command = press.ctrlKey || press.metaKey;
   if (command && !press.altKey && !press.shiftKey && press.key.toLowerCase() === 'f') return 'focusSearch';
   if (press.key === 'MediaPlayPause') return 'togglePlayback';
+  if (press.key === 'BrowserBack') return 'back';
+  if (press.altKey && !command && !press.shiftKey && press.key === 'ArrowLeft' && focus !== 'text') return 'back';
   if (command || press.altKey) return null;
   if (press.key === '/' && focus !== 'text') return 'focusSearch';
   if (press.key === ' ' && focus === 'other' && !press.shiftKey) return 'togglePlayback';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { LibraryStatus, Track } from '$lib/backend';
+import type { LibraryStatus, SearchResults, Track } from '$lib/backend';
 import { Library, type LibrarySource } from './library.svelte';
 
 function track(id: number, title: string): Track {
@@ -41,11 +41,18 @@ function controlledSearch() {
   return { search, answer, calls };
 }
 
-function makeLibrary(search: LibrarySource['search'], onError = vi.fn()) {
+type TrackSearch = (query: string) => Promise<Track[]>;
+
+/** A grouped search whose track group comes from `search`. */
+function grouped(search: TrackSearch): LibrarySource['searchAll'] {
+  return async (query) => ({ artists: [], albums: [], tracks: await search(query) });
+}
+
+function makeLibrary(search: TrackSearch, onError = vi.fn()) {
   const source: LibrarySource = {
     libraryStatus: () => Promise.resolve(STATUS),
     listTracks: () => Promise.resolve(ALL),
-    search,
+    searchAll: grouped(search),
   };
   return new Library(source, { debounceMs: 120, onError });
 }
@@ -189,7 +196,7 @@ describe('Library refresh', () => {
   it('merges refresh requests that arrive together', async () => {
     const listTracks = vi.fn(() => Promise.resolve(ALL));
     const lib = new Library(
-      { libraryStatus: () => Promise.resolve(STATUS), listTracks, search: () => Promise.resolve([]) },
+      { libraryStatus: () => Promise.resolve(STATUS), listTracks, searchAll: grouped(() => Promise.resolve([])) },
       { refreshDelayMs: 250 },
     );
     lib.refreshSoon();
@@ -205,9 +212,9 @@ describe('Library refresh', () => {
     const onError = vi.fn();
     const lib = new Library(
       {
-        libraryStatus: () => Promise.reject(new Error('db')),
-        listTracks: () => Promise.resolve(ALL),
-        search: () => Promise.resolve([]),
+        libraryStatus: () => Promise.resolve(STATUS),
+        listTracks: () => Promise.reject(new Error('db')),
+        searchAll: grouped(() => Promise.resolve([])),
       },
       { onError },
     );
@@ -215,6 +222,128 @@ describe('Library refresh', () => {
     expect(lib.loaded).toBe(true);
     expect(lib.tracks).toEqual([]);
     expect(onError).toHaveBeenCalledOnce();
+  });
+
+  it('shows the tracks when only the status fails', async () => {
+    const onError = vi.fn();
+    const lib = new Library(
+      {
+        libraryStatus: () => Promise.reject(new Error('db')),
+        listTracks: () => Promise.resolve(ALL),
+        searchAll: grouped(() => Promise.resolve([])),
+      },
+      { onError },
+    );
+    await lib.refresh();
+    expect(lib.status).toBeNull();
+    expect(lib.tracks).toEqual(ALL);
+    expect(onError).toHaveBeenCalledOnce();
+  });
+});
+
+describe('Library revisions', () => {
+  it('reloads tracks only when the library changed since they were loaded', async () => {
+    const listTracks = vi.fn(() => Promise.resolve(ALL));
+    const libraryStatus = vi.fn(() => Promise.resolve(STATUS));
+    const lib = new Library({ libraryStatus, listTracks, searchAll: grouped(() => Promise.resolve([])) });
+    await lib.refresh();
+    await lib.ensureTracks();
+    expect(listTracks).toHaveBeenCalledOnce();
+
+    lib.changed();
+    expect(lib.revision).toBe(1);
+    expect(libraryStatus).toHaveBeenCalledTimes(2);
+    await lib.ensureTracks();
+    await lib.ensureTracks();
+    expect(listTracks).toHaveBeenCalledTimes(2);
+  });
+
+  it('queues one reload behind a slow one instead of overlapping', async () => {
+    const answers: ((tracks: Track[]) => void)[] = [];
+    const listTracks = vi.fn(() => new Promise<Track[]>((resolve) => answers.push(resolve)));
+    const lib = new Library({
+      libraryStatus: () => Promise.resolve(STATUS),
+      listTracks,
+      searchAll: grouped(() => Promise.resolve([])),
+    });
+    const first = lib.ensureTracks();
+    lib.changed();
+    void lib.ensureTracks();
+    lib.changed();
+    void lib.ensureTracks();
+    expect(listTracks).toHaveBeenCalledOnce();
+    answers[0]?.([ALL[0]!]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(listTracks).toHaveBeenCalledTimes(2);
+    answers[1]?.(ALL);
+    await first;
+    expect(lib.tracks).toEqual(ALL);
+    await lib.ensureTracks();
+    expect(listTracks).toHaveBeenCalledTimes(2);
+  });
+
+  it('re-runs the search shown when the library changed', async () => {
+    const search = vi.fn((q: string) => Promise.resolve(q === 'al' ? [ALL[0]!] : []));
+    const lib = makeLibrary(search);
+    await lib.refresh();
+    lib.setQuery('al');
+    await vi.advanceTimersByTimeAsync(120);
+    await lib.ensureSearch();
+    expect(search).toHaveBeenCalledOnce();
+    lib.changed();
+    await lib.ensureSearch();
+    expect(search).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('Library grouped search', () => {
+  it('shows the artists and albums of the latest answer', async () => {
+    const results: SearchResults = {
+      artists: [{ id: 1, name: 'Aurora Fields', albumCount: 1, trackCount: 3 }],
+      albums: [],
+      tracks: [ALL[0]!],
+    };
+    const lib = new Library(
+      {
+        libraryStatus: () => Promise.resolve(STATUS),
+        listTracks: () => Promise.resolve(ALL),
+        searchAll: () => Promise.resolve(results),
+      },
+      { debounceMs: 120 },
+    );
+    await lib.refresh();
+    expect(lib.results).toBeNull();
+    lib.setQuery('aur');
+    await vi.advanceTimersByTimeAsync(120);
+    expect(lib.results).toEqual(results);
+    expect(lib.matchingArtists.map((a) => a.name)).toEqual(['Aurora Fields']);
+    expect(lib.visible).toEqual([ALL[0]]);
+    lib.clearQuery();
+    expect(lib.matchingArtists).toEqual([]);
+  });
+
+  it('goes back to a query whose answer is current without searching again', async () => {
+    const search = vi.fn((q: string) => Promise.resolve(q === 'al' ? [ALL[0]!] : []));
+    const lib = makeLibrary(search);
+    await lib.refresh();
+    lib.setQuery('al');
+    await vi.advanceTimersByTimeAsync(120);
+    lib.setQuery('al ');
+    await vi.advanceTimersByTimeAsync(120);
+    expect(search).toHaveBeenCalledOnce();
+    expect(lib.searching).toBe(false);
+    expect(lib.shownQuery).toBe('al');
+  });
+});
+
+describe('Library sort', () => {
+  it('sorts the songs by a column without touching the library order', async () => {
+    const lib = makeLibrary(() => Promise.resolve([]));
+    await lib.refresh();
+    expect(lib.sorted).toEqual(ALL);
+    lib.sort = { key: 'title', direction: 'descending' };
+    expect(lib.sorted.map((t) => t.title)).toEqual(['Gamma', 'Beta', 'Alpha']);
+    expect(lib.tracks).toEqual(ALL);
   });
 });
 

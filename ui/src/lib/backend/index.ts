@@ -210,3 +210,13 @@ export function onScanProgressed(handler: (progress: ScanProgress) => void): Pro
 export function onScanFinished(handler: (report: ScanReport) => void): Promise<Unsubscribe> {
   return subscribe(events.scanFinished, handler);
 }
+
+/**
+ * The URL of a cover thumbnail for the album of `trackId`, served by the app's `cover:`
+ * scheme (the webview has no file access). Sizes the backend serves: 96 and 300.
+ * Answers 404 when the track has no cover; show a placeholder then.
+ */
+export function coverUrl(trackId: number, size: 96 | 300): string {
+  const base = navigator.userAgent.includes('Windows') ? 'http://cover.localhost' : 'cover://localhost';
+  return `${base}/track/${trackId}/${size}`;
+}

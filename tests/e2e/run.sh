@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end test of the real Offbeat app: Xvfb + a private PulseAudio + WebKitWebDriver,
 # the app launched by WebKitWebDriver, its audio captured by the ALSA `file` plugin.
-# The steps themselves are in tests/e2e/player.test.mjs; this script owns the processes.
+# The steps themselves are in tests/e2e/*.test.mjs (run one file at a time); this script owns
+# the processes.
 #
 # Usage: bash tests/e2e/run.sh   (OFFBEAT_BIN overrides the binary, default target/debug/offbeat)
 # Exits non-zero with the reason on failure. Logs and screenshots go to tests/artifacts/.
@@ -156,7 +157,16 @@ wait_until 20 "PulseAudio to answer on $PULSE_SOCKET" "$pulse_pid" pulse_ready |
 log "PulseAudio on $PULSE_SERVER (pid $pulse_pid)"
 
 # --- The app's environment (WebKitWebDriver launches the app, which inherits this) ---------
+# The demo library the app scans on first launch: a copy of assets/demo plus one damaged
+# file (the first 60 bytes of a demo FLAC), which the scan must report as a problem.
+DEMO="$WORK/demo"
+cp -r "$REPO/assets/demo" "$DEMO"
+first_flac=$(find "$DEMO" -name '*.flac' -print -quit)
+[ -n "$first_flac" ] || fail "the demo library has no FLAC file to make broken.flac from"
+head -c 60 "$first_flac" >"$DEMO/broken.flac"
+
 export OFFBEAT_DATA_DIR="$WORK/data" # empty: the app scans the demo library on first launch
+export OFFBEAT_DEMO_DIR="$DEMO"
 mkdir -p "$OFFBEAT_DATA_DIR" "$WORK/xdg/config" "$WORK/xdg/cache" "$WORK/xdg/data"
 export XDG_CONFIG_HOME="$WORK/xdg/config" XDG_CACHE_HOME="$WORK/xdg/cache" XDG_DATA_HOME="$WORK/xdg/data"
 export ALSA_CONFIG_PATH="/usr/share/alsa/alsa.conf:$REPO/tests/support/alsa-capture.conf"
@@ -202,8 +212,10 @@ if [ -n "${E2E_COMMAND:-}" ]; then
     bash -c "$E2E_COMMAND"
     exit
 fi
-# The test bounds each of its own waits; `timeout` only guards against a hung runner.
-if ! timeout -k 5 150 node --test --test-reporter=spec "$REPO/tests/e2e/"; then
+# The tests bound each of their own waits; `timeout` only guards against a hung runner.
+# --test-concurrency=1: one test file (one app instance) at a time. They share the data
+# folder: whichever runs first launches the app on an empty one and it scans the demo.
+if ! timeout -k 5 240 node --test --test-concurrency=1 --test-reporter=spec "$REPO/tests/e2e/"; then
     fail "the end-to-end test failed after $((SECONDS - started))s (reason above; screenshots in $ARTIFACTS, logs in $LOGS)"
 fi
-log "PASS in $((SECONDS - started))s (screenshots: $ARTIFACTS/e2e-playing.png, $ARTIFACTS/e2e-window.png)"
+log "PASS in $((SECONDS - started))s (screenshots: $ARTIFACTS/e2e-*.png)"

@@ -11,7 +11,7 @@ APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev \
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := target/debug/offbeat
 
-.PHONY: run test bench deps apt-deps ui-deps ui build lint test-rust test-ui test-e2e bindings clean
+.PHONY: run test bench deps apt-deps ui-deps ui build build-tests lint test-rust test-ui test-e2e bindings clean
 
 ## Installs missing system packages (apt) and the UI's npm packages.
 deps: apt-deps ui-deps
@@ -46,7 +46,13 @@ run: build
 	  echo "No display: run this from a desktop session (or under Xvfb with DISPLAY set)."; exit 1; fi
 	$(BIN)
 
-test: build lint test-rust test-ui test-e2e
+## Every test binary and the app, built once with the features the whole workspace's
+## tests unify to (a plain `cargo build -p offbeat` resolves them differently, and the
+## tests would then rebuild the Tauri stack a second time).
+build-tests: apt-deps ui
+	cargo test --workspace --no-run
+
+test: build-tests lint test-rust test-ui test-e2e
 	@echo "All tests passed."
 
 lint:
@@ -59,7 +65,7 @@ test-rust:
 test-ui: ui-deps
 	cd ui && npm run check && npm test
 
-test-e2e: build
+test-e2e: build-tests
 	OFFBEAT_BIN=$(BIN) bash tests/e2e/run.sh
 
 ## Rewrites ui/src/lib/backend/bindings.ts from the Rust types.

@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { Session } from './webdriver.mjs';
+import { pageTools, Session } from './webdriver.mjs';
 
 const viaRunner = Boolean(process.env.E2E_WEBDRIVER_URL);
 const env = (name) => process.env[name] ?? '';
@@ -57,49 +57,7 @@ test('search groups, album / artist / genre pages and the Problems view in the r
   });
   stamp(`session ${session.id} started`);
 
-  /** What the page shows, for failure messages; also saves a screenshot. */
-  async function describePage() {
-    let text = '(page text unavailable)';
-    try {
-      text = await session.execute('return document.body ? document.body.innerText : "(no body)"');
-      text = String(text).replace(/\s*\n\s*/g, ' | ').slice(0, 1500);
-    } catch (e) {
-      text = `(could not read the page: ${e.message})`;
-    }
-    let shot = '(no screenshot)';
-    try {
-      shot = join(ARTIFACTS, 'e2e-browse-failure.png');
-      writeFileSync(shot, await session.screenshot());
-    } catch (e) {
-      shot = `(screenshot failed: ${e.message})`;
-    }
-    return `\n  page text: ${text}\n  screenshot: ${shot}`;
-  }
-
-  /**
-   * Polls `probe` (returns { ok, seen, ... }) every POLL_MS for at most `seconds`; fails
-   * saying what was expected and what was last seen. Driver errors (a re-rendered, stale
-   * element) count as "not yet".
-   */
-  async function waitFor(expected, seconds, probe) {
-    const deadline = Date.now() + seconds * 1000;
-    let seen = '(nothing yet)';
-    for (;;) {
-      try {
-        const r = await probe();
-        seen = r.seen;
-        if (r.ok) return r;
-      } catch (e) {
-        seen = `error: ${e.message}`;
-      }
-      if (Date.now() > deadline) {
-        throw new Error(
-          `timed out after ${seconds}s waiting for ${expected}\n  last seen: ${JSON.stringify(seen)}${await describePage()}`,
-        );
-      }
-      await sleep(POLL_MS);
-    }
-  }
+  const { describePage, waitFor } = pageTools(session, { artifacts: ARTIFACTS, failureShot: 'e2e-browse-failure.png', pollMs: POLL_MS });
 
   /** Elements matching `css` with their innerText (see README: WebDriver's own text is "" here). */
   async function textsOf(css) {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { Session } from './webdriver.mjs';
+import { pageTools, Session } from './webdriver.mjs';
 import { bandEnergies, nonSilentSpan, readMonoCapture, SAMPLE_RATE } from '../support/capture-analysis.mjs';
 
 // Outside run.sh (e.g. a bare `node --test` at the repository root) there is no app to drive.
@@ -130,49 +130,7 @@ test('search, play and hear a track in the real app', options, async (t) => {
   stamp(`session ${session.id} started`);
   let sessionOpen = true;
 
-  /** What the page shows, for failure messages; also saves a screenshot. */
-  async function describePage() {
-    let text = '(page text unavailable)';
-    try {
-      text = await session.execute('return document.body ? document.body.innerText : "(no body)"');
-      text = String(text).replace(/\s*\n\s*/g, ' | ').slice(0, 1500);
-    } catch (e) {
-      text = `(could not read the page: ${e.message})`;
-    }
-    let shot = '(no screenshot)';
-    try {
-      shot = join(ARTIFACTS, 'e2e-failure.png');
-      writeFileSync(shot, await session.screenshot());
-    } catch (e) {
-      shot = `(screenshot failed: ${e.message})`;
-    }
-    return `\n  page text: ${text}\n  screenshot: ${shot}`;
-  }
-
-  /**
-   * Polls `probe` (returns { ok, seen }) every POLL_MS for at most `seconds`; fails saying
-   * what was expected and what was last seen. Driver errors while polling (a re-rendered,
-   * stale element) count as "not yet".
-   */
-  async function waitFor(expected, seconds, probe) {
-    const deadline = Date.now() + seconds * 1000;
-    let seen = '(nothing yet)';
-    for (;;) {
-      try {
-        const r = await probe();
-        seen = r.seen;
-        if (r.ok) return r;
-      } catch (e) {
-        seen = `error: ${e.message}`;
-      }
-      if (Date.now() > deadline) {
-        throw new Error(
-          `timed out after ${seconds}s waiting for ${expected}\n  last seen: ${JSON.stringify(seen)}${await describePage()}`,
-        );
-      }
-      await sleep(POLL_MS);
-    }
-  }
+  const { describePage, waitFor } = pageTools(session, { artifacts: ARTIFACTS, failureShot: 'e2e-failure.png', pollMs: POLL_MS });
 
   const visibleTitles = async () => {
     const els = await session.findAll(SELECTORS.rowTitle);

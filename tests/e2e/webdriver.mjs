@@ -1,5 +1,9 @@
 // A minimal W3C WebDriver client over Node's fetch, for WebKitWebDriver. Zero dependencies.
 
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
 export class WebDriverError extends Error {
@@ -114,4 +118,53 @@ export class Session {
   delete(timeoutMs = 20_000) {
     return call(this.base, 'DELETE', `/session/${this.id}`, undefined, timeoutMs);
   }
+}
+
+/**
+ * Failure reporting and bounded waiting for one session. `describePage()` returns what
+ * the page shows (and saves a screenshot named `failureShot` in `artifacts`);
+ * `waitFor(expected, seconds, probe)` polls `probe` (returning `{ ok, seen, ... }`) every
+ * `pollMs` and fails saying what was expected and what was last seen. Driver errors while
+ * polling (a re-rendered, stale element) count as "not yet".
+ */
+export function pageTools(session, { artifacts, failureShot, pollMs }) {
+  async function describePage() {
+    let text = '(page text unavailable)';
+    try {
+      text = await session.execute('return document.body ? document.body.innerText : "(no body)"');
+      text = String(text).replace(/\s*\n\s*/g, ' | ').slice(0, 1500);
+    } catch (e) {
+      text = `(could not read the page: ${e.message})`;
+    }
+    let shot = '(no screenshot)';
+    try {
+      shot = join(artifacts, failureShot);
+      writeFileSync(shot, await session.screenshot());
+    } catch (e) {
+      shot = `(screenshot failed: ${e.message})`;
+    }
+    return `\n  page text: ${text}\n  screenshot: ${shot}`;
+  }
+
+  async function waitFor(expected, seconds, probe) {
+    const deadline = Date.now() + seconds * 1000;
+    let seen = '(nothing yet)';
+    for (;;) {
+      try {
+        const r = await probe();
+        seen = r.seen;
+        if (r.ok) return r;
+      } catch (e) {
+        seen = `error: ${e.message}`;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(
+          `timed out after ${seconds}s waiting for ${expected}\n  last seen: ${JSON.stringify(seen)}${await describePage()}`,
+        );
+      }
+      await sleep(pollMs);
+    }
+  }
+
+  return { describePage, waitFor };
 }

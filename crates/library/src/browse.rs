@@ -172,16 +172,31 @@ impl Library {
                     .iter()
                     .all(|w| name_words.iter().any(|n| n.starts_with(w.as_str())))
         };
+        // Names repeat across an album's tracks: decide each once, and look up ids only for
+        // the tracks whose album artist or album matched (usually a handful of the results).
+        let mut verdicts: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
         let mut artist_ids: Vec<i64> = Vec::new();
         let mut album_ids: Vec<i64> = Vec::new();
         for track in &tracks {
-            let (artist, album): (i64, i64) = self.conn.prepare_cached(
-                "SELECT al.album_artist_id, al.id FROM tracks t JOIN albums al ON al.id = t.album_id WHERE t.id = ?1",
-            )?.query_row([track.id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            if matches(&track.album_artist) && !artist_ids.contains(&artist) {
+            let artist_matches = *verdicts
+                .entry(&track.album_artist)
+                .or_insert_with(|| matches(&track.album_artist));
+            let album_matches = *verdicts
+                .entry(&track.album)
+                .or_insert_with(|| matches(&track.album));
+            if !artist_matches && !album_matches {
+                continue;
+            }
+            let (artist, album): (i64, i64) = self
+                .conn
+                .prepare_cached(
+                    "SELECT al.album_artist_id, al.id FROM tracks t JOIN albums al ON al.id = t.album_id WHERE t.id = ?1",
+                )?
+                .query_row([track.id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            if artist_matches && !artist_ids.contains(&artist) {
                 artist_ids.push(artist);
             }
-            if matches(&track.album) && !album_ids.contains(&album) {
+            if album_matches && !album_ids.contains(&album) {
                 album_ids.push(album);
             }
         }

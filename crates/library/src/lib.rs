@@ -79,11 +79,22 @@ impl Library {
     }
 }
 
+/// How a [`ProblemKind`] is stored in `scan_problems.kind`; [`problem_kind_from_name`]
+/// reads it back.
 pub(crate) fn problem_kind_name(kind: ProblemKind) -> &'static str {
     match kind {
         ProblemKind::Corrupt => "corrupt",
         ProblemKind::Unsupported => "unsupported",
         ProblemKind::PermissionDenied => "permissionDenied",
         ProblemKind::NotAudio => "notAudio",
+    }
+}
+
+pub(crate) fn problem_kind_from_name(name: &str) -> ProblemKind {
+    match name {
+        "unsupported" => ProblemKind::Unsupported,
+        "permissionDenied" => ProblemKind::PermissionDenied,
+        "notAudio" => ProblemKind::NotAudio,
+        _ => ProblemKind::Corrupt,
     }
 }

@@ -139,12 +139,7 @@ impl Library {
             let kind: String = r.get(1)?;
             Ok(offbeat_model::ScanProblem {
                 path: r.get(0)?,
-                kind: match kind.as_str() {
-                    "unsupported" => offbeat_model::ProblemKind::Unsupported,
-                    "permissionDenied" => offbeat_model::ProblemKind::PermissionDenied,
-                    "notAudio" => offbeat_model::ProblemKind::NotAudio,
-                    _ => offbeat_model::ProblemKind::Corrupt,
-                },
+                kind: crate::problem_kind_from_name(&kind),
                 reason: r.get(2)?,
             })
         })?;

@@ -4,7 +4,6 @@ fn main() {
     let commands = &[
         "library_status",
         "list_tracks",
-        "search",
         "add_folder",
         "play_track",
         "pause",

@@ -17,8 +17,11 @@ use crate::error::{AppError, AppErrorCode};
 use crate::ipc::ScanFinished;
 use crate::player::PlayerState;
 
-/// The most search results sent to the UI for one query.
-const SEARCH_LIMIT: u32 = 2_000;
+/// The best matching tracks a search sends per keystroke: more than a window shows, few
+/// enough to answer within a few milliseconds at 100k tracks.
+const SEARCH_PAGE: u32 = 200;
+/// The tracks "Show all" asks for.
+const SEARCH_ALL: u32 = 10_000;
 
 /// What the sidebar and the first-run hint need to know about the library.
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
@@ -51,12 +54,6 @@ pub async fn library_status(state: State<'_, AppState>) -> Result<LibraryStatus,
 #[specta::specta]
 pub async fn list_tracks(state: State<'_, AppState>) -> Result<Vec<Track>, AppError> {
     Ok(state.library()?.tracks()?)
-}
-
-#[tauri::command]
-#[specta::specta]
-pub async fn search(state: State<'_, AppState>, query: String) -> Result<Vec<Track>, AppError> {
-    Ok(state.library()?.search(&query, SEARCH_LIMIT)?)
 }
 
 /// Scans a folder on a worker thread (its own database connection), then tells every
@@ -151,8 +148,10 @@ const RECENT_LIMIT: u32 = 200;
 pub async fn search_all(
     state: State<'_, AppState>,
     query: String,
+    all_tracks: bool,
 ) -> Result<SearchResults, AppError> {
-    Ok(state.library()?.search_grouped(&query, SEARCH_LIMIT)?)
+    let limit = if all_tracks { SEARCH_ALL } else { SEARCH_PAGE };
+    Ok(state.library()?.search_grouped(&query, limit)?)
 }
 
 #[tauri::command]

@@ -28,7 +28,6 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
         .commands(tauri_specta::collect_commands![
             commands::library_status,
             commands::list_tracks,
-            commands::search,
             commands::add_folder,
             commands::play_track,
             commands::pause,

@@ -1,9 +1,6 @@
-//! Browsing: artists, albums, genres, years, recently added, and search grouped by kind.
+//! Browsing: artists, albums, genres, years and recently added.
 
-use offbeat_model::{
-    normalize_for_identity, AlbumSummary, ArtistSummary, GenreSummary, SearchResults, Track,
-    YearSummary,
-};
+use offbeat_model::{AlbumSummary, ArtistSummary, GenreSummary, Track, YearSummary};
 use rusqlite::{params, Row};
 
 use crate::tracks::{track_from_row, TRACK_COLUMNS, TRACK_JOINS, TRACK_ORDER};
@@ -11,13 +8,13 @@ use crate::{Library, Result};
 
 /// Albums with their counts. The counts are per-row subqueries on the `tracks(album_id)`
 /// index, so a page of albums costs only its own rows, not an aggregate over the library.
-const ALBUM_SELECT: &str = "SELECT al.id, al.title, aa.name, aa.id, al.year,
+pub(crate) const ALBUM_SELECT: &str = "SELECT al.id, al.title, aa.name, aa.id, al.year,
        (SELECT count(*) FROM tracks t WHERE t.album_id = al.id),
        (SELECT coalesce(sum(t.duration_ms), 0) FROM tracks t WHERE t.album_id = al.id),
        (SELECT min(t.id) FROM tracks t WHERE t.album_id = al.id)
      FROM albums al JOIN artists aa ON aa.id = al.album_artist_id";
 
-fn album_from_row(r: &Row<'_>) -> rusqlite::Result<AlbumSummary> {
+pub(crate) fn album_from_row(r: &Row<'_>) -> rusqlite::Result<AlbumSummary> {
     Ok(AlbumSummary {
         id: r.get(0)?,
         title: r.get(1)?,
@@ -33,7 +30,7 @@ fn album_from_row(r: &Row<'_>) -> rusqlite::Result<AlbumSummary> {
 /// Artists with their counts. A track counts once for an artist credited on it in any
 /// way (album artist, track artist, or one of several artists); each part of the union is
 /// an index lookup, so listing every artist stays linear in the library.
-const ARTIST_SELECT: &str = "SELECT a.id, a.name,
+pub(crate) const ARTIST_SELECT: &str = "SELECT a.id, a.name,
        (SELECT count(*) FROM albums al WHERE al.album_artist_id = a.id),
        (SELECT count(*) FROM (
             SELECT t.id FROM albums al JOIN tracks t ON t.album_id = al.id WHERE al.album_artist_id = a.id
@@ -41,7 +38,7 @@ const ARTIST_SELECT: &str = "SELECT a.id, a.name,
             UNION SELECT ta.track_id FROM track_artists ta WHERE ta.artist_id = a.id))
      FROM artists a";
 
-fn artist_from_row(r: &Row<'_>) -> rusqlite::Result<ArtistSummary> {
+pub(crate) fn artist_from_row(r: &Row<'_>) -> rusqlite::Result<ArtistSummary> {
     Ok(ArtistSummary {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -153,73 +150,5 @@ impl Library {
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map([value], track_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    /// Search results grouped into artists and albums whose names match every typed word
-    /// by prefix, and matching tracks (up to `limit`).
-    pub fn search_grouped(&self, query: &str, limit: u32) -> Result<SearchResults> {
-        let tracks = self.search(query, limit)?;
-        let words: Vec<String> = normalize_for_identity(query)
-            .split(' ')
-            .filter(|w| !w.is_empty())
-            .map(str::to_owned)
-            .collect();
-        let matches = |name: &str| {
-            let name = normalize_for_identity(name);
-            let name_words: Vec<&str> = name.split(' ').collect();
-            !words.is_empty()
-                && words
-                    .iter()
-                    .all(|w| name_words.iter().any(|n| n.starts_with(w.as_str())))
-        };
-        // Names repeat across an album's tracks: decide each once, and look up ids only for
-        // the tracks whose album artist or album matched (usually a handful of the results).
-        let mut verdicts: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
-        let mut artist_ids: Vec<i64> = Vec::new();
-        let mut album_ids: Vec<i64> = Vec::new();
-        for track in &tracks {
-            let artist_matches = *verdicts
-                .entry(&track.album_artist)
-                .or_insert_with(|| matches(&track.album_artist));
-            let album_matches = *verdicts
-                .entry(&track.album)
-                .or_insert_with(|| matches(&track.album));
-            if !artist_matches && !album_matches {
-                continue;
-            }
-            let (artist, album): (i64, i64) = self
-                .conn
-                .prepare_cached(
-                    "SELECT al.album_artist_id, al.id FROM tracks t JOIN albums al ON al.id = t.album_id WHERE t.id = ?1",
-                )?
-                .query_row([track.id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            if artist_matches && !artist_ids.contains(&artist) {
-                artist_ids.push(artist);
-            }
-            if album_matches && !album_ids.contains(&album) {
-                album_ids.push(album);
-            }
-        }
-        let mut results = SearchResults {
-            tracks,
-            ..SearchResults::default()
-        };
-        for id in artist_ids {
-            let sql = format!("{ARTIST_SELECT} WHERE a.id = ?1");
-            results.artists.push(
-                self.conn
-                    .prepare_cached(&sql)?
-                    .query_row([id], artist_from_row)?,
-            );
-        }
-        for id in album_ids {
-            let sql = format!("{ALBUM_SELECT} WHERE al.id = ?1");
-            results.albums.push(
-                self.conn
-                    .prepare_cached(&sql)?
-                    .query_row([id], album_from_row)?,
-            );
-        }
-        Ok(results)
     }
 }

@@ -29,7 +29,7 @@ use rusqlite::Connection;
 pub use covers::{CoverCache, COVER_SIZES};
 pub use error::{LibraryError, Result};
 pub use schema::SCHEMA_VERSION;
-pub use search::fts_query;
+pub use search::{fts_query, MATCH_COUNT_LIMIT, NAME_MATCH_LIMIT};
 pub use watch::FolderWatcher;
 
 /// An open library database. One per thread: open another for a background scan.

@@ -8,6 +8,7 @@ use crate::{LibraryError, Result};
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/0001_initial.sql"),
     include_str!("../../../migrations/0002_track_details.sql"),
+    include_str!("../../../migrations/0003_name_search.sql"),
 ];
 
 /// The schema version this build writes.

@@ -160,6 +160,40 @@ fn parse(path: &Path, options: ParseOptions) -> Result<TaggedFile, Parse> {
     })
 }
 
+/// The separate artists of a list of credits: "A feat. B & C" credits A, B and C, each of
+/// whom gets the track on their page. Only what follows "feat." is split on "&" and ",":
+/// the main credit may be a name like "Simon & Garfunkel". Duplicates are dropped.
+pub(crate) fn split_credits(credits: &[String]) -> Vec<String> {
+    const FEATURING: [&str; 4] = [" feat. ", " feat ", " ft. ", " featuring "];
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |name: &str| {
+        let name = name.trim();
+        if !name.is_empty() && !out.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+            out.push(name.to_owned());
+        }
+    };
+    for credit in credits {
+        let lower = credit.to_lowercase();
+        // Lowercasing can change byte lengths outside ASCII; only split when it did not.
+        let split = (lower.len() == credit.len())
+            .then(|| {
+                FEATURING
+                    .iter()
+                    .filter_map(|f| lower.find(f).map(|at| (at, f.len())))
+                    .min()
+            })
+            .flatten();
+        match split {
+            Some((at, len)) => {
+                push(&credit[..at]);
+                credit[at + len..].split([',', '&']).for_each(&mut push);
+            }
+            None => push(credit),
+        }
+    }
+    out
+}
+
 /// True when the file begins with the signature of an audio container or tag.
 fn starts_like_audio(path: &Path) -> bool {
     let mut head = [0u8; 12];
@@ -208,6 +242,7 @@ fn collect(path: &Path, tagged: &TaggedFile, duration_ms: u32) -> TrackTags {
     if artists.is_empty() {
         artists.push(artist.clone());
     }
+    let artists = split_credits(&artists);
     let album = fields
         .text(ItemKey::AlbumTitle)
         .unwrap_or_else(|| UNKNOWN_ALBUM.to_owned());
@@ -377,6 +412,22 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn featured_artists_are_credited_separately() {
+        let split = |credits: &[&str]| {
+            split_credits(&credits.iter().map(|c| c.to_string()).collect::<Vec<_>>())
+        };
+        assert_eq!(
+            split(&["The Lanterns feat. Mira"]),
+            ["The Lanterns", "Mira"]
+        );
+        assert_eq!(split(&["A Ft. B & C, D"]), ["A", "B", "C", "D"]);
+        assert_eq!(split(&["Simon & Garfunkel"]), ["Simon & Garfunkel"]);
+        assert_eq!(split(&["A featuring B", "B"]), ["A", "B"]);
+        assert_eq!(split(&["Featherweight"]), ["Featherweight"]);
+        assert_eq!(split(&["Ünal feat. Ölçer"]), ["Ünal", "Ölçer"]);
+    }
 
     #[test]
     fn sidecars_and_hidden_files_are_ignored() {

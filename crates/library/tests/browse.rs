@@ -25,8 +25,9 @@ fn artists_albums_and_album_pages() -> TestResult {
         [
             ("Aurora Fields".to_owned(), 1, 3),
             ("Élodie Marchand".to_owned(), 1, 2),
+            // "The Lanterns feat. Mira" credits Mira on her own.
+            ("Mira".to_owned(), 0, 1),
             ("The Lanterns".to_owned(), 1, 3),
-            ("The Lanterns feat. Mira".to_owned(), 0, 1),
         ]
     );
     let albums = library.albums(0, 100)?;
@@ -102,18 +103,67 @@ fn genres_years_and_recently_added() -> TestResult {
 #[test]
 fn search_groups_artists_albums_and_tracks() -> TestResult {
     let library = demo_library()?;
+    let names = |results: &offbeat_model::SearchResults| {
+        (
+            results
+                .artists
+                .iter()
+                .map(|a| a.name.clone())
+                .collect::<Vec<_>>(),
+            results
+                .albums
+                .iter()
+                .map(|a| a.title.clone())
+                .collect::<Vec<_>>(),
+        )
+    };
     let results = library.search_grouped("lant", 100)?;
+    // The artist, and the album by that artist.
+    assert_eq!(
+        names(&results),
+        (vec!["The Lanterns".into()], vec!["Tidal Rooms".into()])
+    );
+    assert_eq!(results.tracks.len(), 3);
+    assert_eq!(
+        (results.track_matches, results.track_matches_capped),
+        (3, false)
+    );
+
+    // Words may come from the album's title and its artist.
+    let results = library.search_grouped("lanterns tid", 100)?;
+    assert_eq!(names(&results), (vec![], vec!["Tidal Rooms".into()]));
+
+    // A featured artist is found on their own.
+    let results = library.search_grouped("mira", 100)?;
+    assert_eq!(names(&results), (vec!["Mira".into()], vec![]));
     assert_eq!(
         results
-            .artists
+            .tracks
             .iter()
-            .map(|a| a.name.as_str())
+            .map(|t| t.title.as_str())
             .collect::<Vec<_>>(),
-        ["The Lanterns"]
+        ["Undertow"]
     );
-    assert!(results.albums.is_empty());
-    assert_eq!(results.tracks.len(), 3);
 
+    // Fewer tracks than match: the count says how many there are.
+    let results = library.search_grouped("a", 2)?;
+    assert_eq!(results.tracks.len(), 2);
+    assert_eq!(
+        results.track_matches, 3,
+        "the three tracks by Aurora Fields"
+    );
+
+    // Where the first word matches ranks a track: the start of a title beats the start
+    // of an artist's name.
+    let results = library.search_grouped("aur", 100)?;
+    assert_eq!(
+        results
+            .tracks
+            .iter()
+            .map(|t| t.title.as_str())
+            .collect::<Vec<_>>(),
+        ["Aurora", "Polar Night", "Snowfield"]
+    );
     let results = library.search_grouped("cafe", 100)?;
     assert_eq!(
         results

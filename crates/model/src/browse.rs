@@ -57,6 +57,15 @@ pub struct YearSummary {
 #[serde(rename_all = "camelCase")]
 pub struct SearchResults {
     pub artists: Vec<ArtistSummary>,
+    /// True when more artists match than are listed.
+    pub more_artists: bool,
     pub albums: Vec<AlbumSummary>,
+    /// True when more albums match than are listed.
+    pub more_albums: bool,
+    /// The best matching tracks, as many as were asked for.
     pub tracks: Vec<Track>,
+    /// How many tracks match in all (at least `tracks.len()`), counted up to a limit.
+    pub track_matches: u32,
+    /// True when `track_matches` stopped at the limit: there are that many or more.
+    pub track_matches_capped: bool,
 }

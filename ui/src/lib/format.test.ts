@@ -43,6 +43,11 @@ describe('formatCount', () => {
     expect(formatCount(12_480, 'song')).toBe('12,480 songs');
     expect(formatCount(2, 'match', 'matches')).toBe('2 matches');
   });
+
+  it('marks a count that stopped at a limit', () => {
+    expect(formatCount(1_000, 'song', 'songs', true)).toBe('1,000+ songs');
+    expect(formatCount(1, 'artist', 'artists', true)).toBe('1+ artists');
+  });
 });
 
 describe('formatTotalDuration', () => {

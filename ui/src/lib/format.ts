@@ -13,9 +13,11 @@ export function formatDuration(ms: number): string {
 
 const countFormat = new Intl.NumberFormat('en-US');
 
-/** "1 song", "12,480 songs". */
-export function formatCount(n: number, singular: string, plural = `${singular}s`): string {
-  return `${countFormat.format(n)} ${n === 1 ? singular : plural}`;
+/**
+ * "1 song", "12,480 songs"; with `atLeast`, a count that stopped at a limit: "1,000+ songs".
+ */
+export function formatCount(n: number, singular: string, plural = `${singular}s`, atLeast = false): string {
+  return `${countFormat.format(n)}${atLeast ? '+' : ''} ${n === 1 && !atLeast ? singular : plural}`;
 }
 
 /** A total length in words: "26 sec", "42 min", "3 hr 5 min", "2 days 4 hr". */

@@ -113,11 +113,16 @@ fn unique_indexes(conn: &Connection, table: &str) -> rusqlite::Result<Vec<Vec<St
 /// The core tables and every table referencing one of them, referenced tables first.
 fn tables_to_copy(conn: &Connection) -> Result<Vec<Table>, Box<dyn Error>> {
     let mut stmt = conn.prepare(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
-         AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' AND name NOT LIKE ?1 ORDER BY name",
+        "SELECT name FROM sqlite_master m WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+         AND sql NOT LIKE 'CREATE VIRTUAL TABLE%'
+         AND NOT EXISTS (SELECT 1 FROM sqlite_master v WHERE v.sql LIKE 'CREATE VIRTUAL TABLE%'
+                         AND m.name LIKE replace(v.name, '_', '\\_') || '\\_%' ESCAPE '\\')
+         ORDER BY name",
     )?;
+    // (Shadow tables of a full-text index are skipped: they are filled through the index,
+    // or by triggers as rows are copied.)
     let names: Vec<String> = stmt
-        .query_map([format!("{SEARCH}_%")], |r| r.get(0))?
+        .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     let mut all = Vec::new();
     for name in names {

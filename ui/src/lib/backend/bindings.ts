@@ -23,14 +23,6 @@ async listTracks() : Promise<Result<Track[], AppError>> {
     else return { status: "error", error: e  as any };
 }
 },
-async search(query: string) : Promise<Result<Track[], AppError>> {
-    try {
-    return { status: "ok", data: await TAURI_INVOKE("search", { query }) };
-} catch (e) {
-    if(e instanceof Error) throw e;
-    else return { status: "error", error: e  as any };
-}
-},
 /**
  * Scans a folder on a worker thread (its own database connection), then tells every
  * window the scan finished.
@@ -99,9 +91,9 @@ async playerState() : Promise<Result<PlayerState, AppError>> {
     else return { status: "error", error: e  as any };
 }
 },
-async searchAll(query: string) : Promise<Result<SearchResults, AppError>> {
+async searchAll(query: string, allTracks: boolean) : Promise<Result<SearchResults, AppError>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("search_all", { query }) };
+    return { status: "ok", data: await TAURI_INVOKE("search_all", { query, allTracks }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
@@ -348,7 +340,27 @@ filesSeen: number; added: number; updated: number; unchanged: number; removed: n
 /**
  * Search results grouped the way a person scans them: artists, albums, then tracks.
  */
-export type SearchResults = { artists: ArtistSummary[]; albums: AlbumSummary[]; tracks: Track[] }
+export type SearchResults = { artists: ArtistSummary[]; 
+/**
+ * True when more artists match than are listed.
+ */
+moreArtists: boolean; albums: AlbumSummary[]; 
+/**
+ * True when more albums match than are listed.
+ */
+moreAlbums: boolean; 
+/**
+ * The best matching tracks, as many as were asked for.
+ */
+tracks: Track[]; 
+/**
+ * How many tracks match in all (at least `tracks.len()`), counted up to a limit.
+ */
+trackMatches: number; 
+/**
+ * True when `track_matches` stopped at the limit: there are that many or more.
+ */
+trackMatchesCapped: boolean }
 /**
  * A track in the library, with the tags Offbeat shows and sorts by.
  */

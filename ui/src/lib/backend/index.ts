@@ -70,13 +70,12 @@ export function listTracks(): Promise<Track[]> {
   return run(() => commands.listTracks());
 }
 
-export function search(query: string): Promise<Track[]> {
-  return run(() => commands.search(query));
-}
-
-/** Search grouped by kind: matching artists, albums, then tracks. */
-export function searchAll(query: string): Promise<SearchResults> {
-  return run(() => commands.searchAll(query));
+/**
+ * Search grouped by kind: matching artists, albums, then the best tracks (a page of
+ * them, or with `allTracks` as many as the backend sends) and how many match.
+ */
+export function searchAll(query: string, allTracks = false): Promise<SearchResults> {
+  return run(() => commands.searchAll(query, allTracks));
 }
 
 /** Every tag field and stream property of one track. */

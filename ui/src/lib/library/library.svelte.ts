@@ -12,7 +12,8 @@ import { sortTracks, type TrackSort } from './sort';
 export interface LibrarySource {
   libraryStatus(): Promise<LibraryStatus>;
   listTracks(): Promise<Track[]>;
-  searchAll(query: string): Promise<SearchResults>;
+  /** Grouped results; the best page of tracks, or with `allTracks` as many as are sent. */
+  searchAll(query: string, allTracks: boolean): Promise<SearchResults>;
 }
 
 export interface LibraryOptions {
@@ -29,6 +30,8 @@ const RELOAD_COOLDOWN_FACTOR = 4;
 interface Matches {
   query: string;
   results: SearchResults;
+  /** True when these results hold every track the backend sends, not the first page. */
+  allTracks: boolean;
 }
 
 export class Library {
@@ -79,6 +82,8 @@ export class Library {
   readonly visible: Track[] = $derived(this.shownQuery === '' ? this.tracks : (this.results?.tracks ?? []));
   readonly matchingArtists: ArtistSummary[] = $derived(this.results?.artists ?? []);
   readonly matchingAlbums: AlbumSummary[] = $derived(this.results?.albums ?? []);
+  /** True when the shown results are every matching track the backend sends ("Show all"). */
+  readonly showingAllTracks: boolean = $derived(this.shownQuery !== '' && (this.#matches?.allTracks ?? false));
 
   /** Every track in the Songs list's sort order. */
   readonly sorted: readonly Track[] = $derived(sortTracks(this.tracks, this.sort));
@@ -108,7 +113,7 @@ export class Library {
     clearTimeout(this.#refreshTimer);
     await Promise.all([this.refreshStatus(), this.#loadTracks()]);
     const q = this.query.trim();
-    if (q !== '') await this.#search(q);
+    if (q !== '') await this.#search(q, this.#matches?.query === q && this.#matches.allTracks);
   }
 
   /** Reloads the folders and counts the sidebar shows. */
@@ -146,7 +151,14 @@ export class Library {
   ensureSearch(): Promise<void> {
     const q = this.query.trim();
     if (q === '' || this.#searchRevision === this.revision) return Promise.resolve();
-    return this.#search(q);
+    return this.#search(q, this.#matches?.query === q && this.#matches.allTracks);
+  }
+
+  /** Re-runs the shown search asking for every matching track, not only the best page. */
+  showAllTracks(): Promise<void> {
+    const q = this.shownQuery;
+    if (q === '' || this.showingAllTracks) return Promise.resolve();
+    return this.#search(q, true);
   }
 
   /** Sets the query; the search runs once typing pauses. An empty query shows everything at once. */
@@ -203,14 +215,14 @@ export class Library {
     return this.#loadingTracks;
   }
 
-  async #search(q: string): Promise<void> {
+  async #search(q: string, allTracks = false): Promise<void> {
     const ticket = ++this.#ticket;
     const revision = this.revision;
     this.searching = true;
     try {
-      const results = await this.#source.searchAll(q);
+      const results = await this.#source.searchAll(q, allTracks);
       if (ticket !== this.#ticket) return;
-      this.#matches = { query: q, results };
+      this.#matches = { query: q, results, allTracks };
       this.#searchRevision = revision;
     } catch (e) {
       if (ticket !== this.#ticket) return;

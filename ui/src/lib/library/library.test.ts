@@ -45,7 +45,18 @@ type TrackSearch = (query: string) => Promise<Track[]>;
 
 /** A grouped search whose track group comes from `search`. */
 function grouped(search: TrackSearch): LibrarySource['searchAll'] {
-  return async (query) => ({ artists: [], albums: [], tracks: await search(query) });
+  return async (query) => {
+    const tracks = await search(query);
+    return {
+      artists: [],
+      moreArtists: false,
+      albums: [],
+      moreAlbums: false,
+      tracks,
+      trackMatches: tracks.length,
+      trackMatchesCapped: false,
+    };
+  };
 }
 
 function makeLibrary(search: TrackSearch, onError = vi.fn()) {
@@ -300,8 +311,12 @@ describe('Library grouped search', () => {
   it('shows the artists and albums of the latest answer', async () => {
     const results: SearchResults = {
       artists: [{ id: 1, name: 'Aurora Fields', albumCount: 1, trackCount: 3 }],
+      moreArtists: false,
       albums: [],
+      moreAlbums: false,
       tracks: [ALL[0]!],
+      trackMatches: 1,
+      trackMatchesCapped: false,
     };
     const lib = new Library(
       {
@@ -361,5 +376,49 @@ describe('Library selection', () => {
     await vi.advanceTimersByTimeAsync(120);
     expect(lib.selectedIndex).toBe(-1);
     expect(lib.selected).toBeNull();
+  });
+});
+
+describe('Library "Show all"', () => {
+  it('asks again for every matching track, and keeps asking so for the same query', async () => {
+    const asked: [string, boolean][] = [];
+    const source: LibrarySource = {
+      libraryStatus: () => Promise.resolve(STATUS),
+      listTracks: () => Promise.resolve(ALL),
+      searchAll: (query, allTracks) => {
+        asked.push([query, allTracks]);
+        const tracks = allTracks ? ALL : ALL.slice(0, 1);
+        return Promise.resolve({
+          artists: [],
+          moreArtists: false,
+          albums: [],
+          moreAlbums: false,
+          tracks,
+          trackMatches: 3,
+          trackMatchesCapped: false,
+        });
+      },
+    };
+    const lib = new Library(source, { debounceMs: 120 });
+    await lib.refresh();
+    lib.setQuery('a');
+    await vi.advanceTimersByTimeAsync(120);
+    expect(lib.visible.map((t) => t.title)).toEqual(['Alpha']);
+    expect(lib.showingAllTracks).toBe(false);
+
+    await lib.showAllTracks();
+    expect(lib.visible.map((t) => t.title)).toEqual(['Alpha', 'Beta', 'Gamma']);
+    expect(lib.showingAllTracks).toBe(true);
+
+    // A scan changed the library: the same query is asked again, still for everything.
+    lib.changed();
+    await lib.ensureSearch();
+    expect(asked.at(-1)).toEqual(['a', true]);
+
+    // A new query starts again from the best page.
+    lib.setQuery('ab');
+    await vi.advanceTimersByTimeAsync(120);
+    expect(asked.at(-1)).toEqual(['ab', false]);
+    expect(lib.showingAllTracks).toBe(false);
   });
 });

@@ -3,13 +3,16 @@
 //!
 //! Tags are read on worker threads (one per core) while this thread writes results in
 //! batches, one transaction per batch, so tracks appear while a scan runs and a crash
-//! loses at most one batch. Artist and album ids are cached for the whole scan.
+//! loses at most one batch. A batch closes after half a second or 5,000 files: few
+//! commits while files come fast (each commit also flushes the search index), and
+//! steady progress while they come slowly. Artist and album ids are cached for the whole
+//! scan.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
-use std::time::UNIX_EPOCH;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use offbeat_model::{normalize_for_identity, ScanProblem, ScanProgress, ScanReport};
 use rusqlite::{params, OptionalExtension, Transaction};
@@ -19,8 +22,12 @@ use crate::paths::path_bytes;
 use crate::tags::{self, TrackTags, Unreadable};
 use crate::{Library, LibraryError, Result};
 
-/// How many files are written per transaction.
-const BATCH: usize = 500;
+/// The most files written per transaction.
+const MAX_BATCH: usize = 5_000;
+/// The longest a read file waits to be written (and shown).
+const BATCH_INTERVAL: Duration = Duration::from_millis(500);
+/// Read files that may wait for the writer; readers block beyond it.
+const READ_AHEAD: usize = 1_000;
 /// Tag readers at most; the machine's core count bounds it too.
 const MAX_READERS: usize = 8;
 
@@ -100,14 +107,14 @@ impl Library {
 
         let mut writer = Writer::default();
         let mut batch: Vec<(usize, std::result::Result<TrackTags, Unreadable>)> =
-            Vec::with_capacity(BATCH);
+            Vec::with_capacity(READ_AHEAD);
         let readers = std::thread::available_parallelism()
             .map_or(2, |n| n.get())
             .clamp(1, MAX_READERS);
         let next = AtomicUsize::new(0);
         let stop = AtomicBool::new(false);
         let write_result = std::thread::scope(|scope| -> Result<()> {
-            let (results, received) = mpsc::sync_channel(BATCH);
+            let (results, received) = mpsc::sync_channel(READ_AHEAD);
             for _ in 0..readers {
                 let results = results.clone();
                 let (candidates, next, stop) = (&candidates, &next, &stop);
@@ -125,27 +132,37 @@ impl Library {
             }
             drop(results);
             let outcome = (|| -> Result<()> {
-                for (i, read) in received.iter() {
-                    batch.push((i, read));
-                    if batch.len() >= BATCH {
-                        self.write_batch(
-                            &mut writer,
-                            folder_id,
-                            &candidates,
-                            &mut batch,
-                            &mut report,
-                        )?;
-                        status.files_done = report.unchanged
-                            + report.added
-                            + report.updated
-                            + report.problems.len() as u32;
-                        if let Some(parent) = candidates[i].path.parent() {
-                            status.current_folder = parent.to_string_lossy().into_owned();
+                let mut batch_started = Instant::now();
+                let mut last = None;
+                loop {
+                    let wait = BATCH_INTERVAL.saturating_sub(batch_started.elapsed());
+                    let done = match received.recv_timeout(wait) {
+                        Ok((i, read)) => {
+                            batch.push((i, read));
+                            last = Some(i);
+                            false
                         }
-                        progress(&status);
-                        if cancel.load(Ordering::Relaxed) {
-                            return Err(LibraryError::Cancelled);
-                        }
+                        Err(RecvTimeoutError::Timeout) => false,
+                        Err(RecvTimeoutError::Disconnected) => true,
+                    };
+                    if done {
+                        break;
+                    }
+                    if batch.len() < MAX_BATCH && batch_started.elapsed() < BATCH_INTERVAL {
+                        continue;
+                    }
+                    self.write_batch(&mut writer, folder_id, &candidates, &mut batch, &mut report)?;
+                    batch_started = Instant::now();
+                    status.files_done = report.unchanged
+                        + report.added
+                        + report.updated
+                        + report.problems.len() as u32;
+                    if let Some(parent) = last.and_then(|i| candidates[i].path.parent()) {
+                        status.current_folder = parent.to_string_lossy().into_owned();
+                    }
+                    progress(&status);
+                    if cancel.load(Ordering::Relaxed) {
+                        return Err(LibraryError::Cancelled);
                     }
                 }
                 self.write_batch(&mut writer, folder_id, &candidates, &mut batch, &mut report)

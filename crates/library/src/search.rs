@@ -10,7 +10,7 @@
 
 use std::collections::HashSet;
 
-use offbeat_model::{SearchResults, Track};
+use offbeat_model::{normalize_for_identity, SearchResults, Track};
 use rusqlite::params;
 
 use crate::browse::{album_from_row, artist_from_row, ALBUM_SELECT, ARTIST_SELECT};
@@ -79,22 +79,87 @@ pub fn fts_query(input: &str) -> Option<String> {
     (!words.is_empty()).then(|| words.iter().map(|w| term(w)).collect::<Vec<_>>().join(" "))
 }
 
-/// The ranking tiers for a query, best first: each asks for every word, and puts the
-/// first one somewhere better than the next tier does. The last is the whole query.
-fn tiers(words: &[&str]) -> Vec<String> {
-    let Some((first, rest)) = words.split_first() else {
-        return Vec::new();
-    };
-    let rest: String = rest.iter().map(|w| format!(" {}", term(w))).collect();
-    let first = term(first);
-    vec![
-        format!("{{title}}: ^{first}{rest}"),
-        format!("{{artist}}: ^{first}{rest}"),
-        format!("{{album}}: ^{first}{rest}"),
-        format!("{{title}}: {first}{rest}"),
-        format!("{{artist}}: {first}{rest}"),
-        format!("{first}{rest}"),
-    ]
+/// A column of the track search index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    Title,
+    /// The track's artist and its album artist.
+    Artist,
+    Album,
+}
+
+/// Where the first typed word matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// At the start of the column.
+    Start(Column),
+    /// At the start of any word of the column.
+    Word(Column),
+    /// Anywhere.
+    Anywhere,
+}
+
+/// The ranking tiers, best first.
+const TIERS: [Place; 6] = [
+    Place::Start(Column::Title),
+    Place::Start(Column::Artist),
+    Place::Start(Column::Album),
+    Place::Word(Column::Title),
+    Place::Word(Column::Artist),
+    Place::Anywhere,
+];
+
+impl Column {
+    fn name(self) -> &'static str {
+        match self {
+            Column::Title => "title",
+            Column::Artist => "artist",
+            Column::Album => "album",
+        }
+    }
+
+    /// The column's text for a track, as the scanner indexes it.
+    fn text(self, track: &Track) -> String {
+        match self {
+            Column::Title => track.title.clone(),
+            Column::Artist => format!("{} {}", track.artist, track.album_artist),
+            Column::Album => track.album.clone(),
+        }
+    }
+}
+
+impl Place {
+    /// The FTS5 query for tracks matching every word with the first one here.
+    fn query(self, words: &[&str]) -> String {
+        let terms: Vec<String> = words.iter().map(|w| term(w)).collect();
+        let all = terms.join(" ");
+        match self {
+            Place::Start(column) => format!("{{{}}}: ^{all}", column.name()),
+            Place::Word(column) => format!("{{{}}}: {all}", column.name()),
+            Place::Anywhere => all,
+        }
+    }
+
+    /// Whether `word` (folded) is here in a track: the same test as [`Place::query`]
+    /// for the first word, made on text already at hand. Words are split and folded as
+    /// the index tokenizer does (on anything not a letter or digit; case and diacritics
+    /// dropped).
+    fn holds(self, track: &Track, word: &str) -> bool {
+        let starts = |column: Column, only_first: bool| {
+            let text = column.text(track);
+            let mut tokens = words(&text).into_iter().map(normalize_for_identity);
+            if only_first {
+                tokens.next().is_some_and(|t| t.starts_with(word))
+            } else {
+                tokens.any(|t| t.starts_with(word))
+            }
+        };
+        match self {
+            Place::Start(column) => starts(column, true),
+            Place::Word(column) => starts(column, false),
+            Place::Anywhere => true,
+        }
+    }
 }
 
 impl Library {
@@ -164,23 +229,45 @@ impl Library {
             return Ok(Vec::new());
         }
         let letters: usize = words.iter().map(|w| w.chars().count()).sum();
-        let tiers = if letters >= MIN_LETTERS_FOR_RANKING {
-            tiers(&words)
-        } else {
-            fts_query(query).into_iter().collect()
-        };
-
-        // Ids with their tier, best first, until `limit` are found. A later tier also
-        // matches tracks an earlier one found, so it is asked for that many more.
-        let wanted = limit as usize;
-        let mut picked: Vec<(i64, usize)> = Vec::new();
-        let mut seen: HashSet<i64> = HashSet::new();
         let mut stmt = self.conn.prepare_cached(
             "SELECT rowid FROM track_search WHERE track_search MATCH ?1 LIMIT ?2",
         )?;
-        for (tier, fts) in tiers.iter().enumerate() {
+        let all = Place::Anywhere.query(&words);
+        if letters < MIN_LETTERS_FOR_RANKING {
+            let ids = stmt.query_map(params![all, limit], |r| r.get::<_, i64>(0))?;
+            let picked: Vec<(i64, usize)> = ids
+                .map(|id| id.map(|id| (id, 0)))
+                .collect::<rusqlite::Result<_>>()?;
+            drop(stmt);
+            return self.tracks_ranked(&picked);
+        }
+
+        // When every match fits, they are fetched at once and ranked on their text: one
+        // query, where a tier query per place would each read the index again (a
+        // costly repeat for a one-letter word, as in "kind o").
+        let ids: Vec<i64> = stmt
+            .query_map(params![all, i64::from(limit) + 1], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        if ids.len() <= limit as usize {
+            drop(stmt);
+            let picked: Vec<(i64, usize)> = ids.into_iter().map(|id| (id, 0)).collect();
+            let mut tracks = self.tracks_ranked(&picked)?;
+            let first = normalize_for_identity(words[0]);
+            let tier = |track: &Track| TIERS.iter().position(|place| place.holds(track, &first));
+            // Stable: within a tier, library order stays.
+            tracks.sort_by_cached_key(|t| tier(t).unwrap_or(TIERS.len()));
+            return Ok(tracks);
+        }
+
+        // More match than are wanted: ids by tier, best first, until `limit` are found.
+        // A later tier also matches tracks an earlier one found, so it is asked for that
+        // many more.
+        let wanted = limit as usize;
+        let mut picked: Vec<(i64, usize)> = Vec::new();
+        let mut seen: HashSet<i64> = HashSet::new();
+        for (tier, place) in TIERS.iter().enumerate() {
             let ask = (wanted - picked.len() + seen.len()) as i64;
-            let ids = stmt.query_map(params![fts, ask], |r| r.get::<_, i64>(0))?;
+            let ids = stmt.query_map(params![place.query(&words), ask], |r| r.get::<_, i64>(0))?;
             for id in ids {
                 let id = id?;
                 if seen.insert(id) {
@@ -251,8 +338,9 @@ mod tests {
 
     #[test]
     fn tiers_put_the_first_word_in_ever_weaker_places() {
+        let queries: Vec<String> = TIERS.iter().map(|p| p.query(&["kind", "blue"])).collect();
         assert_eq!(
-            tiers(&["kind", "blue"]),
+            queries,
             [
                 "{title}: ^\"kind\"* \"blue\"*",
                 "{artist}: ^\"kind\"* \"blue\"*",
@@ -262,6 +350,32 @@ mod tests {
                 "\"kind\"* \"blue\"*",
             ]
         );
-        assert!(tiers(&[]).is_empty());
+    }
+
+    #[test]
+    fn a_place_holds_a_word_as_the_index_splits_and_folds_it() {
+        let track = Track {
+            id: 1,
+            uid: offbeat_model::TrackUid::from_stored("x".into()),
+            path: "/m/x.flac".into(),
+            title: "Mötley-Crüe Kickstart".into(),
+            artist: "AC/DC".into(),
+            album: "The Album".into(),
+            album_artist: "Beyoncé".into(),
+            track_number: None,
+            disc_number: None,
+            year: None,
+            genre: None,
+            duration_ms: 0,
+            format: "FLAC".into(),
+        };
+        let tier = |word: &str| TIERS.iter().position(|p| p.holds(&track, word));
+        assert_eq!(tier("mot"), Some(0));
+        assert_eq!(tier("ac"), Some(1));
+        assert_eq!(tier("the"), Some(2));
+        assert_eq!(tier("crue"), Some(3));
+        assert_eq!(tier("dc"), Some(4));
+        assert_eq!(tier("bey"), Some(4));
+        assert_eq!(tier("alb"), Some(5));
     }
 }

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use lofty::config::{ParseOptions, ParsingMode};
 use lofty::file::{AudioFile, FileType, TaggedFile, TaggedFileExt};
+use lofty::mp4::{Mp4Codec, Mp4File};
 use lofty::probe::Probe;
 use lofty::tag::{Accessor, ItemKey, Tag};
 use offbeat_model::{ProblemKind, TrackUid, UidInputs};
@@ -96,7 +97,7 @@ pub(crate) fn read_tags(path: &Path) -> Result<TrackTags, Unreadable> {
     let mut first_error = None;
     for options in attempts {
         match parse(path, options) {
-            Ok(tagged) => {
+            Ok((tagged, codec)) => {
                 let duration_ms =
                     u32::try_from(tagged.properties().duration().as_millis()).unwrap_or(u32::MAX);
                 if duration_ms == 0 {
@@ -105,7 +106,11 @@ pub(crate) fn read_tags(path: &Path) -> Result<TrackTags, Unreadable> {
                         reason: "corrupt audio: the file holds no playable audio".to_owned(),
                     });
                 }
-                return Ok(collect(path, &tagged, duration_ms));
+                let mut tags = collect(path, &tagged, duration_ms);
+                if let Some(codec) = codec {
+                    tags.format = codec;
+                }
+                return Ok(tags);
             }
             Err(Parse::Failed(problem)) => {
                 first_error.get_or_insert(problem);
@@ -125,7 +130,9 @@ enum Parse {
     Final(Unreadable),
 }
 
-fn parse(path: &Path, options: ParseOptions) -> Result<TaggedFile, Parse> {
+/// The file read with `options`, and its format's name when the file type alone does not
+/// tell it (an MP4 file holding ALAC).
+fn parse(path: &Path, options: ParseOptions) -> Result<(TaggedFile, Option<&'static str>), Parse> {
     let file = File::open(path).map_err(|e| Parse::Final(io_problem(&e)))?;
     let probe = Probe::new(BufReader::new(file))
         .options(options)
@@ -152,12 +159,26 @@ fn parse(path: &Path, options: ParseOptions) -> Result<TaggedFile, Parse> {
             }
         }));
     }
-    probe.read().map_err(|e| {
+    let corrupt = |e: lofty::error::FileParseError| {
         Parse::Failed(Unreadable {
             kind: ProblemKind::Corrupt,
             reason: format!("corrupt or truncated audio: {}", error_chain(&e)),
         })
-    })
+    };
+    if probe.file_type() == Some(FileType::Mp4) {
+        // An MP4 file holds AAC or ALAC (or, rarely, MP3 or FLAC): the codec is only in
+        // the MP4-specific properties, which a generic read drops.
+        let mut reader = probe.into_inner();
+        let mp4 = Mp4File::read_from(&mut reader, options).map_err(corrupt)?;
+        let codec = match mp4.properties().codec() {
+            Some(Mp4Codec::ALAC) => Some("ALAC"),
+            Some(Mp4Codec::FLAC) => Some("FLAC"),
+            Some(Mp4Codec::MP3) => Some("MP3"),
+            _ => None,
+        };
+        return Ok((mp4.into(), codec));
+    }
+    Ok((probe.read().map_err(corrupt)?, None))
 }
 
 /// The separate artists of a list of credits: "A feat. B & C" credits A, B and C, each of

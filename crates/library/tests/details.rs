@@ -1,5 +1,7 @@
 //! Every field the scanner reads, checked per format against fixtures made here: a demo
-//! file of each format with a full set of extra tags written by lofty.
+//! file of each format (and, for the formats the demo does not carry, a file from
+//! assets/fixtures, made by assets/generate-fixtures.sh) with a full set of extra tags
+//! written by lofty.
 
 use std::path::{Path, PathBuf};
 
@@ -15,23 +17,87 @@ const RECORDING: &str = "0f2d8c71-3c3a-4b5e-9d65-8f0c5e1a2b3c";
 const RELEASE: &str = "6a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 const ARTIST: &str = "9b8a7c6d-5e4f-4d3c-8b2a-1f0e9d8c7b6a";
 
-fn demo_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo")
+fn assets_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../assets")
+        .join(name)
 }
 
-/// Copies the demo track of `format` and adds every tag Offbeat reads beyond the basics.
-fn fixture(dir: &Path, format: &str) -> Result<(PathBuf, Value), Box<dyn std::error::Error>> {
+/// A file to tag: which assets folder, and which of its manifest's entries.
+#[derive(Clone, Copy, Debug)]
+struct Source {
+    folder: &'static str,
+    /// The entry's `path` ends with this.
+    file: &'static str,
+    id3v23: bool,
+}
+
+/// One file of every format the scanner reads, and MP3 with both ID3v2 versions.
+const SOURCES: &[Source] = &[
+    Source {
+        folder: "demo",
+        file: ".flac",
+        id3v23: false,
+    },
+    Source {
+        folder: "demo",
+        file: ".mp3",
+        id3v23: false,
+    },
+    Source {
+        folder: "demo",
+        file: ".ogg",
+        id3v23: false,
+    },
+    Source {
+        folder: "demo",
+        file: ".m4a",
+        id3v23: false,
+    },
+    Source {
+        folder: "demo",
+        file: ".wav",
+        id3v23: false,
+    },
+    Source {
+        folder: "fixtures",
+        file: ".opus",
+        id3v23: false,
+    },
+    Source {
+        folder: "fixtures",
+        file: "Quartz.m4a",
+        id3v23: false,
+    },
+    Source {
+        folder: "fixtures",
+        file: ".aiff",
+        id3v23: false,
+    },
+    Source {
+        folder: "fixtures",
+        file: "Slate.mp3",
+        id3v23: true,
+    },
+];
+
+/// Copies the file `source` names and adds every tag Offbeat reads beyond the basics.
+fn fixture(dir: &Path, source: Source) -> Result<(PathBuf, Value), Box<dyn std::error::Error>> {
+    let folder = assets_dir(source.folder);
     let manifest: Vec<Value> =
-        serde_json::from_str(&std::fs::read_to_string(demo_dir().join("manifest.json"))?)?;
+        serde_json::from_str(&std::fs::read_to_string(folder.join("manifest.json"))?)?;
     let entry = manifest
         .into_iter()
-        .find(|t| t["format"] == format)
-        .ok_or("no such format")?;
-    let source = demo_dir().join(entry["path"].as_str().unwrap_or_default());
-    let path = dir.join(source.file_name().ok_or("no file name")?);
-    std::fs::copy(&source, &path)?;
+        .find(|t| t["path"].as_str().is_some_and(|p| p.ends_with(source.file)))
+        .ok_or("no such file in the manifest")?;
+    let original = folder.join(entry["path"].as_str().unwrap_or_default());
+    let path = dir.join(original.file_name().ok_or("no file name")?);
+    std::fs::copy(&original, &path)?;
 
     let mut file = lofty::read_from_path(&path)?;
+    if file.primary_tag().is_none() {
+        file.insert_tag(lofty::tag::Tag::new(file.primary_tag_type()));
+    }
     let tag = file.primary_tag_mut().ok_or("no primary tag")?;
     // Two credited artists as two values of the artist field.
     tag.remove_key(ItemKey::TrackArtist);
@@ -59,22 +125,31 @@ fn fixture(dir: &Path, format: &str) -> Result<(PathBuf, Value), Box<dyn std::er
     ] {
         tag.insert_text(key, value.into());
     }
-    tag.save_to_path(&path, WriteOptions::default())?;
+    tag.save_to_path(&path, WriteOptions::default().use_id3v23(source.id3v23))?;
     Ok((path, entry))
 }
 
 #[test]
 fn every_field_is_read_in_every_format() -> TestResult {
-    for format in ["FLAC", "MP3", "Ogg Vorbis", "M4A", "WAV"] {
+    for &source in SOURCES {
         let dir = tempfile::tempdir()?;
-        let (_, entry) = fixture(dir.path(), format)?;
+        let (path, entry) = fixture(dir.path(), source)?;
+        let format = entry["format"].as_str().unwrap_or_default();
+        if source.id3v23 {
+            let head = std::fs::read(&path)?;
+            assert_eq!(
+                head.get(..4),
+                Some(&b"ID3\x03"[..]),
+                "{source:?}: not ID3v2.3"
+            );
+        }
         let mut library = Library::open_in_memory()?;
         let report = library.scan_folder(dir.path())?;
         assert_eq!(report.added, 1, "{format}: {report:?}");
         let id = library.tracks()?.first().ok_or("no track")?.id;
         let d = library.track_details(id)?.ok_or("no details")?;
         let t = &d.track;
-        let ctx = format!("{format}: {d:#?}");
+        let ctx = format!("{source:?}: {d:#?}");
 
         assert_eq!(
             t.title,
@@ -122,9 +197,15 @@ fn every_field_is_read_in_every_format() -> TestResult {
             "{ctx}"
         );
         assert!(d.bitrate_kbps.is_some_and(|b| b > 0), "{ctx}");
-        if matches!(format, "FLAC" | "WAV") {
+        if matches!(format, "FLAC" | "WAV" | "ALAC" | "AIFF") {
             assert_eq!(d.bit_depth, Some(16), "{ctx}");
         }
+        let duration = i64::from(t.duration_ms);
+        let expected = entry["duration_ms"].as_i64().unwrap_or_default();
+        assert!(
+            (duration - expected).abs() <= 30,
+            "{ctx}: duration {duration} ms, expected {expected}"
+        );
         assert_eq!(d.musicbrainz.recording.as_deref(), Some(RECORDING), "{ctx}");
         assert_eq!(d.musicbrainz.release.as_deref(), Some(RELEASE), "{ctx}");
         assert_eq!(d.musicbrainz.artist.as_deref(), Some(ARTIST), "{ctx}");
@@ -148,7 +229,7 @@ fn every_field_is_read_in_every_format() -> TestResult {
 #[test]
 fn missing_tags_fall_back_to_the_file_name_and_unknown_artist() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let (path, _) = fixture(dir.path(), "FLAC")?;
+    let (path, _) = fixture(dir.path(), SOURCES[0])?;
     let file = lofty::read_from_path(&path)?;
     for tag in file.tags() {
         tag.remove_from_path(&path, WriteOptions::default())?;

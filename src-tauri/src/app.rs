@@ -12,7 +12,7 @@ use tauri::Manager;
 use tauri_specta::Event as _;
 
 use crate::error::{AppError, AppErrorCode};
-use crate::ipc::{self, ScanFinished, ScanProgressed};
+use crate::ipc::{self, ScanFinished, ScanProgressed, ScanStopped};
 use crate::paths;
 use crate::player::PlayerState;
 
@@ -68,16 +68,17 @@ impl AppState {
         let cancel = self.cancel_scan.clone();
         cancel.store(false, Ordering::Relaxed);
         tauri::async_runtime::spawn_blocking(move || -> Result<ScanReport, AppError> {
+            let mut last = offbeat_model::ScanProgress::default();
             let mut report_progress = |progress: &offbeat_model::ScanProgress| {
+                last = progress.clone();
                 let _ = ScanProgressed(progress.clone()).emit(&app);
             };
-            Ok(
-                Library::open(&db_path)?.scan_folder_with(
-                    &folder,
-                    &mut report_progress,
-                    &cancel,
-                )?,
-            )
+            let scanned =
+                Library::open(&db_path)?.scan_folder_with(&folder, &mut report_progress, &cancel);
+            if matches!(scanned, Err(offbeat_library::LibraryError::Cancelled)) {
+                let _ = ScanStopped(last).emit(&app);
+            }
+            Ok(scanned?)
         })
         .await
         .map_err(|e| {

@@ -16,6 +16,11 @@ pub struct ScanFinished(pub ScanReport);
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
 pub struct ScanProgressed(pub ScanProgress);
 
+/// Sent when a scan stops early because it was cancelled, with how far it got (what it
+/// read stays in the library). A cancelled scan sends no `ScanFinished`.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct ScanStopped(pub ScanProgress);
+
 /// Where the generated bindings live, relative to this crate.
 pub const BINDINGS_PATH: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -53,7 +58,8 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
         .events(tauri_specta::collect_events![
             PlayerState,
             ScanFinished,
-            ScanProgressed
+            ScanProgressed,
+            ScanStopped
         ])
 }
 

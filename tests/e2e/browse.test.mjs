@@ -6,7 +6,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -57,7 +57,7 @@ test('search groups, album / artist / genre pages and the Problems view in the r
   });
   stamp(`session ${session.id} started`);
 
-  const { describePage, waitFor } = pageTools(session, { artifacts: ARTIFACTS, failureShot: 'e2e-browse-failure.png', pollMs: POLL_MS });
+  const { describePage, waitFor, screenshot } = pageTools(session, { artifacts: ARTIFACTS, failureShot: 'e2e-browse-failure.png', pollMs: POLL_MS });
 
   /** Elements matching `css` with their innerText (see README: WebDriver's own text is "" here). */
   async function textsOf(css) {
@@ -88,18 +88,6 @@ test('search groups, album / artist / genre pages and the Problems view in the r
       return { ok: hs.includes(title), seen: hs };
     });
 
-  /** Screenshot after two animation frames, so what was just rendered is painted. */
-  async function screenshot(name) {
-    await session.executeAsync(
-      'const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));',
-      [],
-      10_000,
-    );
-    const png = await session.screenshot();
-    assert.equal(png.subarray(1, 4).toString(), 'PNG', 'the WebDriver screenshot is not a PNG');
-    writeFileSync(join(ARTIFACTS, name), png);
-  }
-
   try {
     // 0. The library is there (scanned now on an empty data folder, or by an earlier test).
     await waitFor(`all ${manifest.length} demo tracks to be listed`, 60, async () => {
@@ -109,7 +97,8 @@ test('search groups, album / artist / genre pages and the Problems view in the r
     });
     stamp('library listed');
 
-    // 1. Search "lant": an Artists group with The Lanterns, and Tidal Rooms' three songs.
+    // 1. Search "lant": The Lanterns under Artists, their album Tidal Rooms under Albums, and
+    // its three songs.
     const search = await waitFor(`the search box (${SELECTORS.search})`, 10, async () => {
       const el = await session.find(SELECTORS.search);
       return { ok: el !== null, seen: el, el };
@@ -128,6 +117,7 @@ test('search groups, album / artist / genre pages and the Problems view in the r
           };
         });`);
       const artists = g.find((x) => x.heading === 'Artists');
+      const albums = g.find((x) => x.heading === 'Albums');
       const headings = await session.execute(
         "return [...document.querySelectorAll('h2')].map((h) => h.innerText.trim())",
       );
@@ -135,6 +125,7 @@ test('search groups, album / artist / genre pages and the Problems view in the r
       return {
         ok:
           Boolean(artists?.items.includes('The Lanterns')) &&
+          Boolean(albums?.items.some((x) => x.includes('Tidal Rooms'))) &&
           headings.includes('Songs') &&
           songs.length === tidal.length &&
           tidal.every((x) => songs.includes(x)),

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync, readdirSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -130,7 +130,7 @@ test('search, play and hear a track in the real app', options, async (t) => {
   stamp(`session ${session.id} started`);
   let sessionOpen = true;
 
-  const { describePage, waitFor } = pageTools(session, { artifacts: ARTIFACTS, failureShot: 'e2e-failure.png', pollMs: POLL_MS });
+  const { describePage, waitFor, screenshot } = pageTools(session, { artifacts: ARTIFACTS, failureShot: 'e2e-failure.png', pollMs: POLL_MS });
 
   const visibleTitles = async () => {
     const els = await session.findAll(SELECTORS.rowTitle);
@@ -207,14 +207,7 @@ test('search, play and hear a track in the real app', options, async (t) => {
     }
 
     // 5. Screenshots: the page as WebDriver renders it (after two frames) and the X screen.
-    await session.executeAsync(
-      'const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));',
-      [],
-      10_000,
-    );
-    const png = await session.screenshot();
-    assert.equal(png.subarray(1, 4).toString(), 'PNG', 'the WebDriver screenshot is not a PNG');
-    writeFileSync(join(ARTIFACTS, 'e2e-playing.png'), png);
+    await screenshot('e2e-playing.png');
     await promisify(execFile)('import', ['-display', DISPLAY, '-window', 'root', join(ARTIFACTS, 'e2e-window.png')], {
       timeout: 15_000,
     });

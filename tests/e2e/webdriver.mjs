@@ -166,5 +166,17 @@ export function pageTools(session, { artifacts, failureShot, pollMs }) {
     }
   }
 
-  return { describePage, waitFor };
+  /** Saves a screenshot as `name` after two animation frames, so the latest render is painted. */
+  async function screenshot(name) {
+    await session.executeAsync(
+      'const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));',
+      [],
+      10_000,
+    );
+    const png = await session.screenshot();
+    if (png.subarray(1, 4).toString() !== 'PNG') throw new Error('the WebDriver screenshot is not a PNG');
+    writeFileSync(join(artifacts, name), png);
+  }
+
+  return { describePage, waitFor, screenshot };
 }

@@ -212,11 +212,13 @@ async cancelScan() : Promise<Result<null, AppError>> {
 export const events = __makeEvents__<{
 playerState: PlayerState,
 scanFinished: ScanFinished,
-scanProgressed: ScanProgressed
+scanProgressed: ScanProgressed,
+scanStopped: ScanStopped
 }>({
 playerState: "player-state",
 scanFinished: "scan-finished",
-scanProgressed: "scan-progressed"
+scanProgressed: "scan-progressed",
+scanStopped: "scan-stopped"
 })
 
 /** user-defined constants **/
@@ -337,6 +339,11 @@ export type ScanReport = { folder: string;
  * Files seen that look like candidates (every regular file under the folder).
  */
 filesSeen: number; added: number; updated: number; unchanged: number; removed: number; problems: ScanProblem[] }
+/**
+ * Sent when a scan stops early because it was cancelled, with how far it got (what it
+ * read stays in the library). A cancelled scan sends no `ScanFinished`.
+ */
+export type ScanStopped = ScanProgress
 /**
  * Search results grouped the way a person scans them: artists, albums, then tracks.
  */

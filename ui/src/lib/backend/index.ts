@@ -205,6 +205,11 @@ export function onScanProgressed(handler: (progress: ScanProgress) => void): Pro
   return subscribe(events.scanProgressed, handler);
 }
 
+/** Called when a cancelled scan has stopped, with how far it got. */
+export function onScanStopped(handler: (progress: ScanProgress) => void): Promise<Unsubscribe> {
+  return subscribe(events.scanStopped, handler);
+}
+
 /** Called when a folder scan ends, whoever started it. */
 export function onScanFinished(handler: (report: ScanReport) => void): Promise<Unsubscribe> {
   return subscribe(events.scanFinished, handler);

@@ -9,6 +9,8 @@ import { nextRate, type ScanRate } from './rate';
 export interface ScanControls {
   cancelScan(): Promise<void>;
   onScanProgressed(handler: (progress: ScanProgress) => void): Promise<Unsubscribe>;
+  /** The backend's word that a cancelled scan has stopped, and how far it got. */
+  onScanStopped(handler: (progress: ScanProgress) => void): Promise<Unsubscribe>;
 }
 
 export interface ScanActivityOptions {
@@ -18,8 +20,8 @@ export interface ScanActivityOptions {
   onIndexed?: () => void;
   onError?: (error: unknown) => void;
   /**
-   * How long to wait after a cancelled scan's last event before calling it stopped.
-   * A cancelled scan sends no final event; it stops after the batch it is reading.
+   * How long to wait after a cancelled scan's last event before calling it stopped,
+   * should the backend's `scanStopped` event not come.
    */
   stopGraceMs?: number;
 }
@@ -71,11 +73,27 @@ export class ScanActivity {
   /** Follows the backend's progress events. */
   async start(): Promise<Unsubscribe> {
     try {
-      return await this.#controls.onScanProgressed((p) => this.apply(p));
+      const progressed = await this.#controls.onScanProgressed((p) => this.apply(p));
+      const stopped = await this.#controls.onScanStopped((p) => this.stoppedAt(p)).catch((e: unknown) => {
+        progressed();
+        throw e;
+      });
+      return () => {
+        progressed();
+        stopped();
+      };
     } catch (e) {
       this.#onError(e);
       return () => {};
     }
+  }
+
+  /** The backend says the cancelled scan stopped, having read `p.filesDone` files. */
+  stoppedAt(p: ScanProgress): void {
+    this.progress = p;
+    this.#markStopped();
+    this.#reset();
+    this.#onIndexed();
   }
 
   /** This window is about to scan `folder`: show it at once, before the first event. */

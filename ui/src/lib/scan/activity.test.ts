@@ -10,7 +10,7 @@ const ev = (filesDone: number, filesFound: number, currentFolder = '/music/a'): 
 
 function setup() {
   const cancelScan = vi.fn(() => Promise.resolve());
-  const controls: ScanControls = { cancelScan, onScanProgressed: () => Promise.resolve(() => {}) };
+  const controls: ScanControls = { cancelScan, onScanProgressed: () => Promise.resolve(() => {}), onScanStopped: () => Promise.resolve(() => {}) };
   const onIndexed = vi.fn();
   const activity = new ScanActivity(controls, { now: () => Date.now(), onIndexed, stopGraceMs: 5000 });
   return { activity, cancelScan, onIndexed };
@@ -77,6 +77,21 @@ describe('ScanActivity', () => {
     expect(activity.stopped).toEqual({ filesDone: 500, filesFound: 5000 });
   });
 
+  it('stops at once when the backend says the cancelled scan stopped', async () => {
+    const { activity, onIndexed } = setup();
+    activity.apply(ev(0, 5000));
+    vi.setSystemTime(1000);
+    activity.apply(ev(500, 5000));
+    await activity.cancel();
+    expect(activity.running).toBe(true);
+    onIndexed.mockClear();
+    activity.stoppedAt(ev(1000, 5000));
+    expect(activity.running).toBe(false);
+    expect(activity.stopping).toBe(false);
+    expect(activity.stopped).toEqual({ filesDone: 1000, filesFound: 5000 });
+    expect(onIndexed).toHaveBeenCalledOnce();
+  });
+
   it('calls a cancelled scan stopped when it goes quiet, and ignores its tail', async () => {
     const { activity } = setup();
     activity.apply(ev(0, 5000));
@@ -102,7 +117,7 @@ describe('ScanActivity', () => {
   it('ignores cancel when nothing runs, and reports a failed cancel', async () => {
     const onError = vi.fn();
     const activity = new ScanActivity(
-      { cancelScan: () => Promise.reject(new Error('ipc')), onScanProgressed: () => Promise.resolve(() => {}) },
+      { cancelScan: () => Promise.reject(new Error('ipc')), onScanProgressed: () => Promise.resolve(() => {}), onScanStopped: () => Promise.resolve(() => {}) },
       { onError },
     );
     await activity.cancel();

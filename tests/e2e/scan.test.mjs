@@ -1,0 +1,121 @@
+// End-to-end: a large first scan in the real app shows its progress (files done of files
+// found, rising), can be cancelled from the progress card, and keeps what it read: the
+// card says how far it got and the Songs count shows the tracks indexed so far.
+// The library is 40,000 hard links to the demo files, so it costs no disk; the app gets
+// its own empty data folder through a launcher script, so the other tests' library is
+// untouched. Run through tests/e2e/run.sh (see browse.test.mjs).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+
+import { pageTools, Session } from './webdriver.mjs';
+
+const viaRunner = Boolean(process.env.E2E_WEBDRIVER_URL);
+const env = (name) => process.env[name] ?? '';
+const REPO = env('E2E_REPO');
+const WEBDRIVER = env('E2E_WEBDRIVER_URL');
+const BINARY = env('E2E_APP_BINARY');
+const ARTIFACTS = env('E2E_ARTIFACTS');
+
+/** Copies of the demo library's audio files: 8 per copy. */
+const COPIES = 5_000;
+const AUDIO = /\.(flac|mp3|ogg|m4a|wav)$/;
+const POLL_MS = 100;
+const options = { timeout: 120_000, skip: viaRunner ? false : 'run it with: bash tests/e2e/run.sh' };
+
+/** Every file under `dir`, relative to it. */
+function files(dir, base = dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? files(path, base) : [relative(base, path)];
+  });
+}
+
+/** "1,234 of 40,000 files" → [1234, 40000]. */
+function counts(text) {
+  const m = /([\d,]+) of ([\d,]+) files?/.exec(text);
+  return m ? [Number(m[1].replaceAll(',', '')), Number(m[2].replaceAll(',', ''))] : null;
+}
+
+test('a large scan shows rising progress, cancels, and keeps what it read', options, async (t) => {
+  const t0 = Date.now();
+  const stamp = (what) => t.diagnostic(`${((Date.now() - t0) / 1000).toFixed(1)}s ${what}`);
+  const work = mkdtempSync(join(tmpdir(), 'offbeat-e2e-scan-'));
+  let session = null;
+  try {
+    const demo = join(REPO, 'assets/demo');
+    const audio = files(demo).filter((f) => AUDIO.test(f));
+    const music = join(work, 'music');
+    for (let i = 0; i < COPIES; i++) {
+      for (const f of audio) {
+        const to = join(music, `Copy ${i}`, f);
+        mkdirSync(join(to, '..'), { recursive: true });
+        linkSync(join(demo, f), to);
+      }
+    }
+    const total = COPIES * audio.length;
+    stamp(`${total} files linked`);
+
+    // The app with an empty data folder, whose first-run scan is of `music`.
+    const launcher = join(work, 'offbeat');
+    const quote = (s) => `'${s.replaceAll("'", "'\\''")}'`;
+    writeFileSync(
+      launcher,
+      `#!/bin/sh\nOFFBEAT_DATA_DIR=${quote(join(work, 'data'))} OFFBEAT_DEMO_DIR=${quote(music)} exec ${quote(BINARY)} "$@"\n`,
+    );
+    chmodSync(launcher, 0o755);
+    session = await Session.create(WEBDRIVER, launcher).catch((e) => {
+      throw new Error(`WebKitWebDriver could not launch ${launcher}: ${e.message}`);
+    });
+    const { waitFor, screenshot } = pageTools(session, { artifacts: ARTIFACTS, failureShot: 'e2e-scan-failure.png', pollMs: POLL_MS });
+    const cardText = () =>
+      session.execute(`const c = document.querySelector('section[aria-label="Scan progress"]'); return c ? c.innerText : null;`);
+
+    // 1. The card shows files done of files found, and the count rises.
+    const first = await waitFor(`the scan progress card to count some of the ${total} files`, 30, async () => {
+      const text = await cardText();
+      const c = text && counts(text);
+      return { ok: Boolean(c && c[0] > 0 && c[0] < total && c[1] === total), seen: text, c };
+    });
+    stamp(`progress: ${first.c[0]} of ${first.c[1]}`);
+    await screenshot('e2e-scan-progress.png');
+    const later = await waitFor('the count of files done to rise', 15, async () => {
+      const text = await cardText();
+      const c = text && counts(text);
+      return { ok: Boolean(c && c[0] > first.c[0] && c[0] < total), seen: text, c };
+    });
+    stamp(`progress: ${later.c[0]} of ${later.c[1]}`);
+    assert.match(await cardText(), /files\/s|\/s/, 'the card shows the scan rate');
+
+    // 2. Cancel: the card says the scan stopped and how far it got.
+    const cancel = await session.find('section[aria-label="Scan progress"] button');
+    assert.ok(cancel, 'the progress card has a Cancel button');
+    await session.click(cancel);
+    // The backend's scanStopped event ends it at once (the UI's fallback waits 8 s).
+    const stopped = await waitFor('the "Scan stopped" note within 5 s of Cancel', 5, async () => {
+      const text = await session.execute(
+        `const n = [...document.querySelectorAll('[role="status"]')].find((e) => e.innerText.includes('Scan stopped')); return n ? n.innerText : null;`,
+      );
+      const c = text && counts(text);
+      return { ok: Boolean(c && c[0] >= later.c[0] && c[0] < total), seen: text, c };
+    });
+    stamp(`stopped: ${stopped.c[0]} of ${stopped.c[1]}`);
+
+    // 3. What was read stays: the Songs count in the sidebar is more than zero, less than all.
+    const songs = await waitFor('the Songs count to show the tracks read before the cancel', 20, async () => {
+      const text = await session.execute(
+        `const b = [...document.querySelectorAll('nav[aria-label="Library"] button')].find((e) => e.innerText.includes('Songs')); return b ? b.innerText : null;`,
+      );
+      const n = Number((/([\d,]+)/.exec(text ?? '')?.[1] ?? '0').replaceAll(',', ''));
+      return { ok: n > 0 && n < total, seen: text, n };
+    });
+    stamp(`songs listed: ${songs.n}`);
+    await screenshot('e2e-scan-stopped.png');
+  } finally {
+    if (session) await session.delete().catch(() => {});
+    rmSync(work, { recursive: true, force: true });
+  }
+});

@@ -17,6 +17,7 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// Sets the connection up the way every Offbeat connection must be.
 pub(crate) fn configure(conn: &Connection) -> Result<()> {
     // WAL lets the UI read while a scan writes, and survives a crash at any point.
+    conn.pragma_update(None, "page_size", 16384)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;

@@ -114,6 +114,30 @@ test('a large scan shows rising progress, cancels, and keeps what it read', opti
     });
     stamp(`songs listed: ${songs.n}`);
     await screenshot('e2e-scan-stopped.png');
+
+    // 4. A search matching more songs than a keystroke sends says so, and "Show all"
+    // brings the rest: "aur" matches the 3 Aurora Fields tracks of every copy read.
+    const box = await session.find('input[aria-label="Search"]');
+    await session.click(box);
+    await session.type(box, 'aur');
+    const mainText = () => session.execute('const m = document.querySelector("main"); return m ? m.innerText : "";');
+    const partial = await waitFor('"The best 200 songs of …" and a Show all button', 15, async () => {
+      const text = await mainText();
+      return { ok: /The best 200 songs of [\d,]+\+? matches/.test(text) && /Show all/.test(text), seen: text.slice(0, 400) };
+    });
+    stamp(`partial: ${/The best[^\n]*/.exec(partial.seen)?.[0]}`);
+    await screenshot('e2e-search-partial.png');
+    await session.execute(
+      `[...document.querySelectorAll('button')].find((b) => b.innerText.trim() === 'Show all').click();`,
+    );
+    // Each copy read holds three Aurora Fields tracks (a batch may end mid-copy).
+    const [low, high] = [3 * Math.floor(stopped.c[0] / audio.length), 3 * Math.ceil(stopped.c[0] / audio.length)];
+    const all = await waitFor(`all ${low}-${high} matching songs, counted exactly in the heading`, 15, async () => {
+      const text = await mainText();
+      const n = Number((/([\d,]+) songs/.exec(text)?.[1] ?? '0').replaceAll(',', ''));
+      return { ok: n >= low && n <= high && !/The best 200/.test(text), seen: text.slice(0, 300), n };
+    });
+    stamp(`show all: ${all.n} songs`);
   } finally {
     if (session) await session.delete().catch(() => {});
     rmSync(work, { recursive: true, force: true });

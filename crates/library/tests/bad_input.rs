@@ -1049,7 +1049,8 @@ fn a_scan_killed_mid_way_leaves_a_database_that_opens_and_finishes() -> TestResu
     let dir = tempfile::tempdir()?;
     let root = dir.path().canonicalize()?;
     let music = root.join("music");
-    let files = many_files(&root.join("store"), &music, 10, 250)?;
+    // Enough files that the scan outlasts its first commit (a batch closes after 0.5 s).
+    let files = many_files(&root.join("store"), &music, 40, 250)?;
     let db = root.join("library.db");
     // Created and migrated before the child and the watcher share it.
     drop(Library::open(&db)?);

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use lofty::config::WriteOptions;
 use lofty::file::TaggedFileExt;
-use lofty::tag::{ItemKey, ItemValue, TagExt, TagItem};
+use lofty::tag::{ItemKey, ItemValue, TagExt, TagItem, TagType};
 use offbeat_library::Library;
 use serde_json::Value;
 
@@ -23,62 +23,46 @@ fn assets_dir(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// A file to tag: which assets folder, and which of its manifest's entries.
+/// How a fixture's tags are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tagging {
+    /// In the format's usual tag (ID3v2.4 for MP3).
+    Usual,
+    /// ID3v2.3, as older taggers write.
+    Id3v23,
+    /// Only an APEv2 tag (the ID3v2 tag removed), as some MP3 taggers write.
+    ApeOnly,
+}
+
+/// A file to tag: which assets folder, which of its manifest's entries (its `path` ends
+/// with `file`), and how.
 #[derive(Clone, Copy, Debug)]
 struct Source {
     folder: &'static str,
-    /// The entry's `path` ends with this.
     file: &'static str,
-    id3v23: bool,
+    tagging: Tagging,
 }
 
-/// One file of every format the scanner reads, and MP3 with both ID3v2 versions.
+const fn source(folder: &'static str, file: &'static str, tagging: Tagging) -> Source {
+    Source {
+        folder,
+        file,
+        tagging,
+    }
+}
+
+/// One file of every format the scanner reads, and MP3 with each kind of tag.
 const SOURCES: &[Source] = &[
-    Source {
-        folder: "demo",
-        file: ".flac",
-        id3v23: false,
-    },
-    Source {
-        folder: "demo",
-        file: ".mp3",
-        id3v23: false,
-    },
-    Source {
-        folder: "demo",
-        file: ".ogg",
-        id3v23: false,
-    },
-    Source {
-        folder: "demo",
-        file: ".m4a",
-        id3v23: false,
-    },
-    Source {
-        folder: "demo",
-        file: ".wav",
-        id3v23: false,
-    },
-    Source {
-        folder: "fixtures",
-        file: ".opus",
-        id3v23: false,
-    },
-    Source {
-        folder: "fixtures",
-        file: "Quartz.m4a",
-        id3v23: false,
-    },
-    Source {
-        folder: "fixtures",
-        file: ".aiff",
-        id3v23: false,
-    },
-    Source {
-        folder: "fixtures",
-        file: "Slate.mp3",
-        id3v23: true,
-    },
+    source("demo", ".flac", Tagging::Usual),
+    source("demo", ".mp3", Tagging::Usual),
+    source("demo", ".ogg", Tagging::Usual),
+    source("demo", ".m4a", Tagging::Usual),
+    source("demo", ".wav", Tagging::Usual),
+    source("fixtures", ".opus", Tagging::Usual),
+    source("fixtures", "Quartz.m4a", Tagging::Usual),
+    source("fixtures", ".aiff", Tagging::Usual),
+    source("fixtures", "Slate.mp3", Tagging::Id3v23),
+    source("fixtures", "Slate.mp3", Tagging::ApeOnly),
 ];
 
 /// Copies the file `source` names and adds every tag Offbeat reads beyond the basics.
@@ -99,12 +83,17 @@ fn fixture(dir: &Path, source: Source) -> Result<(PathBuf, Value), Box<dyn std::
         file.insert_tag(lofty::tag::Tag::new(file.primary_tag_type()));
     }
     let tag = file.primary_tag_mut().ok_or("no primary tag")?;
-    // Two credited artists as two values of the artist field.
+    // Two credited artists as two values of the artist field (APE keeps one item per key,
+    // its values separated by NUL).
     tag.remove_key(ItemKey::TrackArtist);
-    for artist in ["Ada Lovelace", "Grace Hopper"] {
+    let artists: &[&str] = match source.tagging {
+        Tagging::ApeOnly => &["Ada Lovelace\0Grace Hopper"],
+        _ => &["Ada Lovelace", "Grace Hopper"],
+    };
+    for artist in artists {
         tag.push(TagItem::new(
             ItemKey::TrackArtist,
-            ItemValue::Text(artist.into()),
+            ItemValue::Text((*artist).into()),
         ));
     }
     tag.remove_key(ItemKey::Genre);
@@ -125,7 +114,14 @@ fn fixture(dir: &Path, source: Source) -> Result<(PathBuf, Value), Box<dyn std::
     ] {
         tag.insert_text(key, value.into());
     }
-    tag.save_to_path(&path, WriteOptions::default().use_id3v23(source.id3v23))?;
+    if source.tagging == Tagging::ApeOnly {
+        TagType::Id3v2.remove_from_path(&path, WriteOptions::default())?;
+        tag.re_map(TagType::Ape);
+    }
+    tag.save_to_path(
+        &path,
+        WriteOptions::default().use_id3v23(source.tagging == Tagging::Id3v23),
+    )?;
     Ok((path, entry))
 }
 
@@ -135,13 +131,26 @@ fn every_field_is_read_in_every_format() -> TestResult {
         let dir = tempfile::tempdir()?;
         let (path, entry) = fixture(dir.path(), source)?;
         let format = entry["format"].as_str().unwrap_or_default();
-        if source.id3v23 {
-            let head = std::fs::read(&path)?;
-            assert_eq!(
-                head.get(..4),
-                Some(&b"ID3\x03"[..]),
-                "{source:?}: not ID3v2.3"
-            );
+        let head = std::fs::read(&path)?;
+        match source.tagging {
+            Tagging::Id3v23 => {
+                assert_eq!(
+                    head.get(..4),
+                    Some(&b"ID3\x03"[..]),
+                    "{source:?}: not ID3v2.3"
+                )
+            }
+            Tagging::ApeOnly => {
+                assert!(
+                    !head.starts_with(b"ID3"),
+                    "{source:?}: an ID3v2 tag is left"
+                );
+                assert!(
+                    head.windows(8).any(|w| w == b"APETAGEX"),
+                    "{source:?}: no APE tag"
+                );
+            }
+            Tagging::Usual => {}
         }
         let mut library = Library::open_in_memory()?;
         let report = library.scan_folder(dir.path())?;

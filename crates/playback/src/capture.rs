@@ -1,6 +1,7 @@
 //! A capture output: plays streams into memory at a chosen pace, for tests and tools that
 //! need to check exactly which samples the engine produced.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -33,7 +34,22 @@ pub struct CapturedStream {
 pub struct CaptureOutput {
     speed: f64,
     captured: Arc<Mutex<Captured>>,
-    current: Option<(Arc<AtomicBool>, JoinHandle<()>)>,
+    current: Option<Playing>,
+}
+
+/// The capture thread of the stream being played, and the streams queued after it.
+#[derive(Debug)]
+struct Playing {
+    cancel: Arc<AtomicBool>,
+    queued: Arc<Mutex<Queued>>,
+    handle: JoinHandle<()>,
+}
+
+/// Streams waiting to follow the one being pulled; `closed` once the thread has finished.
+#[derive(Debug, Default)]
+struct Queued {
+    streams: VecDeque<StreamReader>,
+    closed: bool,
 }
 
 /// A handle to read what a [`CaptureOutput`] captured, usable after the output moved into the engine.
@@ -67,81 +83,135 @@ impl CaptureOutput {
 }
 
 impl AudioOutput for CaptureOutput {
-    fn play(&mut self, mut stream: StreamReader) -> Result<(), PlaybackError> {
+    fn play(&mut self, stream: StreamReader) -> Result<(), PlaybackError> {
         self.stop();
-        let format = stream.format();
-        let index = {
-            let mut captured = self.captured.lock().unwrap_or_else(PoisonError::into_inner);
-            captured.streams.push(CapturedStream {
-                format,
-                samples: Vec::new(),
-                ended: false,
-            });
-            captured.streams.len() - 1
-        };
+        let queued: Arc<Mutex<Queued>> = Arc::default();
         let cancel = Arc::new(AtomicBool::new(false));
         let captured = self.captured.clone();
         let speed = self.speed;
-        let unpaced = !speed.is_finite();
         let thread_cancel = cancel.clone();
+        let thread_queue = queued.clone();
         let handle = std::thread::spawn(move || {
-            let start = Instant::now();
-            let samples_per_sec =
-                f64::from(format.sample_rate) * f64::from(format.channels) * speed;
-            let mut pulled: u64 = 0;
-            let mut chunk = Vec::new();
-            while !thread_cancel.load(Ordering::Acquire) {
-                let channels = u64::from(format.channels);
-                let due = (start.elapsed().as_secs_f64() * samples_per_sec)
-                    .min(u64::MAX as f64 / 2.0) as u64;
-                // Whole frames only, at most a second's worth per turn.
-                let mut frames =
-                    (due.saturating_sub(pulled) / channels).min(u64::from(format.sample_rate));
-                if unpaced {
-                    // As fast as the engine can decode, but never inventing underrun
-                    // silence: take only what is there, or learn that the stream ended.
-                    frames = frames.min(stream.available_frames() as u64).max(1);
-                }
-                chunk.clear();
-                'pull: for _ in 0..frames {
-                    if unpaced && stream.available_frames() == 0 {
-                        // Either the end (None), or an underrun whose silence is dropped:
-                        // the reader only reports it at a frame boundary, so nothing slips.
-                        let _ = stream.next_sample();
-                        break 'pull;
-                    }
-                    for _ in 0..channels {
-                        match stream.next_sample() {
-                            Some(sample) => chunk.push(sample),
-                            None => break 'pull,
-                        }
-                    }
-                }
-                pulled += frames * channels;
-                {
-                    let mut captured = captured.lock().unwrap_or_else(PoisonError::into_inner);
-                    if let Some(s) = captured.streams.get_mut(index) {
-                        s.samples.extend_from_slice(&chunk);
-                        s.ended = stream.is_ended();
-                    }
-                }
-                if stream.is_ended() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(2));
-            }
+            pull(stream, &thread_queue, &captured, speed, &thread_cancel);
         });
-        self.current = Some((cancel, handle));
+        self.current = Some(Playing {
+            cancel,
+            queued,
+            handle,
+        });
         Ok(())
     }
 
+    fn append(&mut self, stream: StreamReader) -> Result<(), PlaybackError> {
+        if let Some(playing) = &self.current {
+            let mut queued = playing
+                .queued
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if !queued.closed {
+                queued.streams.push_back(stream);
+                return Ok(());
+            }
+        }
+        self.play(stream)
+    }
+
     fn stop(&mut self) {
-        if let Some((cancel, handle)) = self.current.take() {
-            cancel.store(true, Ordering::Release);
+        if let Some(playing) = self.current.take() {
+            playing.cancel.store(true, Ordering::Release);
             // The thread only loops and sleeps; a panic there would be a bug in this file.
-            let _ = handle.join();
+            let _ = playing.handle.join();
         }
     }
+}
+
+/// The capture thread: pulls `stream`, then each queued stream the moment the one before
+/// ends. A queued stream of the same format continues the same [`CapturedStream`], as it
+/// would continue the same device stream.
+fn pull(
+    mut stream: StreamReader,
+    queued: &Mutex<Queued>,
+    captured: &Mutex<Captured>,
+    speed: f64,
+    cancel: &AtomicBool,
+) {
+    let unpaced = !speed.is_finite();
+    let mut format = stream.format();
+    let mut index = new_capture(captured, format);
+    let mut start = Instant::now();
+    let mut pulled: u64 = 0;
+    let mut chunk = Vec::new();
+    while !cancel.load(Ordering::Acquire) {
+        let channels = u64::from(format.channels);
+        let samples_per_sec = f64::from(format.sample_rate) * f64::from(format.channels) * speed;
+        let due =
+            (start.elapsed().as_secs_f64() * samples_per_sec).min(u64::MAX as f64 / 2.0) as u64;
+        // Whole frames only, at most a second's worth per turn.
+        let mut frames = (due.saturating_sub(pulled) / channels).min(u64::from(format.sample_rate));
+        if unpaced {
+            // As fast as the engine can decode, but never inventing underrun silence:
+            // take only what is there, or learn that the stream ended.
+            frames = frames.min(stream.available_frames() as u64).max(1);
+        }
+        chunk.clear();
+        'pull: for _ in 0..frames {
+            if unpaced && stream.available_frames() == 0 {
+                // Either the end (None), or an underrun whose silence is dropped: the
+                // reader only reports it at a frame boundary, so nothing slips.
+                let _ = stream.next_sample();
+                break 'pull;
+            }
+            for _ in 0..channels {
+                match stream.next_sample() {
+                    Some(sample) => chunk.push(sample),
+                    None => break 'pull,
+                }
+            }
+        }
+        pulled += frames * channels;
+        let next = if stream.is_ended() {
+            let mut queued = queued.lock().unwrap_or_else(PoisonError::into_inner);
+            let next = queued.streams.pop_front();
+            // Nothing follows: later streams start a new capture (see `append`).
+            queued.closed = next.is_none();
+            next
+        } else {
+            None
+        };
+        {
+            let mut captured = captured.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(s) = captured.streams.get_mut(index) {
+                s.samples.extend_from_slice(&chunk);
+                s.ended = stream.is_ended() && next.is_none();
+            }
+        }
+        match next {
+            Some(following) => {
+                stream = following;
+                if stream.format() != format {
+                    format = stream.format();
+                    index = new_capture(captured, format);
+                    start = Instant::now();
+                    pulled = 0;
+                }
+                // Straight on, as a device would: no sleep between streams.
+                continue;
+            }
+            None if stream.is_ended() => break,
+            None => {}
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+fn new_capture(captured: &Mutex<Captured>, format: StreamFormat) -> usize {
+    let mut captured = captured.lock().unwrap_or_else(PoisonError::into_inner);
+    captured.streams.push(CapturedStream {
+        format,
+        samples: Vec::new(),
+        ended: false,
+    });
+    captured.streams.len() - 1
 }
 
 impl Drop for CaptureOutput {

@@ -11,6 +11,7 @@ use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::units::{Time, TimeBase, Timestamp};
 
+use crate::mp4_trim::mp4_trim;
 use crate::{PlaybackError, StreamFormat};
 
 /// Consecutive undecodable packets tolerated before the file is declared broken.
@@ -31,10 +32,15 @@ pub struct Decoder {
     total_frames: Option<u64>,
     /// Frames produced since the last open or seek, plus the frame the seek landed on.
     frame_position: u64,
-    /// Frames still to drop after an accurate seek landed before the target.
-    skip_frames: u64,
+    /// Output before this stream frame is dropped: the encoder's priming at the start, or
+    /// what lies between where a seek landed and its target.
+    skip_until: u64,
     /// Samples decoded while opening (to learn the real format) and not yet handed out.
     first_chunk: Option<Vec<f32>>,
+    /// Encoder priming frames at the start of the stream, never played (M4A).
+    priming: u64,
+    /// The stream frame after the music's last (M4A: padding follows it).
+    end_frame: Option<u64>,
 }
 
 impl std::fmt::Debug for Decoder {
@@ -89,17 +95,23 @@ impl Decoder {
             sample_rate: params.sample_rate.unwrap_or(44_100),
             channels: params.channels.as_ref().map_or(2, |c| c.count() as u16),
         };
+        // symphonia trims MP3 (LAME) and Ogg delay and padding itself, not MP4's.
+        let trim = mp4_trim(path, format.sample_rate);
+        let priming = trim.map_or(0, |t| t.skip);
+        let music_frames = trim.and_then(|t| t.frames);
         let mut decoder = Decoder {
             path: path.to_path_buf(),
             track_id: track.id,
             time_base: track.time_base,
-            total_frames: track.num_frames,
+            total_frames: music_frames.or(track.num_frames.map(|n| n.saturating_sub(priming))),
             reader,
             decoder,
             format,
             frame_position: 0,
-            skip_frames: 0,
+            skip_until: priming,
             first_chunk: None,
+            priming,
+            end_frame: music_frames.map(|n| priming + n),
         };
         // Decode ahead once so the stream format is what the decoder really produces,
         // not what the container claims.
@@ -122,7 +134,11 @@ impl Decoder {
 
     /// The position of the next sample to be returned, in milliseconds.
     pub fn position_ms(&self) -> u64 {
-        self.frame_position * 1000 / u64::from(self.format.sample_rate)
+        self.frame_position
+            .max(self.skip_until)
+            .saturating_sub(self.priming)
+            * 1000
+            / u64::from(self.format.sample_rate)
     }
 
     /// Replaces `out` with the next chunk of interleaved samples. Returns `false` at the end.
@@ -165,11 +181,22 @@ impl Decoder {
                     out.resize(buffer.samples_interleaved(), 0.0);
                     buffer.copy_to_slice_interleaved(&mut out[..]);
                     let frames = (out.len() / channels) as u64;
-                    self.frame_position += frames;
-                    if self.skip_frames > 0 {
-                        let skip = self.skip_frames.min(frames);
-                        out.drain(..skip as usize * channels);
-                        self.skip_frames -= skip;
+                    // Where this buffer sits in the stream: its timestamp, else right after
+                    // the last one. (A decoder may return nothing for the first packet after
+                    // a seek, as Vorbis does, so counting alone would drift.)
+                    let start = self.packet_frame(&packet).unwrap_or(self.frame_position);
+                    self.frame_position = start + frames;
+                    if let Some(end) = self.end_frame {
+                        // The encoder's padding after the music is not played.
+                        if start >= end {
+                            out.clear();
+                            return Ok(false);
+                        }
+                        out.truncate((end - start).min(frames) as usize * channels);
+                    }
+                    if self.skip_until > start {
+                        let skip = ((self.skip_until - start) as usize * channels).min(out.len());
+                        out.drain(..skip);
                     }
                     if out.is_empty() {
                         continue;
@@ -189,13 +216,27 @@ impl Decoder {
         }
     }
 
+    /// The stream frame of a packet's first decoded frame (after the decoder trims the
+    /// encoder delay it knows of), from its timestamp.
+    fn packet_frame(&self, packet: &symphonia::core::packet::Packet) -> Option<u64> {
+        let trim = i64::try_from(packet.trim_start.get()).ok()?;
+        let ts = Timestamp::new(packet.pts.get().checked_add(trim)?);
+        let time = self.time_base?.calc_time(ts)?;
+        Some(
+            (time.as_secs_f64() * f64::from(self.format.sample_rate))
+                .round()
+                .max(0.0) as u64,
+        )
+    }
+
     fn end_of_stream(&self) -> Result<bool, PlaybackError> {
         if let Some(total) = self.total_frames {
-            if (self.frame_position as f64) < total as f64 * TRUNCATION_THRESHOLD {
+            let played = self.frame_position.saturating_sub(self.priming);
+            if (played as f64) < total as f64 * TRUNCATION_THRESHOLD {
                 let rate = u64::from(self.format.sample_rate);
                 return Err(PlaybackError::Truncated {
                     path: self.path.clone(),
-                    decoded_ms: self.frame_position * 1000 / rate,
+                    decoded_ms: played * 1000 / rate,
                     expected_ms: total * 1000 / rate,
                 });
             }
@@ -217,7 +258,10 @@ impl Decoder {
             Some(total) => position_ms.min(total.saturating_sub(1)),
             None => position_ms,
         };
-        let time = Time::try_from_secs_f64(target_ms as f64 / 1000.0).unwrap_or_default();
+        let rate = u64::from(self.format.sample_rate);
+        // Stream time counts the encoder's priming; music time does not.
+        let target_frame = target_ms * rate / 1000 + self.priming;
+        let time = Time::try_from_secs_f64(target_frame as f64 / rate as f64).unwrap_or_default();
         let seeked = self
             .reader
             .seek(
@@ -230,7 +274,6 @@ impl Decoder {
             .map_err(|source| self.decode_error(source))?;
         self.decoder.reset();
         self.first_chunk = None;
-        let rate = u64::from(self.format.sample_rate);
         let to_frames = |ts: Timestamp| -> u64 {
             match self.time_base.and_then(|tb| tb.calc_time(ts)) {
                 Some(t) => (t.as_secs_f64() * rate as f64).round().max(0.0) as u64,
@@ -238,9 +281,8 @@ impl Decoder {
             }
         };
         let actual = to_frames(seeked.actual_ts);
-        let target_frame = target_ms * rate / 1000;
         self.frame_position = actual;
-        self.skip_frames = target_frame.saturating_sub(actual);
-        Ok(target_frame.max(actual) * 1000 / rate)
+        self.skip_until = target_frame;
+        Ok(target_frame.max(actual).saturating_sub(self.priming) * 1000 / rate)
     }
 }

@@ -1,6 +1,12 @@
-//! The engine: a thread that owns the decoder and the output, driven by [`Command`]s and
-//! reporting [`Event`]s, both over bounded channels.
+//! The engine: a thread that owns the queue, the decoders and the output, driven by
+//! [`Command`]s and reporting [`Event`]s, both over bounded channels.
+//!
+//! Gapless: each track has its own ring. When the playing track's decoder reaches its
+//! end, the next entry of the queue is opened and decoded into a second ring, which is
+//! appended to the output; the output moves from one to the next without a sample in
+//! between. Only the audible track and the one after it are ever open.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -8,33 +14,134 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 
+use crate::queue::{Queue, QueueEntry, QueueTrack, Repeat, ReplayGainTags};
 use crate::stream::{stream, StreamShared};
-use crate::{AudioOutput, Decoder, PlaybackError, StreamFormat};
+use crate::{AudioOutput, Decoder, PlaybackError, StreamFormat, StreamReader};
 
 /// How often position events are sent while playing.
 const POSITION_INTERVAL: Duration = Duration::from_millis(200);
-/// How long the engine sleeps when the ring is full or nothing is playing.
+/// How long the engine sleeps when the rings are full or nothing is playing.
 const IDLE_WAIT: Duration = Duration::from_millis(10);
 
 /// What the engine can be asked to do.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
-    /// Open a file and play it from the start, replacing the current track.
+    /// Play one file now, replacing the queue with it.
     Play(PathBuf),
+    /// Replace the queue and play `start` from `position_ms` (paused: loaded, not playing,
+    /// as when a saved queue is restored).
+    SetQueue {
+        tracks: Vec<QueueTrack>,
+        start: usize,
+        position_ms: u64,
+        paused: bool,
+    },
+    /// Queue tracks right after the playing one.
+    PlayNext(Vec<QueueTrack>),
+    /// Queue tracks at the end.
+    Append(Vec<QueueTrack>),
+    /// Remove entries by id; removing the playing one plays the next.
+    Remove(Vec<u64>),
+    /// Move an entry to a position in play order.
+    Move {
+        entry_id: u64,
+        to: usize,
+    },
+    /// Empty the queue and stop.
+    Clear,
+    /// Play the entry with this id.
+    Jump(u64),
+    Next,
+    /// Restart the track if more than 3 s in, else play the one before.
+    Previous,
+    SetShuffle(bool),
+    SetRepeat(Repeat),
+    SetReplayGain(ReplayGainSettings),
     Pause,
     Resume,
     Stop,
     /// Jump to a position in the current track, in milliseconds.
     Seek(u64),
-    /// Set the volume, 0.0 (silent) to 1.0 (full).
+    /// Set the volume, 0.0 (silent) to 1.0 (full), on a perceptual curve ([`gain`]).
     SetVolume(f32),
     Shutdown,
+}
+
+/// Which ReplayGain value levels the tracks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ReplayGainMode {
+    #[default]
+    Off,
+    Track,
+    /// The album's gain (a track's own when its album has none), so an album keeps its
+    /// loud and quiet songs.
+    Album,
+}
+
+/// How ReplayGain is applied.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReplayGainSettings {
+    pub mode: ReplayGainMode,
+    /// Added to every tagged gain, in dB (the common reference is 89 dB SPL; +6 suits
+    /// quiet listening). Untagged tracks get no pre-amp.
+    pub preamp_db: f32,
+    /// Lower the gain as needed so the tagged peak does not clip.
+    pub prevent_clipping: bool,
+}
+
+impl Default for ReplayGainSettings {
+    fn default() -> ReplayGainSettings {
+        ReplayGainSettings {
+            mode: ReplayGainMode::Off,
+            preamp_db: 0.0,
+            prevent_clipping: true,
+        }
+    }
+}
+
+impl ReplayGainSettings {
+    /// The linear gain for a track with these tags.
+    pub fn linear_gain(&self, tags: &ReplayGainTags) -> f32 {
+        let (gain, peak) = match self.mode {
+            ReplayGainMode::Off => return 1.0,
+            ReplayGainMode::Track => (
+                tags.track_gain_db.or(tags.album_gain_db),
+                tags.track_peak.or(tags.album_peak),
+            ),
+            ReplayGainMode::Album => (
+                tags.album_gain_db.or(tags.track_gain_db),
+                tags.album_peak.or(tags.track_peak),
+            ),
+        };
+        let Some(gain_db) = gain else {
+            return 1.0;
+        };
+        let linear = 10f32.powf((gain_db + self.preamp_db) / 20.0);
+        match peak.filter(|p| *p > 0.0) {
+            Some(peak) if self.prevent_clipping => linear.min(1.0 / peak),
+            _ => linear,
+        }
+    }
+}
+
+/// The queue as the UI shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueSnapshot {
+    /// Every entry, in play order.
+    pub entries: Vec<QueueEntry>,
+    /// Position of the playing (or loaded) entry in `entries`.
+    pub current: Option<usize>,
+    pub shuffle: bool,
+    pub repeat: Repeat,
 }
 
 /// What the engine reports.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
+    /// A track became audible (or was loaded, paused).
     TrackStarted {
+        entry_id: u64,
+        track_id: i64,
         path: PathBuf,
         duration_ms: Option<u64>,
     },
@@ -48,12 +155,15 @@ pub enum Event {
     Resumed {
         position_ms: u64,
     },
+    /// Nothing plays any more: stopped, or the queue played out.
     Stopped,
-    /// The track played to its end.
+    /// A track played to its end.
     TrackEnded {
         path: PathBuf,
     },
-    /// A track could not be opened or broke mid-stream. Playback of it has stopped.
+    /// The queue's contents, order, shuffle or repeat changed.
+    QueueChanged(QueueSnapshot),
+    /// A track could not be opened or broke mid-stream; the queue moves on past it.
     Error {
         path: Option<PathBuf>,
         message: String,
@@ -75,6 +185,14 @@ impl Engine {
     where
         F: FnOnce() -> Result<Box<dyn AudioOutput>, PlaybackError> + Send + 'static,
     {
+        Engine::spawn_with_queue(make_output, Queue::default())
+    }
+
+    /// [`Engine::spawn`] with a given (empty) queue, for tests that fix the shuffle seed.
+    pub fn spawn_with_queue<F>(make_output: F, queue: Queue) -> Result<Engine, PlaybackError>
+    where
+        F: FnOnce() -> Result<Box<dyn AudioOutput>, PlaybackError> + Send + 'static,
+    {
         let (commands, command_rx) = bounded(64);
         let (event_tx, events) = bounded(1024);
         let (ready_tx, ready_rx) = bounded(1);
@@ -83,7 +201,7 @@ impl Engine {
             .spawn(move || match make_output() {
                 Ok(output) => {
                     let _ = ready_tx.send(Ok(()));
-                    EngineLoop::new(output, command_rx, event_tx).run();
+                    EngineLoop::new(output, queue, command_rx, event_tx).run();
                 }
                 Err(e) => {
                     let _ = ready_tx.send(Err(e));
@@ -123,9 +241,13 @@ impl Drop for Engine {
     }
 }
 
-/// The track being played.
-struct Current {
+/// A track with its own ring: the audible one, or the one decoded ahead to follow it.
+struct Track {
+    entry_id: u64,
+    track_id: i64,
     path: PathBuf,
+    replay_gain: ReplayGainTags,
+    duration_ms: Option<u64>,
     decoder: Decoder,
     producer: rtrb::Producer<f32>,
     shared: Arc<StreamShared>,
@@ -134,15 +256,62 @@ struct Current {
     pending: Vec<f32>,
     pending_from: usize,
     decoder_done: bool,
-    /// The track position at which the current stream started (0, or a seek target).
-    stream_start_ms: u64,
-    paused: bool,
+    /// The track position at which this ring starts (0, or a seek target).
+    start_ms: u64,
+    /// The ring's other end, until it is handed to the output.
+    reader: Option<StreamReader>,
 }
 
-impl Current {
+impl Track {
+    fn take_reader(&mut self) -> Option<StreamReader> {
+        self.reader.take()
+    }
+
     fn position_ms(&self) -> u64 {
         let frames = self.shared.played_samples() / u64::from(self.format.channels);
-        self.stream_start_ms + frames * 1000 / u64::from(self.format.sample_rate)
+        self.start_ms + frames * 1000 / u64::from(self.format.sample_rate)
+    }
+
+    /// Moves decoded audio into the ring until it is full or the track is fully decoded.
+    /// A decoding failure ends the track where it broke (what is in the ring still plays).
+    fn fill(&mut self) -> Result<(), PlaybackError> {
+        let channels = usize::from(self.format.channels);
+        while !self.decoder_done {
+            if self.pending_from >= self.pending.len() {
+                self.pending_from = 0;
+                match self.decoder.next_chunk(&mut self.pending) {
+                    Ok(true) => {}
+                    Ok(false) => self.finish(),
+                    Err(e) => {
+                        self.finish();
+                        return Err(e);
+                    }
+                }
+                continue;
+            }
+            // Whole frames only, so the reader never sees half a frame.
+            let free = self.producer.slots() / channels * channels;
+            let n = free.min(self.pending.len() - self.pending_from);
+            if n == 0 {
+                break;
+            }
+            if let Ok(chunk) = self.producer.write_chunk_uninit(n) {
+                chunk.fill_from_iter(
+                    self.pending[self.pending_from..self.pending_from + n]
+                        .iter()
+                        .copied(),
+                );
+                self.pending_from += n;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) {
+        self.pending.clear();
+        self.pending_from = 0;
+        self.decoder_done = true;
+        self.shared.finish_writing();
     }
 }
 
@@ -150,14 +319,21 @@ struct EngineLoop {
     output: Box<dyn AudioOutput>,
     commands: Receiver<Command>,
     events: Sender<Event>,
-    current: Option<Current>,
+    queue: Queue,
+    /// The audible track first, then (once its decoder is done) the one that follows.
+    tracks: VecDeque<Track>,
+    /// Entries skipped (they failed to open) between the audible track and the next.
+    skipped_to_next: Vec<u64>,
+    paused: bool,
     volume: f32,
+    replay_gain: ReplayGainSettings,
     last_position_event: Instant,
 }
 
 impl EngineLoop {
     fn new(
         output: Box<dyn AudioOutput>,
+        queue: Queue,
         commands: Receiver<Command>,
         events: Sender<Event>,
     ) -> EngineLoop {
@@ -165,22 +341,25 @@ impl EngineLoop {
             output,
             commands,
             events,
-            current: None,
+            queue,
+            tracks: VecDeque::new(),
+            skipped_to_next: Vec::new(),
+            paused: false,
             volume: 1.0,
+            replay_gain: ReplayGainSettings::default(),
             last_position_event: Instant::now(),
         }
     }
 
     fn run(mut self) {
         loop {
-            // Each turn tops the ring up, so waiting a little between turns is free; only a
-            // ring that is more than half empty (a start, a seek, a slow disk) is worth
+            // Each turn tops the rings up, so waiting a little between turns is free; only
+            // a ring that is more than half empty (a start, a seek, a slow disk) is worth
             // skipping the wait for. Spinning on a nearly full ring would burn a core.
-            let busy = self.current.as_ref().is_some_and(|c| {
-                !c.paused
-                    && !c.decoder_done
-                    && c.producer.slots() * 2 > c.producer.buffer().capacity()
-            });
+            let busy = !self.paused
+                && self.tracks.iter().any(|t| {
+                    !t.decoder_done && t.producer.slots() * 2 > t.producer.buffer().capacity()
+                });
             let wait = if busy { Duration::ZERO } else { IDLE_WAIT };
             match self.commands.recv_timeout(wait) {
                 Ok(Command::Shutdown) | Err(RecvTimeoutError::Disconnected) => break,
@@ -195,67 +374,226 @@ impl EngineLoop {
 
     fn handle(&mut self, command: Command) {
         match command {
-            Command::Play(path) => self.play(path),
+            Command::Play(path) => {
+                let track = QueueTrack {
+                    track_id: 0,
+                    path,
+                    replay_gain: ReplayGainTags::default(),
+                };
+                self.queue.set(vec![track], 0);
+                self.paused = false;
+                self.start_current(0);
+            }
+            Command::SetQueue {
+                tracks,
+                start,
+                position_ms,
+                paused,
+            } => {
+                self.queue.set(tracks, start);
+                self.paused = paused;
+                self.start_current(position_ms);
+            }
+            Command::PlayNext(tracks) => {
+                self.queue.play_next(tracks);
+                self.queue_changed();
+            }
+            Command::Append(tracks) => {
+                let was_empty = self.queue.current().is_none();
+                self.queue.append(tracks);
+                if was_empty {
+                    self.queue.jump(self.first_entry_id().unwrap_or_default());
+                    self.start_current(0);
+                } else {
+                    self.queue_changed();
+                }
+            }
+            Command::Remove(entry_ids) => {
+                if self.queue.remove(&entry_ids) {
+                    self.start_current(0);
+                } else {
+                    self.queue_changed();
+                }
+            }
+            Command::Move { entry_id, to } => {
+                self.queue.move_entry(entry_id, to);
+                self.queue_changed();
+            }
+            Command::Clear => {
+                self.queue.clear();
+                self.stop_all();
+                self.queue_changed();
+            }
+            Command::Jump(entry_id) => {
+                if self.queue.jump(entry_id).is_some() {
+                    self.start_current(0);
+                }
+            }
+            Command::Next => {
+                if self.queue.skip_forward().is_some() {
+                    self.start_current(0);
+                } else {
+                    self.stop_all();
+                }
+            }
+            Command::Previous => {
+                let position_ms = self.tracks.front().map_or(0, Track::position_ms);
+                if self.queue.previous(position_ms).is_some() || self.tracks.is_empty() {
+                    self.start_current(0);
+                } else {
+                    self.seek(0);
+                }
+            }
+            Command::SetShuffle(on) => {
+                self.queue.set_shuffle(on);
+                self.queue_changed();
+            }
+            Command::SetRepeat(repeat) => {
+                self.queue.set_repeat(repeat);
+                self.queue_changed();
+            }
+            Command::SetReplayGain(settings) => {
+                self.replay_gain = settings;
+                for t in &self.tracks {
+                    t.shared
+                        .set_track_gain(self.replay_gain.linear_gain(&t.replay_gain));
+                }
+            }
             Command::Pause => {
-                if let Some(c) = self.current.as_mut().filter(|c| !c.paused) {
-                    c.paused = true;
-                    c.shared.set_paused(true);
-                    let position_ms = c.position_ms();
-                    self.emit(Event::Paused { position_ms });
+                if !self.paused {
+                    self.paused = true;
+                    self.set_paused(true);
+                    if let Some(position_ms) = self.tracks.front().map(Track::position_ms) {
+                        self.emit(Event::Paused { position_ms });
+                    }
                 }
             }
             Command::Resume => {
-                if let Some(c) = self.current.as_mut().filter(|c| c.paused) {
-                    c.paused = false;
-                    c.shared.set_paused(false);
-                    let position_ms = c.position_ms();
-                    self.emit(Event::Resumed { position_ms });
+                if self.tracks.is_empty() && self.queue.current().is_some() {
+                    // After the queue played out (or a stop), play resumes at the start.
+                    self.paused = false;
+                    self.start_current(0);
+                } else if self.paused {
+                    self.paused = false;
+                    self.set_paused(false);
+                    if let Some(position_ms) = self.tracks.front().map(Track::position_ms) {
+                        self.emit(Event::Resumed { position_ms });
+                    }
                 }
             }
             Command::Stop => {
-                if let Some(c) = self.current.take() {
-                    c.shared.stop();
-                    self.output.stop();
-                    self.emit(Event::Stopped);
+                if !self.tracks.is_empty() {
+                    self.stop_all();
                 }
             }
             Command::Seek(position_ms) => self.seek(position_ms),
             Command::SetVolume(volume) => {
                 self.volume = volume.clamp(0.0, 1.0);
-                if let Some(c) = &self.current {
-                    c.shared.set_gain(gain(self.volume));
+                for t in &self.tracks {
+                    t.shared.set_gain(gain(self.volume));
                 }
             }
             Command::Shutdown => {}
         }
     }
 
-    fn play(&mut self, path: PathBuf) {
-        self.output.stop();
-        self.current = None;
-        let decoder = match Decoder::open(&path) {
-            Ok(decoder) => decoder,
-            Err(e) => return self.fail(Some(path), &e),
-        };
-        let duration_ms = decoder.duration_ms();
-        if let Err(e) = self.start_stream(path.clone(), decoder, 0, false) {
-            return self.fail(Some(path), &e);
-        }
-        self.emit(Event::TrackStarted { path, duration_ms });
+    fn first_entry_id(&self) -> Option<u64> {
+        self.queue.entries_in_order().first().map(|e| e.entry_id)
     }
 
-    fn start_stream(
-        &mut self,
-        path: PathBuf,
-        decoder: Decoder,
-        start_ms: u64,
-        paused: bool,
-    ) -> Result<(), PlaybackError> {
+    fn set_paused(&self, paused: bool) {
+        for t in &self.tracks {
+            t.shared.set_paused(paused);
+        }
+    }
+
+    /// Stops the output and forgets the open tracks.
+    fn stop_all(&mut self) {
+        for t in self.tracks.drain(..) {
+            t.shared.stop();
+        }
+        self.skipped_to_next.clear();
+        self.output.stop();
+        self.emit(Event::Stopped);
+    }
+
+    /// Plays the queue's current entry from `position_ms` (paused if the engine is),
+    /// replacing whatever plays. An entry that cannot be opened is reported and the queue
+    /// moves on, until one opens or the queue ends.
+    fn start_current(&mut self, position_ms: u64) {
+        for t in self.tracks.drain(..) {
+            t.shared.stop();
+        }
+        self.skipped_to_next.clear();
+        self.output.stop();
+        let mut attempts = self.queue.entries_in_order().len();
+        let mut position_ms = position_ms;
+        loop {
+            let Some(entry) = self.queue.current().cloned() else {
+                self.queue_changed();
+                self.emit(Event::Stopped);
+                return;
+            };
+            match self.open(&entry, position_ms) {
+                Ok(mut track) => {
+                    let _ = track.fill().map_err(|e| self.report(&entry.track.path, &e));
+                    let reader = track.take_reader();
+                    let started = Event::TrackStarted {
+                        entry_id: entry.entry_id,
+                        track_id: entry.track.track_id,
+                        path: entry.track.path.clone(),
+                        duration_ms: track.duration_ms,
+                    };
+                    let start_ms = track.start_ms;
+                    self.tracks.push_back(track);
+                    if let Some(reader) = reader {
+                        if let Err(e) = self.output.play(reader) {
+                            self.tracks.clear();
+                            self.report(&entry.track.path, &e);
+                            return;
+                        }
+                    }
+                    self.emit(started);
+                    self.queue_changed();
+                    if start_ms > 0 {
+                        self.emit(Event::Position {
+                            position_ms: start_ms,
+                        });
+                    }
+                    return;
+                }
+                Err(e) => {
+                    self.report(&entry.track.path, &e);
+                    position_ms = 0;
+                    attempts = attempts.saturating_sub(1);
+                    if attempts == 0 || self.queue.skip_forward().is_none() {
+                        self.queue_changed();
+                        self.emit(Event::Stopped);
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Opens an entry's file at `position_ms`, with a ring ready to fill.
+    fn open(&self, entry: &QueueEntry, position_ms: u64) -> Result<Track, PlaybackError> {
+        let mut decoder = Decoder::open(&entry.track.path)?;
+        let start_ms = if position_ms > 0 {
+            decoder.seek(position_ms)?
+        } else {
+            0
+        };
         let format = decoder.format();
-        let shared = StreamShared::new(gain(self.volume), paused);
+        let shared = StreamShared::new(gain(self.volume), self.paused);
+        shared.set_track_gain(self.replay_gain.linear_gain(&entry.track.replay_gain));
         let (producer, reader) = stream(format, shared.clone());
-        self.current = Some(Current {
-            path,
+        Ok(Track {
+            entry_id: entry.entry_id,
+            track_id: entry.track.track_id,
+            path: entry.track.path.clone(),
+            replay_gain: entry.track.replay_gain,
+            duration_ms: decoder.duration_ms(),
             decoder,
             producer,
             shared,
@@ -263,114 +601,184 @@ impl EngineLoop {
             pending: Vec::new(),
             pending_from: 0,
             decoder_done: false,
-            stream_start_ms: start_ms,
-            paused,
-        });
-        // Fill the ring before the output starts pulling, so playback starts without an underrun.
-        self.fill();
-        self.output.play(reader)
+            start_ms,
+            reader: Some(reader),
+        })
     }
 
     fn seek(&mut self, position_ms: u64) {
-        let Some(mut current) = self.current.take() else {
+        let Some(mut front) = self.tracks.pop_front() else {
             return;
         };
+        for t in self.tracks.drain(..) {
+            t.shared.stop();
+        }
+        self.skipped_to_next.clear();
+        front.shared.stop();
         self.output.stop();
-        match current.decoder.seek(position_ms) {
-            Ok(reached_ms) => {
-                let Current {
-                    path,
-                    decoder,
-                    paused,
-                    ..
-                } = current;
-                if let Err(e) = self.start_stream(path.clone(), decoder, reached_ms, paused) {
-                    return self.fail(Some(path), &e);
-                }
-                self.emit(Event::Position {
-                    position_ms: reached_ms,
-                });
-            }
+        let reached_ms = match front.decoder.seek(position_ms) {
+            Ok(ms) => ms,
             Err(e) => {
-                current.shared.stop();
-                self.fail(Some(current.path), &e);
+                self.report(&front.path, &e);
+                self.emit(Event::Stopped);
+                return;
             }
+        };
+        let shared = StreamShared::new(gain(self.volume), self.paused);
+        shared.set_track_gain(self.replay_gain.linear_gain(&front.replay_gain));
+        let (producer, reader) = stream(front.format, shared.clone());
+        let mut track = Track {
+            producer,
+            shared,
+            pending: Vec::new(),
+            pending_from: 0,
+            decoder_done: false,
+            start_ms: reached_ms,
+            reader: None,
+            ..front
+        };
+        let path = track.path.clone();
+        let _ = track.fill().map_err(|e| self.report(&path, &e));
+        self.tracks.push_back(track);
+        if let Err(e) = self.output.play(reader) {
+            self.tracks.clear();
+            self.report(&path, &e);
+            return;
+        }
+        self.emit(Event::Position {
+            position_ms: reached_ms,
+        });
+    }
+
+    /// Tops up the rings; once the audible track is fully decoded, opens the entry that
+    /// follows it and queues it on the output.
+    fn fill(&mut self) {
+        for i in 0..self.tracks.len() {
+            if let Err(e) = self.tracks[i].fill() {
+                let path = self.tracks[i].path.clone();
+                self.report(&path, &e);
+            }
+        }
+        if self.tracks.len() == 1 && self.tracks[0].decoder_done {
+            self.prepare_next();
         }
     }
 
-    /// Moves decoded audio into the ring until it is full or the track is fully decoded.
-    fn fill(&mut self) {
-        let Some(c) = self.current.as_mut() else {
-            return;
-        };
-        let channels = usize::from(c.format.channels);
-        let mut failure = None;
-        while !c.decoder_done {
-            if c.pending_from >= c.pending.len() {
-                c.pending_from = 0;
-                match c.decoder.next_chunk(&mut c.pending) {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        c.pending.clear();
-                        c.decoder_done = true;
-                        c.shared.finish_writing();
-                        break;
+    /// Opens the entry that will follow the audible one, skipping (and reporting) any that
+    /// cannot be opened, and queues it on the output.
+    fn prepare_next(&mut self) {
+        let mut ahead = self.queue.clone();
+        let mut skipped = Vec::new();
+        let mut attempts = self.queue.entries_in_order().len();
+        while attempts > 0 {
+            attempts -= 1;
+            let Some(entry) = ahead.advance_after_end().cloned() else {
+                break;
+            };
+            match self.open(&entry, 0) {
+                Ok(mut track) => {
+                    let _ = track.fill().map_err(|e| self.report(&entry.track.path, &e));
+                    if let Some(reader) = track.take_reader() {
+                        if let Err(e) = self.output.append(reader) {
+                            self.report(&entry.track.path, &e);
+                            return;
+                        }
                     }
-                    Err(e) => {
-                        c.pending.clear();
-                        failure = Some(e);
-                        break;
-                    }
+                    self.tracks.push_back(track);
+                    self.skipped_to_next = skipped;
+                    return;
+                }
+                Err(e) => {
+                    self.report(&entry.track.path, &e);
+                    skipped.push(entry.entry_id);
                 }
             }
-            // Whole frames only, so the reader never sees half a frame.
-            let free = c.producer.slots() / channels * channels;
-            let n = free.min(c.pending.len() - c.pending_from);
-            if n == 0 {
-                break;
-            }
-            if let Ok(chunk) = c.producer.write_chunk_uninit(n) {
-                chunk.fill_from_iter(
-                    c.pending[c.pending_from..c.pending_from + n]
-                        .iter()
-                        .copied(),
-                );
-                c.pending_from += n;
+        }
+        // Nothing can follow: the audible track is the last.
+        self.skipped_to_next = skipped;
+    }
+
+    /// After a change to the queue: drops the track decoded ahead if it no longer follows,
+    /// and tells the UI.
+    fn queue_changed(&mut self) {
+        if self.tracks.len() > 1 {
+            let follows = self.queue.peek_after_end().map(|e| e.entry_id);
+            if follows != Some(self.tracks[1].entry_id) || !self.skipped_to_next.is_empty() {
+                for t in self.tracks.drain(1..) {
+                    t.shared.stop();
+                }
+                self.skipped_to_next.clear();
             }
         }
-        if let Some(e) = failure {
-            // A broken file is reported and stopped at once rather than played out from the
-            // ring, so the failure is heard where it happened.
-            let path = c.path.clone();
-            c.shared.finish_writing();
-            self.fail(Some(path), &e);
-        }
+        let snapshot = QueueSnapshot {
+            entries: self.queue.entries_in_order().into_iter().cloned().collect(),
+            current: self.queue.current_index(),
+            shuffle: self.queue.shuffle(),
+            repeat: self.queue.repeat(),
+        };
+        self.emit(Event::QueueChanged(snapshot));
     }
 
     fn report_progress(&mut self) {
-        let Some(c) = &self.current else { return };
-        if c.decoder_done && c.shared.is_drained() {
-            let path = c.path.clone();
-            let position_ms = c.position_ms();
-            self.current = None;
-            self.output.stop();
-            self.emit(Event::Position { position_ms });
-            self.emit(Event::TrackEnded { path });
+        let Some(front) = self.tracks.front() else {
+            return;
+        };
+        if front.decoder_done && front.shared.is_drained() {
+            let ended = self
+                .tracks
+                .pop_front()
+                .map(|t| (t.path.clone(), t.position_ms()));
+            if let Some((path, position_ms)) = ended {
+                self.emit(Event::Position { position_ms });
+                self.emit(Event::TrackEnded { path });
+            }
+            match self.tracks.front() {
+                Some(next) => {
+                    // The output has moved on to the track decoded ahead: so does the queue.
+                    let (entry_id, track_id, path, duration_ms) = (
+                        next.entry_id,
+                        next.track_id,
+                        next.path.clone(),
+                        next.duration_ms,
+                    );
+                    let mut guard = self.queue.entries_in_order().len() + 1;
+                    while guard > 0 && self.queue.current().map(|e| e.entry_id) != Some(entry_id) {
+                        guard -= 1;
+                        if self.queue.advance_after_end().is_none() {
+                            break;
+                        }
+                    }
+                    self.skipped_to_next.clear();
+                    self.last_position_event = Instant::now();
+                    self.emit(Event::TrackStarted {
+                        entry_id,
+                        track_id,
+                        path,
+                        duration_ms,
+                    });
+                    self.queue_changed();
+                }
+                None => {
+                    // The queue played out; its last entry stays current.
+                    self.skipped_to_next.clear();
+                    self.output.stop();
+                    self.emit(Event::Stopped);
+                    self.queue_changed();
+                }
+            }
             return;
         }
-        if !c.paused && self.last_position_event.elapsed() >= POSITION_INTERVAL {
-            let position_ms = c.position_ms();
+        if !self.paused && self.last_position_event.elapsed() >= POSITION_INTERVAL {
+            let position_ms = front.position_ms();
             self.last_position_event = Instant::now();
             // Position updates are disposable: drop one rather than block on a slow reader.
             let _ = self.events.try_send(Event::Position { position_ms });
         }
     }
 
-    fn fail(&mut self, path: Option<PathBuf>, error: &PlaybackError) {
-        self.current = None;
-        self.output.stop();
+    fn report(&self, path: &std::path::Path, error: &PlaybackError) {
         self.emit(Event::Error {
-            path,
+            path: Some(path.to_path_buf()),
             message: error.describe(),
         });
     }
@@ -381,10 +789,15 @@ impl EngineLoop {
     }
 }
 
-/// Maps the volume control (0..=1) to a linear gain on a perceptual curve: loudness is
-/// roughly logarithmic in amplitude, and a squared curve spreads the control's travel far
-/// more evenly than a linear one does.
+/// Maps the volume control (0..=1) to a linear gain on a perceptual curve: loudness
+/// follows the logarithm of amplitude, so the control spans 40 dB evenly in decibels
+/// (full = 0 dB, half-way = -20 dB), and 0 is silence.
 pub fn gain(volume: f32) -> f32 {
+    const RANGE_DB: f32 = 40.0;
     let v = volume.clamp(0.0, 1.0);
-    v * v
+    if v <= 0.0 {
+        0.0
+    } else {
+        10f32.powf(RANGE_DB * (v - 1.0) / 20.0)
+    }
 }

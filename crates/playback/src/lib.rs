@@ -12,12 +12,17 @@ mod capture;
 mod decoder;
 mod engine;
 mod error;
+mod mp4_trim;
 mod output;
+mod queue;
 mod stream;
 
 pub use capture::{CaptureHandle, CaptureOutput, Captured, CapturedStream};
 pub use decoder::Decoder;
-pub use engine::{gain, Command, Engine, Event};
+pub use engine::{gain, Command, Engine, Event, QueueSnapshot, ReplayGainMode, ReplayGainSettings};
 pub use error::PlaybackError;
 pub use output::{AudioOutput, RodioOutput};
+pub use queue::{
+    Queue, QueueEntry, QueueTrack, Repeat, ReplayGainTags, PREVIOUS_RESTARTS_AFTER_MS,
+};
 pub use stream::{StreamFormat, StreamReader};

@@ -17,6 +17,10 @@ use crate::{PlaybackError, StreamReader};
 pub trait AudioOutput {
     /// Starts playing `stream`, replacing whatever was playing.
     fn play(&mut self, stream: StreamReader) -> Result<(), PlaybackError>;
+    /// Queues `stream` to play the moment the current one ends, with no sample between
+    /// them (gapless); plays it at once when nothing is playing. A stream of another
+    /// format is converted to what the device plays.
+    fn append(&mut self, stream: StreamReader) -> Result<(), PlaybackError>;
     /// Stops playing at once.
     fn stop(&mut self);
 }
@@ -57,6 +61,17 @@ impl AudioOutput for RodioOutput {
         player.play();
         self.player = Some(player);
         Ok(())
+    }
+
+    fn append(&mut self, stream: StreamReader) -> Result<(), PlaybackError> {
+        match &self.player {
+            // rodio's queue moves to the next source within the same callback.
+            Some(player) if !player.empty() => {
+                player.append(ReaderSource::new(stream)?);
+                Ok(())
+            }
+            _ => self.play(stream),
+        }
     }
 
     fn stop(&mut self) {

@@ -27,8 +27,10 @@ pub(crate) struct StreamShared {
     paused: AtomicBool,
     /// Set to end the stream early; the reader then reports the end.
     stopped: AtomicBool,
-    /// Linear gain as `f32` bits.
+    /// Linear gain as `f32` bits: the volume.
     gain: AtomicU32,
+    /// Linear gain as `f32` bits: this track's ReplayGain.
+    track_gain: AtomicU32,
 }
 
 impl StreamShared {
@@ -40,6 +42,7 @@ impl StreamShared {
             paused: AtomicBool::new(paused),
             stopped: AtomicBool::new(false),
             gain: AtomicU32::new(gain.to_bits()),
+            track_gain: AtomicU32::new(1.0f32.to_bits()),
         })
     }
     pub(crate) fn played_samples(&self) -> u64 {
@@ -59,6 +62,9 @@ impl StreamShared {
     }
     pub(crate) fn set_gain(&self, gain: f32) {
         self.gain.store(gain.to_bits(), Ordering::Relaxed);
+    }
+    pub(crate) fn set_track_gain(&self, gain: f32) {
+        self.track_gain.store(gain.to_bits(), Ordering::Relaxed);
     }
 }
 
@@ -123,7 +129,9 @@ impl StreamReader {
             Ok(sample) => {
                 self.channel = (self.channel + 1) % self.format.channels;
                 self.shared.played_samples.fetch_add(1, Ordering::AcqRel);
-                Some(sample * f32::from_bits(self.shared.gain.load(Ordering::Relaxed)))
+                let gain = f32::from_bits(self.shared.gain.load(Ordering::Relaxed))
+                    * f32::from_bits(self.shared.track_gain.load(Ordering::Relaxed));
+                Some(sample * gain)
             }
             // The producer writes whole frames, so an empty ring is always at a frame
             // boundary. Check `finished_writing` before concluding: the producer sets it

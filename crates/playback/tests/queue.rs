@@ -1,0 +1,346 @@
+//! The queue through the engine's public API, into a capture output: gapless joins in
+//! every format, queue order and skips, ReplayGain levels, and a broken file mid-queue.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use offbeat_playback::{
+    AudioOutput, CaptureHandle, CaptureOutput, Command, Decoder, Engine, Event, Queue, QueueTrack,
+    Repeat, ReplayGainMode, ReplayGainSettings, ReplayGainTags,
+};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// Generous bound for waiting on an event; never a measure of speed.
+const EVENT_WAIT: Duration = Duration::from_secs(30);
+/// The gapless fixtures: a 441 Hz sine at amplitude 0.5, 44.1 kHz stereo, cut in two.
+const SINE_FRAMES: usize = 33_075;
+const CUT_FRAME: usize = 17_640;
+
+fn assets(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../assets")
+        .join(relative)
+}
+
+fn track(path: PathBuf, id: i64) -> QueueTrack {
+    QueueTrack {
+        track_id: id,
+        path,
+        replay_gain: ReplayGainTags::default(),
+    }
+}
+
+fn engine() -> Result<(Engine, CaptureHandle), Box<dyn std::error::Error>> {
+    let (output, handle) = CaptureOutput::new(f64::INFINITY);
+    let engine = Engine::spawn_with_queue(
+        move || Ok(Box::new(output) as Box<dyn AudioOutput>),
+        Queue::with_seed(7),
+    )?;
+    Ok((engine, handle))
+}
+
+/// Every event until (and with) the first matching `want`.
+fn until(
+    engine: &Engine,
+    want: impl Fn(&Event) -> bool,
+) -> Result<Vec<Event>, Box<dyn std::error::Error>> {
+    let deadline = Instant::now() + EVENT_WAIT;
+    let mut seen = Vec::new();
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match engine.events().recv_timeout(left) {
+            Ok(event) => {
+                let done = want(&event);
+                seen.push(event);
+                if done {
+                    return Ok(seen);
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    Err(format!("expected event did not arrive; saw {seen:?}").into())
+}
+
+fn started(events: &[Event]) -> Vec<i64> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::TrackStarted { track_id, .. } => Some(*track_id),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The samples a file decodes to on its own.
+fn decoded(path: &Path) -> Result<Vec<f32>, Box<dyn std::error::Error>> {
+    let mut decoder = Decoder::open(path)?;
+    let (mut all, mut chunk) = (Vec::new(), Vec::new());
+    while decoder.next_chunk(&mut chunk)? {
+        all.extend_from_slice(&chunk);
+    }
+    Ok(all)
+}
+
+#[test]
+fn two_halves_of_a_sine_join_without_a_gap_or_a_jump_in_every_format() -> TestResult {
+    for (ext, lossless) in [
+        ("flac", true),
+        ("wav", true),
+        ("mp3", false),
+        ("ogg", false),
+        ("m4a", false),
+    ] {
+        let a = assets(&format!("fixtures/gapless/sine-a.{ext}"));
+        let b = assets(&format!("fixtures/gapless/sine-b.{ext}"));
+        let mut parts = decoded(&a)?;
+        parts.extend(decoded(&b)?);
+        let (engine, capture) = engine()?;
+        engine.send(Command::SetQueue {
+            tracks: vec![track(a.clone(), 1), track(b.clone(), 2)],
+            start: 0,
+            position_ms: 0,
+            paused: false,
+        })?;
+        let events = until(&engine, |e| *e == Event::Stopped)?;
+        assert_eq!(started(&events), [1, 2], "{ext}: {events:?}");
+        let captured = capture.snapshot();
+        assert_eq!(captured.streams.len(), 1, "{ext}: one continuous stream");
+        let stream = &captured.streams[0];
+        // Exactly the two files' samples back to back: nothing inserted, nothing dropped.
+        assert_eq!(stream.samples.len(), parts.len(), "{ext}: sample count");
+        assert!(
+            stream.samples == parts,
+            "{ext}: the output differs from the two parts"
+        );
+        let left: Vec<f32> = stream.samples.iter().step_by(2).copied().collect();
+        // Encoder delay and padding are trimmed: the parts add up to the sine's length.
+        let off = left.len().abs_diff(SINE_FRAMES);
+        assert!(
+            off <= if lossless { 0 } else { 2 },
+            "{ext}: {off} frames off"
+        );
+        if lossless {
+            // Around the cut: no silent run (a gap), and no step larger than the sine
+            // makes (at most 2*pi*441/44100*0.5 = 0.031 per sample).
+            let window = &left[CUT_FRAME - 400..CUT_FRAME + 400];
+            let max_step = window
+                .windows(2)
+                .map(|w| (w[1] - w[0]).abs())
+                .fold(0.0f32, f32::max);
+            assert!(max_step <= 0.032, "{ext}: a jump of {max_step} at the join");
+            let longest_quiet = window
+                .split(|s| s.abs() > 2e-3)
+                .map(<[f32]>::len)
+                .max()
+                .unwrap_or(0);
+            assert!(
+                longest_quiet <= 1,
+                "{ext}: {longest_quiet} silent samples at the join"
+            );
+        }
+    }
+    Ok(())
+}
+
+fn demo_paths() -> Result<Vec<PathBuf>, Box<dyn std::error::Error>> {
+    let manifest: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(assets("demo/manifest.json"))?)?;
+    Ok(manifest
+        .iter()
+        .map(|t| assets(&format!("demo/{}", t["path"].as_str().unwrap_or_default())))
+        .collect())
+}
+
+#[test]
+fn a_broken_file_mid_queue_is_reported_and_the_next_plays() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let broken = dir.path().join("broken.flac");
+    std::fs::write(&broken, b"fLaC\0\0\0\x22 definitely not a flac stream")?;
+    let a = assets("fixtures/gapless/sine-a.wav");
+    let b = assets("fixtures/gapless/sine-b.wav");
+    let (engine, _capture) = engine()?;
+    engine.send(Command::SetQueue {
+        tracks: vec![track(a, 1), track(broken.clone(), 2), track(b, 3)],
+        start: 0,
+        position_ms: 0,
+        paused: false,
+    })?;
+    let events = until(&engine, |e| *e == Event::Stopped)?;
+    assert_eq!(started(&events), [1, 3], "{events:?}");
+    assert!(
+        events.iter().any(|e| matches!(e,
+            Event::Error { path: Some(p), message } if *p == broken && !message.is_empty())),
+        "{events:?}"
+    );
+    Ok(())
+}
+
+#[test]
+fn next_previous_jump_and_repeat_one_through_the_engine() -> TestResult {
+    let demo = demo_paths()?;
+    let (engine, _capture) = engine()?;
+    let tracks: Vec<QueueTrack> = demo
+        .iter()
+        .take(3)
+        .enumerate()
+        .map(|(i, p)| track(p.clone(), i as i64 + 1))
+        .collect();
+    engine.send(Command::SetQueue {
+        tracks,
+        start: 0,
+        position_ms: 0,
+        paused: true,
+    })?;
+    let first = until(&engine, |e| matches!(e, Event::QueueChanged(_)))?;
+    assert_eq!(started(&first), [1]);
+
+    engine.send(Command::Next)?;
+    let events = until(&engine, |e| matches!(e, Event::TrackStarted { .. }))?;
+    assert_eq!(started(&events), [2]);
+
+    // At the start of a track, previous goes back; past 3 s it restarts the track.
+    engine.send(Command::Previous)?;
+    let events = until(&engine, |e| matches!(e, Event::TrackStarted { .. }))?;
+    assert_eq!(started(&events), [1]);
+    engine.send(Command::Seek(5_000))?;
+    until(
+        &engine,
+        |e| matches!(e, Event::Position { position_ms } if *position_ms >= 4_900),
+    )?;
+    engine.send(Command::Previous)?;
+    let events = until(
+        &engine,
+        |e| matches!(e, Event::Position { position_ms } if *position_ms < 100),
+    )?;
+    assert!(
+        started(&events).is_empty(),
+        "restarted, not moved: {events:?}"
+    );
+
+    // The queue as the UI sees it; jump to the last entry.
+    engine.send(Command::SetRepeat(Repeat::One))?;
+    let events = until(&engine, |e| matches!(e, Event::QueueChanged(_)))?;
+    let Some(Event::QueueChanged(snapshot)) = events.last() else {
+        return Err("no snapshot".into());
+    };
+    assert_eq!(snapshot.repeat, Repeat::One);
+    assert_eq!(snapshot.current, Some(0));
+    let last = snapshot.entries[2].entry_id;
+    engine.send(Command::Jump(last))?;
+    let events = until(&engine, |e| matches!(e, Event::TrackStarted { .. }))?;
+    assert_eq!(started(&events), [3]);
+    Ok(())
+}
+
+#[test]
+fn repeat_one_plays_the_track_again_gaplessly() -> TestResult {
+    let (engine, capture) = engine()?;
+    let a = assets("fixtures/gapless/sine-b.flac");
+    engine.send(Command::SetRepeat(Repeat::One))?;
+    engine.send(Command::SetQueue {
+        tracks: vec![track(a.clone(), 1)],
+        start: 0,
+        position_ms: 0,
+        paused: false,
+    })?;
+    let events = until(&engine, |e| matches!(e, Event::TrackEnded { .. }))?;
+    assert_eq!(started(&events), [1]);
+    let events = until(&engine, |e| matches!(e, Event::TrackStarted { .. }))?;
+    assert_eq!(started(&events), [1], "the same track again");
+    engine.send(Command::Stop)?;
+    until(&engine, |e| *e == Event::Stopped)?;
+    assert_eq!(
+        capture.snapshot().streams.len(),
+        1,
+        "without restarting the output"
+    );
+    Ok(())
+}
+
+/// Peak of the left channel of a whole WAV played with these ReplayGain settings.
+fn peak_with(
+    settings: ReplayGainSettings,
+    tags: ReplayGainTags,
+) -> Result<f32, Box<dyn std::error::Error>> {
+    let (engine, capture) = engine()?;
+    engine.send(Command::SetReplayGain(settings))?;
+    engine.send(Command::SetQueue {
+        tracks: vec![QueueTrack {
+            track_id: 1,
+            path: assets("fixtures/gapless/sine-a.wav"),
+            replay_gain: tags,
+        }],
+        start: 0,
+        position_ms: 0,
+        paused: false,
+    })?;
+    until(&engine, |e| *e == Event::Stopped)?;
+    Ok(capture.snapshot().streams[0]
+        .samples
+        .iter()
+        .fold(0.0f32, |m, s| m.max(s.abs())))
+}
+
+#[test]
+fn replay_gain_levels_measured_on_the_output() -> TestResult {
+    let db = |ratio: f32| 20.0 * ratio.log10();
+    let tags = ReplayGainTags {
+        track_gain_db: Some(-6.0),
+        track_peak: Some(0.5),
+        album_gain_db: Some(-2.0),
+        album_peak: Some(0.5),
+    };
+    let off = peak_with(ReplayGainSettings::default(), tags)?;
+    assert!((off - 0.5).abs() < 0.01, "the fixture peaks at 0.5: {off}");
+    let settings = |mode, preamp_db, prevent_clipping| ReplayGainSettings {
+        mode,
+        preamp_db,
+        prevent_clipping,
+    };
+    for (settings, expected_db) in [
+        (settings(ReplayGainMode::Track, 0.0, true), -6.0),
+        (settings(ReplayGainMode::Album, 0.0, true), -2.0),
+        (settings(ReplayGainMode::Track, 3.0, true), -3.0),
+        // +8 dB would take the 0.5 peak to 1.26: clipping prevention holds it at 1.0.
+        (settings(ReplayGainMode::Album, 10.0, true), db(1.0 / 0.5)),
+        (settings(ReplayGainMode::Album, 10.0, false), 8.0),
+    ] {
+        let level = db(peak_with(settings, tags)? / off);
+        assert!(
+            (level - expected_db).abs() <= 0.5,
+            "{settings:?}: {level:.2} dB, expected {expected_db:.2}"
+        );
+    }
+    // Untagged tracks are left alone, whatever the pre-amp.
+    let untagged = peak_with(
+        settings(ReplayGainMode::Track, 6.0, true),
+        ReplayGainTags::default(),
+    )?;
+    assert!((db(untagged / off)).abs() <= 0.1);
+    Ok(())
+}
+
+#[test]
+fn shuffle_through_the_engine_plays_every_track_once() -> TestResult {
+    let demo = demo_paths()?;
+    let (engine, _capture) = engine()?;
+    let tracks: Vec<QueueTrack> = (0..6)
+        .map(|i| track(assets("fixtures/gapless/sine-b.wav"), i + 1))
+        .collect();
+    assert!(!demo.is_empty());
+    engine.send(Command::SetShuffle(true))?;
+    engine.send(Command::SetQueue {
+        tracks,
+        start: 2,
+        position_ms: 0,
+        paused: false,
+    })?;
+    let events = until(&engine, |e| *e == Event::Stopped)?;
+    let mut order = started(&events);
+    assert_eq!(order.first(), Some(&3), "the chosen track first");
+    assert_ne!(order, [3, 1, 2, 4, 5, 6], "shuffled");
+    order.sort();
+    assert_eq!(order, [1, 2, 3, 4, 5, 6]);
+    Ok(())
+}

@@ -14,7 +14,8 @@ use tauri_specta::Event as _;
 use crate::error::{AppError, AppErrorCode};
 use crate::ipc::{self, ScanFinished, ScanProgressed, ScanStopped};
 use crate::paths;
-use crate::player::PlayerState;
+use crate::player::{PlayerState, QueueState};
+use crate::session::{self, Session};
 
 /// Everything the commands share.
 #[derive(Debug)]
@@ -24,6 +25,8 @@ pub struct AppState {
     /// The engine, or why there is none (no audio device): the library still works.
     engine: Result<Engine, String>,
     player: Arc<Mutex<PlayerState>>,
+    queue: Arc<Mutex<QueueState>>,
+    session_path: PathBuf,
     pub demo_dir: Option<PathBuf>,
     /// Set to stop the running scan (checked between batches).
     cancel_scan: Arc<AtomicBool>,
@@ -44,6 +47,36 @@ impl AppState {
 
     pub fn player_mut(&self) -> MutexGuard<'_, PlayerState> {
         self.player.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn queue(&self) -> QueueState {
+        self.queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The engine's queue tracks for library track ids (ids no longer in the library are
+    /// left out), with their files and ReplayGain tags.
+    pub fn queue_tracks(
+        &self,
+        ids: &[offbeat_model::TrackId],
+    ) -> Result<Vec<offbeat_playback::QueueTrack>, AppError> {
+        Ok(self
+            .library()?
+            .playable(ids)?
+            .into_iter()
+            .map(|(track_id, path, rg)| offbeat_playback::QueueTrack {
+                track_id,
+                path,
+                replay_gain: offbeat_playback::ReplayGainTags {
+                    track_gain_db: rg.track_gain_db,
+                    track_peak: rg.track_peak,
+                    album_gain_db: rg.album_gain_db,
+                    album_peak: rg.album_peak,
+                },
+            })
+            .collect())
     }
 
     pub fn send(&self, command: Command) -> Result<(), AppError> {
@@ -104,6 +137,7 @@ pub fn run() -> anyhow::Result<()> {
             let demo_dir = state.demo_dir.clone();
             let handle = app.handle().clone();
             pump_engine_events(&state, handle.clone());
+            restore_session(&state);
             if let Err(e) = start_watcher(&state, handle.clone()) {
                 eprintln!("offbeat: folders will not be watched for changes: {e:#}");
             }
@@ -132,6 +166,8 @@ fn open_state(resource_dir: Option<PathBuf>) -> anyhow::Result<AppState> {
         db_path,
         engine,
         player: Arc::new(Mutex::new(PlayerState::default())),
+        queue: Arc::new(Mutex::new(QueueState::default())),
+        session_path: session::path(&paths::data_dir()?),
         demo_dir: paths::demo_dir(resource_dir),
         cancel_scan: Arc::new(AtomicBool::new(false)),
         scan_lock: Arc::new(Mutex::new(())),
@@ -166,22 +202,106 @@ fn start_watcher(state: &AppState, app: tauri::AppHandle) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// Forwards engine events to the UI as player-state snapshots, on a thread of its own.
+/// How often the position is saved while playing (it is also saved on pause and stop).
+const SAVE_POSITION_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Forwards engine events to the UI as player and queue snapshots, and keeps the saved
+/// session current, on a thread of its own.
 fn pump_engine_events(state: &AppState, app: tauri::AppHandle) {
     let Ok(engine) = &state.engine else { return };
     let events = engine.events().clone();
     let player = state.player.clone();
+    let queue = state.queue.clone();
+    let session_path = state.session_path.clone();
+    let db_path = state.db_path.clone();
     std::thread::spawn(move || {
+        // Its own connection: resolving a queue of thousands must not hold the UI's.
+        let library = Library::open(&db_path).ok();
+        let mut cache: std::collections::HashMap<i64, offbeat_model::Track> =
+            std::collections::HashMap::new();
+        let mut resolve = |id: i64| -> Option<offbeat_model::Track> {
+            if let Some(track) = cache.get(&id) {
+                return Some(track.clone());
+            }
+            let track = library.as_ref()?.track(id).ok().flatten()?;
+            cache.insert(id, track.clone());
+            Some(track)
+        };
+        let mut saved_at = std::time::Instant::now();
         for event in events.iter() {
-            let snapshot = {
+            let queue_changed = matches!(event, offbeat_playback::Event::QueueChanged(_));
+            if let offbeat_playback::Event::QueueChanged(snapshot) = &event {
+                let state = QueueState::from_snapshot(snapshot, &mut resolve);
+                *queue.lock().unwrap_or_else(PoisonError::into_inner) = state.clone();
+                let _ = state.emit(&app);
+            }
+            let (changed, snapshot) = {
                 let mut player = player.lock().unwrap_or_else(PoisonError::into_inner);
-                if !player.apply(&event) {
-                    continue;
-                }
-                player.clone()
+                let changed = player.apply(&event, &mut resolve);
+                (changed, player.clone())
             };
-            let _ = snapshot.emit(&app);
+            if changed {
+                let _ = snapshot.emit(&app);
+            }
+            let worth_saving = queue_changed
+                || (changed && !matches!(event, offbeat_playback::Event::Position { .. }))
+                || (changed && saved_at.elapsed() >= SAVE_POSITION_EVERY);
+            if worth_saving {
+                saved_at = std::time::Instant::now();
+                let queue = queue.lock().unwrap_or_else(PoisonError::into_inner).clone();
+                save_session(&session_path, &snapshot, &queue);
+            }
         }
+    });
+}
+
+fn save_session(path: &Path, player: &PlayerState, queue: &QueueState) {
+    let session = Session {
+        track_ids: queue.items.iter().map(|i| i.track.id).collect(),
+        current: queue.current.map(|c| c as usize),
+        position_ms: u64::from(player.position_ms),
+        shuffle: player.shuffle,
+        repeat: player.repeat,
+        volume: player.volume,
+    };
+    if let Err(e) = session::save(path, &session) {
+        eprintln!(
+            "offbeat: cannot save the session to {}: {e}",
+            path.display()
+        );
+    }
+}
+
+/// Loads the last session's queue, paused where it was left.
+fn restore_session(state: &AppState) {
+    let Some(saved) = session::load(&state.session_path) else {
+        return;
+    };
+    state.player_mut().volume = saved.volume;
+    let _ = state.send(Command::SetVolume(saved.volume));
+    let Ok(tracks) = state.queue_tracks(&saved.track_ids) else {
+        return;
+    };
+    // Tracks that left the library meanwhile are dropped; keep pointing at the same one.
+    let current_id = saved.current.and_then(|c| saved.track_ids.get(c)).copied();
+    let start = current_id
+        .and_then(|id| tracks.iter().position(|t| t.track_id == id))
+        .unwrap_or(0);
+    let position_ms =
+        if current_id.is_some_and(|id| tracks.get(start).is_some_and(|t| t.track_id == id)) {
+            saved.position_ms
+        } else {
+            0
+        };
+    if tracks.is_empty() {
+        return;
+    }
+    let _ = state.send(Command::Restore {
+        tracks,
+        start,
+        position_ms,
+        shuffle: saved.shuffle,
+        repeat: saved.repeat.into(),
     });
 }
 

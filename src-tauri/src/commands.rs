@@ -15,7 +15,7 @@ use tauri_specta::Event as _;
 use crate::app::AppState;
 use crate::error::{AppError, AppErrorCode};
 use crate::ipc::ScanFinished;
-use crate::player::PlayerState;
+use crate::player::{PlayerState, QueueState, RepeatMode};
 
 /// The best matching tracks a search sends per keystroke: more than a window shows, few
 /// enough to answer within a few milliseconds at 100k tracks.
@@ -79,22 +79,121 @@ pub async fn add_folder(
     Ok(report)
 }
 
+/// Plays `track_ids` as the queue (an album, a playlist, a list of search results),
+/// starting with the one at `start`. Tracks no longer in the library are left out.
 #[tauri::command]
 #[specta::specta]
-pub async fn play_track(state: State<'_, AppState>, track_id: TrackId) -> Result<(), AppError> {
-    let gone = || {
-        AppError::new(
+pub async fn play_tracks(
+    state: State<'_, AppState>,
+    track_ids: Vec<TrackId>,
+    start: u32,
+) -> Result<(), AppError> {
+    let wanted = track_ids.get(start as usize).copied();
+    let tracks = state.queue_tracks(&track_ids)?;
+    let Some(start) = wanted.and_then(|id| tracks.iter().position(|t| t.track_id == id)) else {
+        return Err(AppError::new(
             AppErrorCode::NotFound,
             "that track is no longer in the library",
-        )
+        ));
     };
-    let (track, path) = {
-        let library = state.library()?;
-        let track = library.track(track_id)?.ok_or_else(gone)?;
-        (track, library.track_file(track_id)?.ok_or_else(gone)?)
-    };
-    state.player_mut().load(track);
-    state.send(Command::Play(path))
+    state.send(Command::SetQueue {
+        tracks,
+        start,
+        position_ms: 0,
+        paused: false,
+    })
+}
+
+/// Queues tracks right after the playing one (`next`), or at the end.
+#[tauri::command]
+#[specta::specta]
+pub async fn enqueue(
+    state: State<'_, AppState>,
+    track_ids: Vec<TrackId>,
+    next: bool,
+) -> Result<(), AppError> {
+    let tracks = state.queue_tracks(&track_ids)?;
+    if tracks.is_empty() {
+        return Err(AppError::new(
+            AppErrorCode::NotFound,
+            "those tracks are no longer in the library",
+        ));
+    }
+    state.send(if next {
+        Command::PlayNext(tracks)
+    } else {
+        Command::Append(tracks)
+    })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn remove_from_queue(
+    state: State<'_, AppState>,
+    entry_ids: Vec<u32>,
+) -> Result<(), AppError> {
+    state.send(Command::Remove(
+        entry_ids.into_iter().map(u64::from).collect(),
+    ))
+}
+
+/// Moves a queue entry to position `to` of the queue (play order).
+#[tauri::command]
+#[specta::specta]
+pub async fn move_in_queue(
+    state: State<'_, AppState>,
+    entry_id: u32,
+    to: u32,
+) -> Result<(), AppError> {
+    state.send(Command::Move {
+        entry_id: u64::from(entry_id),
+        to: to as usize,
+    })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn clear_queue(state: State<'_, AppState>) -> Result<(), AppError> {
+    state.send(Command::Clear)
+}
+
+/// Plays the queue entry with this id.
+#[tauri::command]
+#[specta::specta]
+pub async fn play_entry(state: State<'_, AppState>, entry_id: u32) -> Result<(), AppError> {
+    state.send(Command::Jump(u64::from(entry_id)))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn next_track(state: State<'_, AppState>) -> Result<(), AppError> {
+    state.send(Command::Next)
+}
+
+/// Restarts the track when more than 3 s in, else plays the one before.
+#[tauri::command]
+#[specta::specta]
+pub async fn previous_track(state: State<'_, AppState>) -> Result<(), AppError> {
+    state.send(Command::Previous)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_shuffle(state: State<'_, AppState>, on: bool) -> Result<(), AppError> {
+    state.send(Command::SetShuffle(on))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_repeat(state: State<'_, AppState>, repeat: RepeatMode) -> Result<(), AppError> {
+    state.send(Command::SetRepeat(repeat.into()))
+}
+
+/// The queue as it is now (it is also sent as `queueState` events when it changes).
+#[tauri::command]
+#[specta::specta]
+pub async fn queue_state(state: State<'_, AppState>) -> Result<QueueState, AppError> {
+    Ok(state.queue())
 }
 
 #[tauri::command]

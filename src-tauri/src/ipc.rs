@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use specta_typescript::{BigIntExportBehavior, Typescript};
 
 use crate::commands;
-use crate::player::PlayerState;
+use crate::player::{PlayerState, QueueState};
 
 /// Sent when a folder scan (including the first-run demo scan) has finished.
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
@@ -34,7 +34,17 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::library_status,
             commands::list_tracks,
             commands::add_folder,
-            commands::play_track,
+            commands::play_tracks,
+            commands::enqueue,
+            commands::remove_from_queue,
+            commands::move_in_queue,
+            commands::clear_queue,
+            commands::play_entry,
+            commands::next_track,
+            commands::previous_track,
+            commands::set_shuffle,
+            commands::set_repeat,
+            commands::queue_state,
             commands::pause,
             commands::resume,
             commands::stop,
@@ -57,6 +67,7 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
         ])
         .events(tauri_specta::collect_events![
             PlayerState,
+            QueueState,
             ScanFinished,
             ScanProgressed,
             ScanStopped

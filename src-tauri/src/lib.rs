@@ -13,3 +13,4 @@ pub mod error;
 pub mod ipc;
 pub mod paths;
 pub mod player;
+pub mod session;

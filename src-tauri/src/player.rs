@@ -1,7 +1,9 @@
-//! What the player bar shows: a snapshot of the engine's state, kept current from its events.
+//! What the player bar and the queue panel show: snapshots of the engine's state, kept
+//! current from its events. The player state is small and sent often (positions); the
+//! queue is sent only when it changes.
 
 use offbeat_model::Track;
-use offbeat_playback::Event;
+use offbeat_playback::{Event, QueueSnapshot, Repeat};
 use serde::{Deserialize, Serialize};
 
 /// Whether something is playing.
@@ -13,16 +15,50 @@ pub enum PlaybackStatus {
     Paused,
 }
 
+/// What happens at the end of a track.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type, Default)]
+#[serde(rename_all = "camelCase")]
+pub enum RepeatMode {
+    #[default]
+    Off,
+    One,
+    All,
+}
+
+impl From<Repeat> for RepeatMode {
+    fn from(repeat: Repeat) -> RepeatMode {
+        match repeat {
+            Repeat::Off => RepeatMode::Off,
+            Repeat::One => RepeatMode::One,
+            Repeat::All => RepeatMode::All,
+        }
+    }
+}
+
+impl From<RepeatMode> for Repeat {
+    fn from(repeat: RepeatMode) -> Repeat {
+        match repeat {
+            RepeatMode::Off => Repeat::Off,
+            RepeatMode::One => Repeat::One,
+            RepeatMode::All => Repeat::All,
+        }
+    }
+}
+
 /// The player's state, sent to the UI on every change and a few times a second while playing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
 #[serde(rename_all = "camelCase")]
 pub struct PlayerState {
     pub status: PlaybackStatus,
     pub track: Option<Track>,
+    /// The queue entry playing (or loaded), as in [`QueueState::items`].
+    pub entry_id: Option<u32>,
     pub position_ms: u32,
     pub duration_ms: u32,
     /// 0.0 to 1.0, as the volume slider shows it.
     pub volume: f32,
+    pub shuffle: bool,
+    pub repeat: RepeatMode,
     /// The last playback error, cleared when a track starts.
     pub error: Option<String>,
 }
@@ -32,35 +68,69 @@ impl Default for PlayerState {
         PlayerState {
             status: PlaybackStatus::Stopped,
             track: None,
+            entry_id: None,
             position_ms: 0,
             duration_ms: 0,
             volume: 1.0,
+            shuffle: false,
+            repeat: RepeatMode::Off,
             error: None,
         }
     }
+}
+
+/// One entry of the queue: the same track may be queued twice, as two entries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueItem {
+    pub entry_id: u32,
+    pub track: Track,
+}
+
+/// The queue in play order, sent whenever it changes.
+#[derive(
+    Debug, Clone, Default, PartialEq, Serialize, Deserialize, specta::Type, tauri_specta::Event,
+)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueState {
+    pub items: Vec<QueueItem>,
+    /// Position in `items` of the entry playing (or loaded).
+    pub current: Option<u32>,
 }
 
 fn ms(value: u64) -> u32 {
     u32::try_from(value).unwrap_or(u32::MAX)
 }
 
-impl PlayerState {
-    /// The track the user asked for; it becomes "playing" when the engine says it started.
-    pub fn load(&mut self, track: Track) {
-        self.duration_ms = track.duration_ms;
-        self.position_ms = 0;
-        self.track = Some(track);
-    }
+/// Entry ids are counted from 1 by the engine; the UI gets them as plain numbers.
+fn entry(id: u64) -> u32 {
+    u32::try_from(id).unwrap_or(u32::MAX)
+}
 
-    /// Folds one engine event into the state. Returns false for events that change nothing.
-    pub fn apply(&mut self, event: &Event) -> bool {
+impl PlayerState {
+    /// Folds one engine event into the state; `resolve` looks a track up in the library.
+    /// Returns false for events that change nothing here.
+    pub fn apply(&mut self, event: &Event, resolve: &mut dyn FnMut(i64) -> Option<Track>) -> bool {
         match event {
-            Event::TrackStarted { duration_ms, .. } => {
-                self.status = PlaybackStatus::Playing;
+            Event::TrackStarted {
+                entry_id,
+                track_id,
+                duration_ms,
+                paused,
+                ..
+            } => {
+                self.status = if *paused {
+                    PlaybackStatus::Paused
+                } else {
+                    PlaybackStatus::Playing
+                };
+                self.track = resolve(*track_id);
+                self.entry_id = Some(entry(*entry_id));
                 self.position_ms = 0;
-                if let Some(d) = duration_ms {
-                    self.duration_ms = ms(*d);
-                }
+                self.duration_ms = duration_ms
+                    .map(ms)
+                    .or(self.track.as_ref().map(|t| t.duration_ms))
+                    .unwrap_or(0);
                 self.error = None;
             }
             Event::Position { position_ms } => {
@@ -78,13 +148,22 @@ impl PlayerState {
                 self.status = PlaybackStatus::Playing;
                 self.position_ms = ms(*position_ms);
             }
-            Event::Stopped | Event::TrackEnded { .. } => {
+            Event::Stopped => {
                 self.status = PlaybackStatus::Stopped;
                 self.position_ms = 0;
             }
+            // The next track's TrackStarted follows at once, or Stopped at the end.
+            Event::TrackEnded { .. } => return false,
+            Event::QueueChanged(snapshot) => {
+                let (shuffle, repeat) = (snapshot.shuffle, RepeatMode::from(snapshot.repeat));
+                if (shuffle, repeat) == (self.shuffle, self.repeat) {
+                    return false;
+                }
+                self.shuffle = shuffle;
+                self.repeat = repeat;
+            }
             Event::Error { message, .. } => {
-                self.status = PlaybackStatus::Stopped;
-                self.position_ms = 0;
+                // Playback goes on with the next track; the message is shown quietly.
                 self.error = Some(message.clone());
             }
         }
@@ -92,40 +171,125 @@ impl PlayerState {
     }
 }
 
+impl QueueState {
+    /// The queue as the engine reports it, each entry resolved to its library track
+    /// (entries whose track left the library are left out).
+    pub fn from_snapshot(
+        snapshot: &QueueSnapshot,
+        resolve: &mut dyn FnMut(i64) -> Option<Track>,
+    ) -> QueueState {
+        let mut items = Vec::with_capacity(snapshot.entries.len());
+        let mut current = None;
+        for (i, e) in snapshot.entries.iter().enumerate() {
+            if let Some(track) = resolve(e.track.track_id) {
+                if snapshot.current == Some(i) {
+                    current = Some(items.len() as u32);
+                }
+                items.push(QueueItem {
+                    entry_id: entry(e.entry_id),
+                    track,
+                });
+            }
+        }
+        QueueState { items, current }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
 
+    use offbeat_model::TrackUid;
+    use offbeat_playback::{QueueEntry, QueueTrack, ReplayGainTags};
+
     use super::*;
+
+    fn track(id: i64) -> Track {
+        Track {
+            id,
+            uid: TrackUid::from_stored(format!("uid-{id}")),
+            path: format!("/m/{id}.flac"),
+            title: format!("Song {id}"),
+            artist: "A".into(),
+            album: "B".into(),
+            album_artist: "A".into(),
+            track_number: None,
+            disc_number: None,
+            year: None,
+            genre: None,
+            duration_ms: 20_000,
+            format: "FLAC".into(),
+        }
+    }
 
     #[test]
     fn events_drive_the_player_bar() {
         let mut state = PlayerState::default();
-        let path = PathBuf::from("/m/a.flac");
-        assert!(state.apply(&Event::TrackStarted {
-            path: path.clone(),
-            duration_ms: Some(20_000)
-        }));
+        let mut resolve = |id: i64| Some(track(id));
+        let path = PathBuf::from("/m/7.flac");
+        assert!(state.apply(
+            &Event::TrackStarted {
+                entry_id: 3,
+                track_id: 7,
+                path: path.clone(),
+                duration_ms: Some(20_000),
+                paused: false,
+            },
+            &mut resolve
+        ));
         assert_eq!(
-            (state.status, state.duration_ms),
-            (PlaybackStatus::Playing, 20_000)
+            (state.status, state.duration_ms, state.entry_id),
+            (PlaybackStatus::Playing, 20_000, Some(3))
         );
-        assert!(state.apply(&Event::Position { position_ms: 1_500 }));
-        assert!(!state.apply(&Event::Position { position_ms: 1_500 }));
-        state.apply(&Event::Paused { position_ms: 1_600 });
+        assert_eq!(state.track.as_ref().map(|t| t.id), Some(7));
+        assert!(state.apply(&Event::Position { position_ms: 1_500 }, &mut resolve));
+        assert!(!state.apply(&Event::Position { position_ms: 1_500 }, &mut resolve));
+        state.apply(&Event::Paused { position_ms: 1_600 }, &mut resolve);
         assert_eq!(
             (state.status, state.position_ms),
             (PlaybackStatus::Paused, 1_600)
         );
-        state.apply(&Event::Resumed { position_ms: 1_600 });
+        state.apply(&Event::Resumed { position_ms: 1_600 }, &mut resolve);
         assert_eq!(state.status, PlaybackStatus::Playing);
-        state.apply(&Event::Error {
-            path: Some(path),
-            message: "broken".into(),
-        });
-        assert_eq!(
-            (state.status, state.error.as_deref()),
-            (PlaybackStatus::Stopped, Some("broken"))
+        state.apply(
+            &Event::Error {
+                path: Some(path),
+                message: "broken".into(),
+            },
+            &mut resolve,
         );
+        assert_eq!(state.error.as_deref(), Some("broken"));
+        state.apply(&Event::Stopped, &mut resolve);
+        assert_eq!(state.status, PlaybackStatus::Stopped);
+    }
+
+    #[test]
+    fn the_queue_resolves_its_tracks_and_drops_those_gone() {
+        let entry = |entry_id, track_id| QueueEntry {
+            entry_id,
+            track: QueueTrack {
+                track_id,
+                path: PathBuf::from("/m/x.flac"),
+                replay_gain: ReplayGainTags::default(),
+            },
+        };
+        let snapshot = QueueSnapshot {
+            entries: vec![entry(1, 10), entry(2, 99), entry(3, 30)],
+            current: Some(2),
+            shuffle: true,
+            repeat: Repeat::All,
+        };
+        let queue = QueueState::from_snapshot(&snapshot, &mut |id| (id != 99).then(|| track(id)));
+        let ids: Vec<(u32, i64)> = queue
+            .items
+            .iter()
+            .map(|i| (i.entry_id, i.track.id))
+            .collect();
+        assert_eq!(ids, [(1, 10), (3, 30)]);
+        assert_eq!(queue.current, Some(1));
+
+        let mut state = PlayerState::default();
+        assert!(state.apply(&Event::QueueChanged(snapshot), &mut |id| Some(track(id))));
+        assert_eq!((state.shuffle, state.repeat), (true, RepeatMode::All));
     }
 }

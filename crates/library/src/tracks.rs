@@ -66,6 +66,39 @@ impl Library {
         Ok(bytes.map(crate::paths::path_from_bytes))
     }
 
+    /// What the player needs to play tracks: each file as the file system names it and
+    /// its ReplayGain tags, in the order asked for. Ids no longer in the library are left
+    /// out.
+    pub fn playable(
+        &self,
+        ids: &[TrackId],
+    ) -> Result<Vec<(TrackId, std::path::PathBuf, offbeat_model::ReplayGain)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT f.raw_path, t.rg_track_gain, t.rg_track_peak, t.rg_album_gain, t.rg_album_peak
+             FROM tracks t JOIN files f ON f.id = t.file_id WHERE t.id = ?1",
+        )?;
+        let mut out = Vec::with_capacity(ids.len());
+        for &id in ids {
+            let row = stmt
+                .query_row([id], |r| {
+                    Ok((
+                        r.get::<_, Vec<u8>>(0)?,
+                        offbeat_model::ReplayGain {
+                            track_gain_db: r.get(1)?,
+                            track_peak: r.get(2)?,
+                            album_gain_db: r.get(3)?,
+                            album_peak: r.get(4)?,
+                        },
+                    ))
+                })
+                .optional()?;
+            if let Some((path, replay_gain)) = row {
+                out.push((id, crate::paths::path_from_bytes(path), replay_gain));
+            }
+        }
+        Ok(out)
+    }
+
     /// Everything known about one track, or `None` if it is no longer in the library.
     pub fn track_details(&self, id: TrackId) -> Result<Option<TrackDetails>> {
         let sql = format!(

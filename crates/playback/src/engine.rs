@@ -36,6 +36,14 @@ pub enum Command {
         position_ms: u64,
         paused: bool,
     },
+    /// Load a saved queue, paused at `position_ms` of `start` (see [`Queue::restore`]).
+    Restore {
+        tracks: Vec<QueueTrack>,
+        start: usize,
+        position_ms: u64,
+        shuffle: bool,
+        repeat: Repeat,
+    },
     /// Queue tracks right after the playing one.
     PlayNext(Vec<QueueTrack>),
     /// Queue tracks at the end.
@@ -138,12 +146,13 @@ pub struct QueueSnapshot {
 /// What the engine reports.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
-    /// A track became audible (or was loaded, paused).
+    /// A track became audible, or was loaded paused.
     TrackStarted {
         entry_id: u64,
         track_id: i64,
         path: PathBuf,
         duration_ms: Option<u64>,
+        paused: bool,
     },
     /// Where playback is, in milliseconds, a few times a second while playing and after a seek.
     Position {
@@ -394,6 +403,18 @@ impl EngineLoop {
                 self.paused = paused;
                 self.start_current(position_ms);
             }
+            Command::Restore {
+                tracks,
+                start,
+                position_ms,
+                shuffle,
+                repeat,
+            } => {
+                self.queue.restore(tracks, start, shuffle);
+                self.queue.set_repeat(repeat);
+                self.paused = true;
+                self.start_current(position_ms);
+            }
             Command::PlayNext(tracks) => {
                 self.queue.play_next(tracks);
                 self.queue_changed();
@@ -543,6 +564,7 @@ impl EngineLoop {
                         track_id: entry.track.track_id,
                         path: entry.track.path.clone(),
                         duration_ms: track.duration_ms,
+                        paused: self.paused,
                     };
                     let start_ms = track.start_ms;
                     self.tracks.push_back(track);
@@ -755,6 +777,7 @@ impl EngineLoop {
                         track_id,
                         path,
                         duration_ms,
+                        paused: false,
                     });
                     self.queue_changed();
                 }

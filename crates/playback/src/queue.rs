@@ -130,6 +130,14 @@ impl Queue {
         self.current()
     }
 
+    /// Restores a saved queue: `tracks` in the play order they were saved in, `start`
+    /// current, and the shuffle flag as it was, without shuffling again.
+    pub fn restore(&mut self, tracks: Vec<QueueTrack>, start: usize, shuffle: bool) {
+        self.shuffle = false;
+        self.set(tracks, start);
+        self.shuffle = shuffle;
+    }
+
     /// Queues `tracks` right after the current entry (in added and in play order).
     pub fn play_next(&mut self, tracks: Vec<QueueTrack>) {
         let added = self.make_entries(tracks);

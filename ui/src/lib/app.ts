@@ -12,6 +12,8 @@ import { Nav } from '$lib/nav/nav.svelte';
 import type { YearRange } from '$lib/nav/routes';
 import { Notices } from '$lib/notices/notices.svelte';
 import { Player } from '$lib/player/player.svelte';
+import { PlayQueue } from '$lib/queue/queue.svelte';
+import { Panels } from '$lib/layout/panels.svelte';
 import { ScanActivity } from '$lib/scan/activity.svelte';
 import { throttle } from '$lib/throttle';
 
@@ -32,6 +34,8 @@ const LIVE_REFRESH_MS = 2000;
 export const library = new Library(backend, { onError: report });
 export const nav = new Nav(library);
 export const player = new Player(backend, { onError: report });
+export const playQueue = new PlayQueue(backend, report);
+export const panels = new Panels();
 export const trackInfo = new TrackInfo(backend);
 
 /** Files the scans could not read; the sidebar counts them. */
@@ -90,6 +94,7 @@ export function startApp(): () => void {
   };
   const stops: Promise<backend.Unsubscribe>[] = [
     player.start(),
+    playQueue.start(),
     scanActivity.start(),
     backend
       .onScanFinished(() => {

@@ -35,9 +35,108 @@ async addFolder(path: string) : Promise<Result<ScanReport, AppError>> {
     else return { status: "error", error: e  as any };
 }
 },
-async playTrack(trackId: number) : Promise<Result<null, AppError>> {
+/**
+ * Plays `track_ids` as the queue (an album, a playlist, a list of search results),
+ * starting with the one at `start`. Tracks no longer in the library are left out.
+ */
+async playTracks(trackIds: number[], start: number) : Promise<Result<null, AppError>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("play_track", { trackId }) };
+    return { status: "ok", data: await TAURI_INVOKE("play_tracks", { trackIds, start }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Queues tracks right after the playing one (`next`), or at the end.
+ */
+async enqueue(trackIds: number[], next: boolean) : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("enqueue", { trackIds, next }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async removeFromQueue(entryIds: number[]) : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("remove_from_queue", { entryIds }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Moves a queue entry to position `to` of the queue (play order).
+ */
+async moveInQueue(entryId: number, to: number) : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("move_in_queue", { entryId, to }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async clearQueue() : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("clear_queue") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Plays the queue entry with this id.
+ */
+async playEntry(entryId: number) : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("play_entry", { entryId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async nextTrack() : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("next_track") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Restarts the track when more than 3 s in, else plays the one before.
+ */
+async previousTrack() : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("previous_track") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async setShuffle(on: boolean) : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_shuffle", { on }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async setRepeat(repeat: RepeatMode) : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_repeat", { repeat }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * The queue as it is now (it is also sent as `queueState` events when it changes).
+ */
+async queueState() : Promise<Result<QueueState, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("queue_state") };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
@@ -211,11 +310,13 @@ async cancelScan() : Promise<Result<null, AppError>> {
 
 export const events = __makeEvents__<{
 playerState: PlayerState,
+queueState: QueueState,
 scanFinished: ScanFinished,
 scanProgressed: ScanProgressed,
 scanStopped: ScanStopped
 }>({
 playerState: "player-state",
+queueState: "queue-state",
 scanFinished: "scan-finished",
 scanProgressed: "scan-progressed",
 scanStopped: "scan-stopped"
@@ -278,11 +379,15 @@ export type PlaybackStatus = "stopped" | "playing" | "paused"
 /**
  * The player's state, sent to the UI on every change and a few times a second while playing.
  */
-export type PlayerState = { status: PlaybackStatus; track: Track | null; positionMs: number; durationMs: number; 
+export type PlayerState = { status: PlaybackStatus; track: Track | null; 
+/**
+ * The queue entry playing (or loaded), as in [`QueueState::items`].
+ */
+entryId: number | null; positionMs: number; durationMs: number; 
 /**
  * 0.0 to 1.0, as the volume slider shows it.
  */
-volume: number; 
+volume: number; shuffle: boolean; repeat: RepeatMode; 
 /**
  * The last playback error, cleared when a track starts.
  */
@@ -307,6 +412,22 @@ export type ProblemKind =
  * The file is not audio at all (an image, a text file...).
  */
 "notAudio"
+/**
+ * One entry of the queue: the same track may be queued twice, as two entries.
+ */
+export type QueueItem = { entryId: number; track: Track }
+/**
+ * The queue in play order, sent whenever it changes.
+ */
+export type QueueState = { items: QueueItem[]; 
+/**
+ * Position in `items` of the entry playing (or loaded).
+ */
+current: number | null }
+/**
+ * What happens at the end of a track.
+ */
+export type RepeatMode = "off" | "one" | "all"
 /**
  * ReplayGain values from the tags: gains in dB, peaks as linear amplitude (1.0 = full scale).
  */

@@ -10,6 +10,8 @@ import type {
   GenreSummary,
   LibraryStatus,
   PlayerState,
+  QueueState,
+  RepeatMode,
   ScanProblem,
   ScanProgress,
   ScanReport,
@@ -30,6 +32,9 @@ export type {
   PlaybackStatus,
   PlayerState,
   ProblemKind,
+  QueueItem,
+  QueueState,
+  RepeatMode,
   ReplayGain,
   ScanProblem,
   ScanProgress,
@@ -143,8 +148,52 @@ export async function cancelScan(): Promise<void> {
   await run(() => commands.cancelScan());
 }
 
-export async function playTrack(trackId: number): Promise<void> {
-  await run(() => commands.playTrack(trackId));
+/** Plays `trackIds` as the queue (an album, a list, search results), from the one at `start`. */
+export async function playTracks(trackIds: number[], start: number): Promise<void> {
+  await run(() => commands.playTracks(trackIds, Math.max(0, Math.floor(start))));
+}
+
+/** Queues tracks right after the playing one (`next`), or at the end. */
+export async function enqueue(trackIds: number[], next: boolean): Promise<void> {
+  await run(() => commands.enqueue(trackIds, next));
+}
+
+export async function removeFromQueue(entryIds: number[]): Promise<void> {
+  await run(() => commands.removeFromQueue(entryIds));
+}
+
+/** Moves a queue entry to position `to` of the queue. */
+export async function moveInQueue(entryId: number, to: number): Promise<void> {
+  await run(() => commands.moveInQueue(entryId, Math.max(0, Math.floor(to))));
+}
+
+export async function clearQueue(): Promise<void> {
+  await run(() => commands.clearQueue());
+}
+
+export async function playEntry(entryId: number): Promise<void> {
+  await run(() => commands.playEntry(entryId));
+}
+
+export async function nextTrack(): Promise<void> {
+  await run(() => commands.nextTrack());
+}
+
+/** Restarts the track when more than 3 s in, else plays the one before. */
+export async function previousTrack(): Promise<void> {
+  await run(() => commands.previousTrack());
+}
+
+export async function setShuffle(on: boolean): Promise<void> {
+  await run(() => commands.setShuffle(on));
+}
+
+export async function setRepeat(repeat: RepeatMode): Promise<void> {
+  await run(() => commands.setRepeat(repeat));
+}
+
+export function queueState(): Promise<QueueState> {
+  return run(() => commands.queueState());
 }
 
 export async function pause(): Promise<void> {
@@ -193,6 +242,11 @@ async function subscribe<T>(
   } catch (e) {
     throw BackendError.from(e);
   }
+}
+
+/** Called whenever the queue's contents or order change. */
+export function onQueueState(handler: (state: QueueState) => void): Promise<Unsubscribe> {
+  return subscribe(events.queueState, handler);
 }
 
 /** Called on every change of the player, and about four times a second while playing. */

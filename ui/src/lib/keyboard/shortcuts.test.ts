@@ -41,7 +41,7 @@ describe('shortcutFor', () => {
       [press('ArrowLeft', { altKey: true }), 'other', 'back'],
       [press('ArrowLeft', { altKey: true }), 'control', 'back'],
       [press('ArrowLeft', { altKey: true }), 'text', null],
-      [press('ArrowLeft'), 'other', null],
+      [press('ArrowLeft'), 'other', 'seekBack'],
       [press('ArrowLeft', { altKey: true, shiftKey: true }), 'other', null],
       [press('ArrowLeft', { altKey: true, ctrlKey: true }), 'other', null],
       [press('BrowserBack'), 'text', 'back'],
@@ -53,6 +53,33 @@ describe('shortcutFor', () => {
       [press('Enter'), 'other', null],
       [press('Escape'), 'text', null],
       [press('k'), 'other', null],
+    ]);
+  });
+
+  it('seeks with the arrows and skips tracks with Ctrl, but not where arrows move something', () => {
+    check([
+      [press('ArrowLeft'), 'other', 'seekBack'],
+      [press('ArrowRight'), 'other', 'seekForward'],
+      [press('ArrowRight'), 'range', null],
+      [press('ArrowRight'), 'text', null],
+      [press('ArrowLeft', { ctrlKey: true }), 'other', 'previous'],
+      [press('ArrowRight', { metaKey: true }), 'other', 'next'],
+      [press('ArrowUp', { ctrlKey: true }), 'other', 'volumeUp'],
+      [press('ArrowDown', { ctrlKey: true }), 'other', 'volumeDown'],
+      [press('ArrowDown', { ctrlKey: true }), 'text', null],
+      [press('ArrowUp'), 'other', null],
+      [press('MediaTrackNext'), 'text', 'next'],
+      [press(' '), 'range', 'togglePlayback'],
+    ]);
+  });
+
+  it('opens help with ? and the queue with Q, outside text fields', () => {
+    check([
+      [press('?', { shiftKey: true }), 'other', 'help'],
+      [press('?'), 'text', null],
+      [press('q'), 'other', 'toggleQueue'],
+      [press('q'), 'text', null],
+      [press('q'), 'control', null],
     ]);
   });
 });

@@ -1,6 +1,34 @@
 // App-wide keyboard shortcuts, decided from a key press and where focus is.
 
-export type Shortcut = 'focusSearch' | 'togglePlayback' | 'back';
+export type Shortcut =
+  | 'focusSearch'
+  | 'togglePlayback'
+  | 'back'
+  | 'seekBack'
+  | 'seekForward'
+  | 'previous'
+  | 'next'
+  | 'volumeUp'
+  | 'volumeDown'
+  | 'toggleQueue'
+  | 'help';
+
+/** Every shortcut as the help overlay lists it, in that order. */
+export const SHORTCUT_HELP: { keys: string; does: string }[] = [
+  { keys: 'Space', does: 'Play or pause' },
+  { keys: '← / →', does: 'Seek back or forward 5 seconds' },
+  { keys: 'Ctrl + ← / →', does: 'Previous or next track' },
+  { keys: 'Ctrl + ↑ / ↓', does: 'Volume up or down' },
+  { keys: 'Q', does: 'Show or hide the queue' },
+  { keys: 'Alt + ↑ / ↓', does: 'Move the focused queue entry' },
+  { keys: 'Delete', does: 'Remove the focused queue entry' },
+  { keys: '/ or Ctrl + F', does: 'Search' },
+  { keys: 'Enter', does: 'Play the focused song' },
+  { keys: 'I', does: 'Details of the focused song' },
+  { keys: 'Alt + ←', does: 'Back' },
+  { keys: '?', does: 'This list' },
+  { keys: 'Esc', does: 'Close a panel or this list' },
+];
 
 /** Where a key press happened, as far as shortcuts care. */
 export type FocusKind =
@@ -8,6 +36,8 @@ export type FocusKind =
   | 'text'
   /** Space and Enter already activate it: buttons, links, summaries, selects, checkboxes. */
   | 'control'
+  /** A slider: its arrow keys move it, Space is free. */
+  | 'range'
   | 'other';
 
 export interface KeyPress {
@@ -24,9 +54,24 @@ export function shortcutFor(press: KeyPress, focus: FocusKind): Shortcut | null 
   if (press.key === 'MediaPlayPause') return 'togglePlayback';
   if (press.key === 'BrowserBack') return 'back';
   if (press.altKey && !command && !press.shiftKey && press.key === 'ArrowLeft' && focus !== 'text') return 'back';
+  if (press.key === 'MediaTrackNext') return 'next';
+  if (press.key === 'MediaTrackPrevious') return 'previous';
+  const arrows = focus === 'other' && !press.altKey && !press.shiftKey;
+  if (arrows && command) {
+    if (press.key === 'ArrowLeft') return 'previous';
+    if (press.key === 'ArrowRight') return 'next';
+    if (press.key === 'ArrowUp') return 'volumeUp';
+    if (press.key === 'ArrowDown') return 'volumeDown';
+  }
   if (command || press.altKey) return null;
+  if (arrows && press.key === 'ArrowLeft') return 'seekBack';
+  if (arrows && press.key === 'ArrowRight') return 'seekForward';
   if (press.key === '/' && focus !== 'text') return 'focusSearch';
-  if (press.key === ' ' && focus === 'other' && !press.shiftKey) return 'togglePlayback';
+  if (press.key === '?' && focus !== 'text') return 'help';
+  if ((press.key === 'q' || press.key === 'Q') && !press.shiftKey && (focus === 'other' || focus === 'range')) {
+    return 'toggleQueue';
+  }
+  if (press.key === ' ' && (focus === 'other' || focus === 'range') && !press.shiftKey) return 'togglePlayback';
   return null;
 }
 
@@ -39,7 +84,7 @@ export function focusKindOf(target: EventTarget | null): FocusKind {
   if (target.isContentEditable || target instanceof HTMLTextAreaElement) return 'text';
   if (target instanceof HTMLInputElement) {
     if (TEXT_INPUT_TYPES.has(target.type)) return 'text';
-    return target.type === 'range' ? 'other' : 'control';
+    return target.type === 'range' ? 'range' : 'control';
   }
   if (
     target instanceof HTMLButtonElement ||

@@ -3,11 +3,15 @@
 // confirmed yet (a toggle, a new track, a seek, a volume drag), so controls
 // answer at once and incoming updates never yank them back.
 
-import type { PlaybackStatus, PlayerState, Track, Unsubscribe } from '$lib/backend';
+import type { PlaybackStatus, PlayerState, RepeatMode, Track, Unsubscribe } from '$lib/backend';
 
 /** What the player needs from the backend; tests pass fakes. */
 export interface PlayerControls {
-  playTrack(trackId: number): Promise<void>;
+  playTracks(trackIds: number[], start: number): Promise<void>;
+  nextTrack(): Promise<void>;
+  previousTrack(): Promise<void>;
+  setShuffle(on: boolean): Promise<void>;
+  setRepeat(repeat: RepeatMode): Promise<void>;
   pause(): Promise<void>;
   resume(): Promise<void>;
   seek(positionMs: number): Promise<void>;
@@ -25,11 +29,27 @@ export interface PlayerOptions {
 export const STOPPED: PlayerState = {
   status: 'stopped',
   track: null,
+  entryId: null,
   positionMs: 0,
   durationMs: 0,
   volume: 1,
+  shuffle: false,
+  repeat: 'off',
   error: null,
 };
+
+/** The repeat button's cycle: off, the whole queue, this track. */
+export const NEXT_REPEAT: Record<RepeatMode, RepeatMode> = { off: 'all', all: 'one', one: 'off' };
+
+/**
+ * The most tracks a list puts in the queue when one of them is played: a window around
+ * the chosen track (a whole 100,000-song library would make every queue update huge).
+ */
+export const QUEUE_CONTEXT_LIMIT = 1000;
+const QUEUE_CONTEXT_BEFORE = 100;
+
+/** How far the arrow keys seek, in milliseconds. */
+export const SEEK_STEP_MS = 5_000;
 
 /** A reported position this close to a requested seek counts as that seek having landed. */
 const SEEK_TOLERANCE_MS = 1500;
@@ -78,6 +98,10 @@ export class Player {
   readonly muted: boolean = $derived(this.#volume === 0);
   /** The last playback error the backend reported, until the next state clears it. */
   readonly error: string | null = $derived(this.#state.error);
+  readonly shuffle: boolean = $derived(this.#state.shuffle);
+  readonly repeat: RepeatMode = $derived(this.#state.repeat);
+  /** The queue entry playing, as in the queue panel. */
+  readonly entryId: number | null = $derived(this.#state.entryId);
 
   /** Subscribes to the backend's state and loads the current one. */
   async start(): Promise<Unsubscribe> {
@@ -117,12 +141,49 @@ export class Player {
     this.#state = next;
   }
 
-  /** Plays `track` from the start. */
-  play(track: Track): Promise<void> {
+  /**
+   * Plays `track` from the start, with `context` (the list it was chosen from: an album,
+   * search results) as the queue, so next and previous move through that list.
+   */
+  play(track: Track, context: readonly Track[] = [track]): Promise<void> {
     this.#pendingTrack = track;
     this.#pendingStatus = 'playing';
     this.#seekTarget = null;
-    return this.#send(() => this.#controls.playTrack(track.id));
+    const at = context.findIndex((t) => t.id === track.id);
+    const list = at < 0 ? [track] : context;
+    const index = Math.max(0, at);
+    const from = list.length > QUEUE_CONTEXT_LIMIT ? Math.max(0, index - QUEUE_CONTEXT_BEFORE) : 0;
+    const ids = list.slice(from, from + QUEUE_CONTEXT_LIMIT).map((t) => t.id);
+    const start = index - from;
+    return this.#send(() => this.#controls.playTracks(ids, start));
+  }
+
+  next(): Promise<void> {
+    this.#seekTarget = null;
+    return this.#send(() => this.#controls.nextTrack());
+  }
+
+  previous(): Promise<void> {
+    this.#seekTarget = null;
+    return this.#send(() => this.#controls.previousTrack());
+  }
+
+  toggleShuffle(): Promise<void> {
+    const on = !this.shuffle;
+    return this.#send(() => this.#controls.setShuffle(on));
+  }
+
+  /** Off, then the whole queue, then this track, then off again. */
+  cycleRepeat(): Promise<void> {
+    const next = NEXT_REPEAT[this.repeat];
+    return this.#send(() => this.#controls.setRepeat(next));
+  }
+
+  /** Seeks by `deltaMs` from where playback is, within the track. */
+  seekBy(deltaMs: number): Promise<void> {
+    if (!this.track || this.status === 'stopped') return Promise.resolve();
+    const max = Math.max(0, this.durationMs - 1);
+    return this.commitSeek(Math.min(max, Math.max(0, this.positionMs + deltaMs)));
   }
 
   /**
@@ -138,6 +199,11 @@ export class Player {
         this.#pendingStatus = 'playing';
         return this.#send(() => this.#controls.resume());
       case 'stopped': {
+        if (this.#state.entryId !== null) {
+          // The queue stopped (or played out): play resumes it at its current entry.
+          this.#pendingStatus = 'playing';
+          return this.#send(() => this.#controls.resume());
+        }
         const track = this.track ?? fallback ?? null;
         return track ? this.play(track) : Promise.resolve();
       }

@@ -26,7 +26,11 @@ function state(overrides: Partial<PlayerState>): PlayerState {
 
 function fakeControls(overrides: Partial<PlayerControls> = {}): PlayerControls {
   return {
-    playTrack: vi.fn(() => Promise.resolve()),
+    playTracks: vi.fn(() => Promise.resolve()),
+    nextTrack: vi.fn(() => Promise.resolve()),
+    previousTrack: vi.fn(() => Promise.resolve()),
+    setShuffle: vi.fn(() => Promise.resolve()),
+    setRepeat: vi.fn(() => Promise.resolve()),
     pause: vi.fn(() => Promise.resolve()),
     resume: vi.fn(() => Promise.resolve()),
     seek: vi.fn(() => Promise.resolve()),
@@ -83,15 +87,58 @@ describe('Player toggle', () => {
     const controls = fakeControls();
     const player = new Player(controls);
     await player.toggle();
-    expect(controls.playTrack).not.toHaveBeenCalled();
+    expect(controls.playTracks).not.toHaveBeenCalled();
 
     await player.toggle(track(7));
-    expect(controls.playTrack).toHaveBeenLastCalledWith(7);
+    expect(controls.playTracks).toHaveBeenLastCalledWith([7], 0);
     await vi.advanceTimersByTimeAsync(1000);
 
     player.apply(state({ status: 'stopped', track: track(3) }));
     await player.toggle(track(7));
-    expect(controls.playTrack).toHaveBeenLastCalledWith(3);
+    expect(controls.playTracks).toHaveBeenLastCalledWith([3], 0);
+
+    // With a queue loaded (its entry known), play resumes the queue where it stopped.
+    await vi.advanceTimersByTimeAsync(1000);
+    player.apply(state({ status: 'stopped', track: track(3), entryId: 12 }));
+    await player.toggle(track(7));
+    expect(controls.resume).toHaveBeenCalledOnce();
+  });
+
+  it('plays a track with the list it was chosen from as the queue', async () => {
+    const controls = fakeControls();
+    const player = new Player(controls);
+    await player.play(track(5), [track(4), track(5), track(6)]);
+    expect(controls.playTracks).toHaveBeenLastCalledWith([4, 5, 6], 1);
+    await player.play(track(9), [track(4)]);
+    expect(controls.playTracks).toHaveBeenLastCalledWith([9], 0);
+
+    // A huge list queues a window around the chosen track.
+    const many = Array.from({ length: 5000 }, (_, i) => track(i + 1));
+    await player.play(track(2001), many);
+    const [ids, start] = vi.mocked(controls.playTracks).mock.lastCall ?? [[], -1];
+    expect(ids).toHaveLength(1000);
+    expect(ids[start]).toBe(2001);
+    expect(ids[0]).toBe(1901);
+  });
+
+  it('cycles repeat off, all, one and seeks by steps within the track', async () => {
+    const controls = fakeControls();
+    const player = new Player(controls);
+    await player.cycleRepeat();
+    expect(controls.setRepeat).toHaveBeenLastCalledWith('all');
+    player.apply(state({ repeat: 'all' }));
+    await player.cycleRepeat();
+    expect(controls.setRepeat).toHaveBeenLastCalledWith('one');
+    await player.toggleShuffle();
+    expect(controls.setShuffle).toHaveBeenLastCalledWith(true);
+
+    player.apply(state({ status: 'playing', track: track(1, 60_000), positionMs: 58_000, durationMs: 60_000 }));
+    await player.seekBy(5_000);
+    expect(controls.seek).toHaveBeenLastCalledWith(59_999);
+    await vi.advanceTimersByTimeAsync(1000);
+    player.apply(state({ status: 'playing', track: track(1, 60_000), positionMs: 2_000, durationMs: 60_000 }));
+    await player.seekBy(-5_000);
+    expect(controls.seek).toHaveBeenLastCalledWith(0);
   });
 
   it('shows a newly played track at once, from zero', async () => {

@@ -1,5 +1,7 @@
-//! Playback benchmark: Offbeat's decoder against a bare symphonia decode loop of the same
-//! files, and the engine's time from `Play` to the first sample reaching the output.
+//! Playback benchmark: Offbeat's decoder, and the whole engine playing into a capture
+//! output, against a bare symphonia decode loop of the same files (CPU time, same run);
+//! the engine's time from `Play` to the first sample at the output, per format; and the
+//! samples gained or lost where two tracks join (gapless).
 
 #[path = "../../../benches/report.rs"]
 mod report;
@@ -7,8 +9,10 @@ mod report;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use offbeat_playback::{AudioOutput, CaptureOutput, Command, Decoder, Engine, Event};
-use report::{median_time, Figure};
+use offbeat_playback::{
+    AudioOutput, CaptureOutput, Command, Decoder, Engine, Event, QueueTrack, ReplayGainTags,
+};
+use report::{median_time, Figure, Target};
 use serde_json::Value;
 use symphonia::core::codecs::audio::AudioDecoderOptions;
 use symphonia::core::formats::probe::Hint;
@@ -106,39 +110,208 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         note: "all demo files; 1.0 = as fast as bare symphonia".into(),
     });
 
-    // Time to first audio: from sending Play to the first samples in the output.
-    let first = demo.join(manifest[0]["path"].as_str().unwrap_or_default());
-    let mut starts = Vec::new();
-    for _ in 0..9 {
-        let (output, capture) = CaptureOutput::new(1.0);
-        let engine = Engine::spawn(move || Ok(Box::new(output) as Box<dyn AudioOutput>))?;
-        let start = Instant::now();
-        engine.send(Command::Play(first.clone()))?;
-        while capture
-            .snapshot()
-            .streams
-            .first()
-            .is_none_or(|s| s.samples.is_empty())
-        {
-            if start.elapsed() > Duration::from_secs(10) {
-                return Err("no audio within 10 s".into());
-            }
-            std::thread::sleep(Duration::from_micros(200));
+    // Time to first audio, per format: from sending Play to the first samples in the output.
+    for (name, format) in [
+        ("first_audio_ms_flac", "FLAC"),
+        ("first_audio_ms_mp3", "MP3"),
+        ("first_audio_ms_ogg", "Ogg Vorbis"),
+        ("first_audio_ms_m4a", "M4A"),
+    ] {
+        let track = manifest
+            .iter()
+            .find(|t| t["format"] == format)
+            .ok_or("demo format missing")?;
+        let path = demo.join(track["path"].as_str().unwrap_or_default());
+        let mut starts = Vec::new();
+        for _ in 0..9 {
+            starts.push(first_audio(&path)?);
         }
-        starts.push(start.elapsed());
-        engine.send(Command::Stop)?;
-        while !matches!(
-            engine.events().recv_timeout(Duration::from_secs(5)),
-            Ok(Event::Stopped) | Err(_)
-        ) {}
+        starts.sort();
+        figures.push(Figure {
+            name,
+            value: starts[starts.len() / 2].as_secs_f64() * 1000.0,
+            unit: "ms",
+            note: format!(
+                "{format}: median of 9, Play -> first samples at the output; max {:.1} ms",
+                starts[starts.len() - 1].as_secs_f64() * 1000.0
+            ),
+        });
     }
-    starts.sort();
+
+    // CPU: the engine playing every demo file through an unpaced capture output, against
+    // bare symphonia decoding the same files, alternated.
+    let paths: Vec<_> = manifest
+        .iter()
+        .map(|t| demo.join(t["path"].as_str().unwrap_or_default()))
+        .collect();
+    let (mut engine_cpu, mut bare_cpu) = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..5 {
+        let before = cpu_time()?;
+        for path in &paths {
+            std::hint::black_box(bare_symphonia(path));
+        }
+        bare_cpu += cpu_time()? - before;
+        let before = cpu_time()?;
+        play_through_engine(&paths, false)?;
+        engine_cpu += cpu_time()? - before;
+    }
     figures.push(Figure {
-        name: "time_to_first_audio_ms",
-        value: starts[starts.len() / 2].as_secs_f64() * 1000.0,
-        unit: "ms",
-        note: "median of 9, Play -> first samples at the output (target < 50)".into(),
+        name: "decode_cpu_ratio_vs_bare_symphonia",
+        value: engine_cpu.as_secs_f64() / bare_cpu.as_secs_f64(),
+        unit: "x",
+        note: format!(
+            "process CPU: engine + capture {:.2} s, bare symphonia {:.2} s (8 demo files x 5)",
+            engine_cpu.as_secs_f64(),
+            bare_cpu.as_secs_f64()
+        ),
     });
-    report::report("playback", &figures)?;
+
+    // Gapless: two halves of a sine, back to back, in every format; the captured samples
+    // against the two files decoded alone. Any sample added or lost counts.
+    let gapless = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/fixtures/gapless");
+    let mut worst = (0usize, "");
+    for ext in ["flac", "wav", "mp3", "ogg", "m4a"] {
+        let (a, b) = (
+            gapless.join(format!("sine-a.{ext}")),
+            gapless.join(format!("sine-b.{ext}")),
+        );
+        let mut expected = decode_all(&a)?;
+        expected.extend(decode_all(&b)?);
+        let played = play_through_engine(&[a, b], true)?;
+        let gap = gap_samples(&played, &expected);
+        if gap >= worst.0 {
+            worst = (gap, ext);
+        }
+    }
+    figures.push(Figure {
+        name: "gapless_gap_samples",
+        value: worst.0 as f64,
+        unit: "samples",
+        note: format!(
+            "added, lost or changed at the join, worst of FLAC/WAV/MP3/Ogg/M4A ({})",
+            worst.1
+        ),
+    });
+
+    report::report_against(
+        "playback",
+        &figures,
+        &[
+            ("first_audio_ms_flac", Target::Below(50.0)),
+            ("first_audio_ms_mp3", Target::Below(50.0)),
+            ("first_audio_ms_ogg", Target::Below(50.0)),
+            ("first_audio_ms_m4a", Target::Below(50.0)),
+            ("decode_cpu_ratio_vs_bare_symphonia", Target::Below(1.10)),
+            ("gapless_gap_samples", Target::Below(1.0)),
+        ],
+    )?;
     Ok(())
+}
+
+/// From `Play` to the first samples at a real-time capture output.
+fn first_audio(path: &Path) -> Result<Duration, Box<dyn std::error::Error>> {
+    let (output, capture) = CaptureOutput::new(1.0);
+    let engine = Engine::spawn(move || Ok(Box::new(output) as Box<dyn AudioOutput>))?;
+    let start = Instant::now();
+    engine.send(Command::Play(path.to_path_buf()))?;
+    while capture
+        .snapshot()
+        .streams
+        .first()
+        .is_none_or(|s| s.samples.is_empty())
+    {
+        if start.elapsed() > Duration::from_secs(10) {
+            return Err("no audio within 10 s".into());
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    let took = start.elapsed();
+    engine.send(Command::Stop)?;
+    while !matches!(
+        engine.events().recv_timeout(Duration::from_secs(5)),
+        Ok(Event::Stopped) | Err(_)
+    ) {}
+    Ok(took)
+}
+
+/// Plays `paths` as one queue into an unpaced capture; returns every sample of the first
+/// captured stream (none unless `keep`: then the capture only counts them).
+fn play_through_engine(
+    paths: &[std::path::PathBuf],
+    keep: bool,
+) -> Result<Vec<f32>, Box<dyn std::error::Error>> {
+    let (output, capture) = if keep {
+        CaptureOutput::new(f64::INFINITY)
+    } else {
+        CaptureOutput::counting(f64::INFINITY)
+    };
+    let engine = Engine::spawn(move || Ok(Box::new(output) as Box<dyn AudioOutput>))?;
+    let tracks = paths
+        .iter()
+        .enumerate()
+        .map(|(i, path)| QueueTrack {
+            track_id: i as i64,
+            path: path.clone(),
+            replay_gain: ReplayGainTags::default(),
+        })
+        .collect();
+    engine.send(Command::SetQueue {
+        tracks,
+        start: 0,
+        position_ms: 0,
+        paused: false,
+    })?;
+    loop {
+        match engine.events().recv_timeout(Duration::from_secs(30)) {
+            Ok(Event::Stopped) => break,
+            Ok(Event::Error { message, .. }) => return Err(message.into()),
+            Ok(_) => {}
+            Err(_) => return Err("the queue did not play out within 30 s".into()),
+        }
+    }
+    drop(engine);
+    Ok(capture
+        .snapshot()
+        .streams
+        .into_iter()
+        .next()
+        .map(|s| s.samples)
+        .unwrap_or_default())
+}
+
+fn decode_all(path: &Path) -> Result<Vec<f32>, Box<dyn std::error::Error>> {
+    let mut decoder = Decoder::open(path)?;
+    let (mut all, mut chunk) = (Vec::new(), Vec::new());
+    while decoder.next_chunk(&mut chunk)? {
+        all.extend_from_slice(&chunk);
+    }
+    Ok(all)
+}
+
+/// Samples added or lost, plus samples that differ, between what played and what the two
+/// files hold.
+fn gap_samples(played: &[f32], expected: &[f32]) -> usize {
+    let differing = played
+        .iter()
+        .zip(expected)
+        .filter(|(a, b)| a.to_bits() != b.to_bits())
+        .count();
+    played.len().abs_diff(expected.len()) + differing
+}
+
+/// This process's CPU time (user + system), from /proc (clock ticks of 10 ms).
+fn cpu_time() -> Result<Duration, Box<dyn std::error::Error>> {
+    let stat = std::fs::read_to_string("/proc/self/stat")?;
+    // The command name may hold spaces; the fields after its closing parenthesis do not.
+    let after = stat.rsplit_once(')').ok_or("unexpected /proc/self/stat")?.1;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| -> Result<u64, Box<dyn std::error::Error>> {
+        Ok(fields
+            .get(i)
+            .ok_or("short /proc/self/stat")?
+            .parse::<u64>()?)
+    };
+    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the name.
+    let total = ticks(11)? + ticks(12)?;
+    Ok(Duration::from_millis(total * 10))
 }

@@ -21,6 +21,8 @@ pub struct Captured {
 pub struct CapturedStream {
     pub format: StreamFormat,
     pub samples: Vec<f32>,
+    /// How many samples played, kept or not (see [`CaptureOutput::counting`]).
+    pub sample_count: u64,
     /// True once the stream reported its end (played out or stopped).
     pub ended: bool,
 }
@@ -33,6 +35,8 @@ pub struct CapturedStream {
 #[derive(Debug)]
 pub struct CaptureOutput {
     speed: f64,
+    /// False to count samples without keeping them (for measuring the engine's cost).
+    keep: bool,
     captured: Arc<Mutex<Captured>>,
     current: Option<Playing>,
 }
@@ -70,10 +74,21 @@ impl CaptureHandle {
 
 impl CaptureOutput {
     pub fn new(speed: f64) -> (CaptureOutput, CaptureHandle) {
+        Self::make(speed, true)
+    }
+
+    /// Like [`CaptureOutput::new`], but only counts the samples (`samples` stays empty):
+    /// the cost of keeping them is the capture's, not the engine's.
+    pub fn counting(speed: f64) -> (CaptureOutput, CaptureHandle) {
+        Self::make(speed, false)
+    }
+
+    fn make(speed: f64, keep: bool) -> (CaptureOutput, CaptureHandle) {
         let captured = Arc::new(Mutex::new(Captured::default()));
         (
             CaptureOutput {
                 speed,
+                keep,
                 captured: captured.clone(),
                 current: None,
             },
@@ -89,10 +104,18 @@ impl AudioOutput for CaptureOutput {
         let cancel = Arc::new(AtomicBool::new(false));
         let captured = self.captured.clone();
         let speed = self.speed;
+        let keep = self.keep;
         let thread_cancel = cancel.clone();
         let thread_queue = queued.clone();
         let handle = std::thread::spawn(move || {
-            pull(stream, &thread_queue, &captured, speed, &thread_cancel);
+            pull(
+                stream,
+                &thread_queue,
+                &captured,
+                speed,
+                keep,
+                &thread_cancel,
+            );
         });
         self.current = Some(Playing {
             cancel,
@@ -133,6 +156,7 @@ fn pull(
     queued: &Mutex<Queued>,
     captured: &Mutex<Captured>,
     speed: f64,
+    keep: bool,
     cancel: &AtomicBool,
 ) {
     let unpaced = !speed.is_finite();
@@ -181,7 +205,10 @@ fn pull(
         {
             let mut captured = captured.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(s) = captured.streams.get_mut(index) {
-                s.samples.extend_from_slice(&chunk);
+                if keep {
+                    s.samples.extend_from_slice(&chunk);
+                }
+                s.sample_count += chunk.len() as u64;
                 s.ended = stream.is_ended() && next.is_none();
             }
         }
@@ -209,6 +236,7 @@ fn new_capture(captured: &Mutex<Captured>, format: StreamFormat) -> usize {
     captured.streams.push(CapturedStream {
         format,
         samples: Vec::new(),
+        sample_count: 0,
         ended: false,
     });
     captured.streams.len() - 1

@@ -80,7 +80,20 @@ pub struct StreamReader {
     /// Position inside the current frame; state changes wait for a frame boundary.
     channel: u16,
     ended: bool,
+    /// The gain for the current frame (volume times ReplayGain), read once per frame.
+    frame_gain: f32,
+    /// Samples of the current frame played but not yet added to `played_samples`, which
+    /// is updated once per frame.
+    unpublished: u64,
+    /// Samples taken from the ring a chunk at a time (whole frames), served one by one:
+    /// popping each sample would move the ring's read index, and its cache line, per sample.
+    local: Box<[f32; LOCAL]>,
+    local_len: usize,
+    local_pos: usize,
 }
+
+/// Samples taken from the ring at once.
+const LOCAL: usize = 512;
 
 impl StreamReader {
     pub(crate) fn new(
@@ -94,6 +107,39 @@ impl StreamReader {
             format,
             channel: 0,
             ended: false,
+            frame_gain: 1.0,
+            unpublished: 0,
+            local: Box::new([0.0; LOCAL]),
+            local_len: 0,
+            local_pos: 0,
+        }
+    }
+
+    /// Refills the local buffer from the ring (whole frames); false if the ring is empty.
+    fn refill(&mut self) -> bool {
+        let channels = usize::from(self.format.channels).max(1);
+        let n = self.consumer.slots().min(LOCAL / channels * channels) / channels * channels;
+        if n == 0 {
+            return false;
+        }
+        let Ok(chunk) = self.consumer.read_chunk(n) else {
+            return false;
+        };
+        let (first, second) = chunk.as_slices();
+        self.local[..first.len()].copy_from_slice(first);
+        self.local[first.len()..n].copy_from_slice(second);
+        chunk.commit_all();
+        self.local_len = n;
+        self.local_pos = 0;
+        true
+    }
+
+    fn publish(&mut self) {
+        if self.unpublished > 0 {
+            self.shared
+                .played_samples
+                .fetch_add(self.unpublished, Ordering::AcqRel);
+            self.unpublished = 0;
         }
     }
 
@@ -101,9 +147,10 @@ impl StreamReader {
         self.format
     }
 
-    /// Whole frames waiting in the ring right now.
+    /// Whole frames waiting in the ring (and taken from it, not yet played) right now.
     pub fn available_frames(&self) -> usize {
-        self.consumer.slots() / usize::from(self.format.channels)
+        (self.consumer.slots() + self.local_len - self.local_pos)
+            / usize::from(self.format.channels)
     }
 
     /// True once the stream has ended (played out, or stopped).
@@ -118,34 +165,39 @@ impl StreamReader {
         }
         if self.channel == 0 {
             if self.shared.stopped.load(Ordering::Acquire) {
+                self.publish();
                 self.ended = true;
                 return None;
             }
             if self.shared.paused.load(Ordering::Acquire) {
+                self.publish();
                 return Some(0.0);
             }
+            self.frame_gain = f32::from_bits(self.shared.gain.load(Ordering::Relaxed))
+                * f32::from_bits(self.shared.track_gain.load(Ordering::Relaxed));
         }
-        match self.consumer.pop() {
-            Ok(sample) => {
-                self.channel = (self.channel + 1) % self.format.channels;
-                self.shared.played_samples.fetch_add(1, Ordering::AcqRel);
-                let gain = f32::from_bits(self.shared.gain.load(Ordering::Relaxed))
-                    * f32::from_bits(self.shared.track_gain.load(Ordering::Relaxed));
-                Some(sample * gain)
+        if self.local_pos < self.local_len || self.refill() {
+            let sample = self.local[self.local_pos];
+            self.local_pos += 1;
+            self.channel = (self.channel + 1) % self.format.channels;
+            self.unpublished += 1;
+            if self.channel == 0 {
+                self.publish();
             }
-            // The producer writes whole frames, so an empty ring is always at a frame
-            // boundary. Check `finished_writing` before concluding: the producer sets it
-            // after its last write, so an empty ring after that flag means we are done.
-            Err(_)
-                if self.shared.finished_writing.load(Ordering::Acquire)
-                    && self.consumer.is_empty() =>
-            {
-                self.ended = true;
-                self.shared.drained.store(true, Ordering::Release);
-                None
-            }
-            Err(_) => Some(0.0),
+            return Some(sample * self.frame_gain);
         }
+        // The producer writes whole frames and the local buffer holds whole frames, so
+        // running dry is always at a frame boundary. Check `finished_writing` before
+        // concluding: the producer sets it after its last write, so an empty ring after
+        // that flag means we are done.
+        self.publish();
+        if self.shared.finished_writing.load(Ordering::Acquire) && self.consumer.is_empty() {
+            self.ended = true;
+            self.shared.drained.store(true, Ordering::Release);
+            return None;
+        }
+        // An underrun: silence, and what played so far is all there is to count.
+        Some(0.0)
     }
 }
 

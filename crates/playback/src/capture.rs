@@ -177,27 +177,26 @@ fn pull(
             // take only what is there, or learn that the stream ended.
             frames = frames.min(stream.available_frames() as u64).max(1);
         }
-        chunk.clear();
-        'pull: for _ in 0..frames {
-            if unpaced && stream.available_frames() == 0 {
-                // Either the end (None), or an underrun whose silence is dropped: the
-                // reader only reports it at a frame boundary, so nothing slips.
-                let _ = stream.next_sample();
-                break 'pull;
-            }
-            for _ in 0..channels {
-                match stream.next_sample() {
-                    Some(sample) => chunk.push(sample),
-                    None => break 'pull,
-                }
-            }
+        if frames == 0 {
+            std::thread::sleep(Duration::from_millis(2));
+            continue;
+        }
+        chunk.resize(frames as usize * channels as usize, 0.0);
+        let got = stream.read(&mut chunk).unwrap_or(0);
+        if !unpaced && got < chunk.len() && !stream.is_ended() {
+            // An underrun at a paced output: the device would play silence.
+            chunk[got..].fill(0.0);
+        } else {
+            chunk.truncate(got);
         }
         pulled += frames * channels;
         let next = if stream.is_ended() {
             let mut queued = queued.lock().unwrap_or_else(PoisonError::into_inner);
             let next = queued.streams.pop_front();
-            // Nothing follows: later streams start a new capture (see `append`).
-            queued.closed = next.is_none();
+            // Nothing follows: at a paced output, that is the end (a later stream starts
+            // a new capture, see `append`). Unpaced, samples come when the engine has
+            // them: a stream appended later still follows on, as if it had been in time.
+            queued.closed = next.is_none() && !unpaced;
             next
         } else {
             None
@@ -224,7 +223,7 @@ fn pull(
                 // Straight on, as a device would: no sleep between streams.
                 continue;
             }
-            None if stream.is_ended() => break,
+            None if stream.is_ended() && !unpaced => break,
             None => {}
         }
         std::thread::sleep(Duration::from_millis(2));

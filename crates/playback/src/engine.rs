@@ -304,12 +304,12 @@ impl Track {
             if n == 0 {
                 break;
             }
-            if let Ok(chunk) = self.producer.write_chunk_uninit(n) {
-                chunk.fill_from_iter(
-                    self.pending[self.pending_from..self.pending_from + n]
-                        .iter()
-                        .copied(),
-                );
+            if let Ok(mut chunk) = self.producer.write_chunk(n) {
+                let from = &self.pending[self.pending_from..self.pending_from + n];
+                let (first, second) = chunk.as_mut_slices();
+                first.copy_from_slice(&from[..first.len()]);
+                second.copy_from_slice(&from[first.len()..]);
+                chunk.commit_all();
                 self.pending_from += n;
             }
         }

@@ -158,6 +158,66 @@ impl StreamReader {
         self.ended
     }
 
+    /// Fills `out` (whole frames) with what plays next, as an output that takes a buffer
+    /// at a time does: silence while paused, and only what the ring holds otherwise (the
+    /// count is returned; an output that must fill its buffer pads with silence). `None`
+    /// once the stream has ended.
+    pub fn read(&mut self, out: &mut [f32]) -> Option<usize> {
+        if self.ended {
+            return None;
+        }
+        let channels = usize::from(self.format.channels).max(1);
+        // Finish a frame begun by `next_sample` first, so frames stay whole.
+        let mut written = 0;
+        while self.channel != 0 && written < out.len() {
+            match self.next_sample() {
+                Some(sample) => out[written] = sample,
+                None => return (written > 0).then_some(written),
+            }
+            written += 1;
+        }
+        if self.shared.stopped.load(Ordering::Acquire) {
+            self.publish();
+            self.ended = true;
+            return (written > 0).then_some(written);
+        }
+        let want = (out.len() - written) / channels * channels;
+        if self.shared.paused.load(Ordering::Acquire) {
+            out[written..written + want].fill(0.0);
+            return Some(written + want);
+        }
+        let gain = f32::from_bits(self.shared.gain.load(Ordering::Relaxed))
+            * f32::from_bits(self.shared.track_gain.load(Ordering::Relaxed));
+        let mut copied = 0;
+        while copied < want {
+            if self.local_pos >= self.local_len && !self.refill() {
+                break;
+            }
+            let n = (self.local_len - self.local_pos).min(want - copied);
+            let from = &self.local[self.local_pos..self.local_pos + n];
+            for (o, s) in out[written + copied..written + copied + n]
+                .iter_mut()
+                .zip(from)
+            {
+                *o = s * gain;
+            }
+            self.local_pos += n;
+            copied += n;
+        }
+        self.unpublished += copied as u64;
+        self.publish();
+        if copied == 0
+            && want > 0
+            && self.shared.finished_writing.load(Ordering::Acquire)
+            && self.consumer.is_empty()
+        {
+            self.ended = true;
+            self.shared.drained.store(true, Ordering::Release);
+            return (written > 0).then_some(written);
+        }
+        Some(written + copied)
+    }
+
     /// The next sample to play, or `None` when the stream has ended.
     pub fn next_sample(&mut self) -> Option<f32> {
         if self.ended {
@@ -238,6 +298,32 @@ mod tests {
         assert_eq!(reader.next_sample(), None);
         assert!(shared.is_drained());
         assert_eq!(shared.played_samples(), 2);
+    }
+
+    #[test]
+    fn read_takes_whole_frames_with_gain_and_ends_after_finish() {
+        let shared = StreamShared::new(0.5, false);
+        let (mut producer, mut reader) = stream(stereo(), shared.clone());
+        for s in [1.0, -1.0, 0.5, -0.5, 0.25] {
+            assert!(producer.push(s).is_ok());
+        }
+        // Half a frame first, through the sample-at-a-time path.
+        assert_eq!(reader.next_sample(), Some(0.5));
+        let mut out = [9.0; 5];
+        // The rest of that frame, then one whole frame; the odd sample stays.
+        assert_eq!(reader.read(&mut out), Some(3));
+        assert_eq!(&out[..3], &[-0.5, 0.25, -0.25]);
+        shared.set_paused(true);
+        assert_eq!(reader.read(&mut out), Some(4), "silence while paused");
+        assert_eq!(&out[..4], &[0.0; 4]);
+        shared.set_paused(false);
+        assert!(producer.push(-0.25).is_ok());
+        shared.finish_writing();
+        assert_eq!(reader.read(&mut out), Some(2));
+        assert_eq!(&out[..2], &[0.125, -0.125]);
+        assert_eq!(reader.read(&mut out), None);
+        assert!(shared.is_drained());
+        assert_eq!(shared.played_samples(), 6);
     }
 
     #[test]

@@ -4,7 +4,8 @@
 # the engine plays gaplessly. Played back to back, the two halves must join with no gap
 # and no jump (crates/playback/tests/queue.rs). Committed; run this only to remake them.
 #
-# Needs ffmpeg (libmp3lame, libvorbis). Output is bit-exact, so a re-run changes nothing.
+# Needs ffmpeg (libmp3lame, libvorbis, libopus). Output is bit-exact except the random
+# serial number of each Ogg stream, so a re-run changes only those bytes.
 set -euo pipefail
 cd "$(dirname "$0")/fixtures/gapless"
 
@@ -20,6 +21,7 @@ FORMATS=(
   "mp3|mp3|-c:a libmp3lame -b:a 192k -write_xing 1"
   "ogg|ogg|-c:a libvorbis -q:a 6"
   "m4a|m4a|-c:a aac -b:a 192k -f ipod"
+  "opus|opus|-c:a libopus -b:a 96k"
 )
 for spec in "${FORMATS[@]}"; do
   IFS='|' read -r name ext codec <<<"$spec"
@@ -30,4 +32,8 @@ for spec in "${FORMATS[@]}"; do
       -flags:a +bitexact -map_metadata -1 $codec "sine-$part.$ext"
   done
 done
+
+# For Opus seek accuracy: 12 s of a demo track (music, so a position can be told apart).
+ffmpeg -v error -y -fflags +bitexact -i "../../demo/Elodie Marchand/Cafe Nocturne/02 Velours.wav" \
+  -t 12 -flags:a +bitexact -map_metadata -1 -c:a libopus -b:a 40k velours-12s.opus
 ls -l

@@ -3,15 +3,18 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use symphonia::core::codecs::audio::well_known::CODEC_ID_OPUS;
 use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo, TrackType};
 use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
+use symphonia::core::packet::Packet;
 use symphonia::core::units::{Time, TimeBase, Timestamp};
 
 use crate::mp4_trim::mp4_trim;
+use crate::opus::OpusCodec;
 use crate::{PlaybackError, StreamFormat};
 
 /// Consecutive undecodable packets tolerated before the file is declared broken.
@@ -20,11 +23,57 @@ const MAX_CONSECUTIVE_DECODE_ERRORS: u32 = 16;
 /// A truncated file is one that ends before this fraction of its declared length.
 const TRUNCATION_THRESHOLD: f64 = 0.98;
 
+/// What decodes the packets: symphonia's decoders, or libopus for Opus.
+enum Codec {
+    Symphonia(Box<dyn AudioDecoder>),
+    Opus(OpusCodec),
+}
+
+impl Codec {
+    /// Decodes a packet into `out` (interleaved samples of `format`).
+    fn decode(
+        &mut self,
+        packet: &Packet,
+        format: StreamFormat,
+        out: &mut Vec<f32>,
+    ) -> Result<(), SymphoniaError> {
+        match self {
+            Codec::Symphonia(decoder) => {
+                let buffer = decoder.decode(packet)?;
+                if buffer.spec().channels().count() != usize::from(format.channels)
+                    || buffer.spec().rate() != format.sample_rate
+                {
+                    // A mid-stream format change (rare: chained Ogg streams) is not
+                    // supported yet; stop rather than play garbage.
+                    return Err(SymphoniaError::Unsupported(
+                        "the audio format changes mid-stream",
+                    ));
+                }
+                out.resize(buffer.samples_interleaved(), 0.0);
+                buffer.copy_to_slice_interleaved(&mut out[..]);
+                Ok(())
+            }
+            Codec::Opus(decoder) => decoder.decode(packet, out),
+        }
+    }
+
+    fn reset(&mut self) {
+        match self {
+            Codec::Symphonia(decoder) => decoder.reset(),
+            Codec::Opus(decoder) => decoder.reset(),
+        }
+    }
+
+    fn is_opus(&self) -> bool {
+        matches!(self, Codec::Opus(_))
+    }
+}
+
 /// An open audio file that yields interleaved samples.
 pub struct Decoder {
     path: PathBuf,
     reader: Box<dyn FormatReader>,
-    decoder: Box<dyn AudioDecoder>,
+    decoder: Codec,
     track_id: u32,
     time_base: Option<TimeBase>,
     format: StreamFormat,
@@ -87,17 +136,28 @@ impl Decoder {
             .and_then(|p| p.audio())
             .ok_or(SymphoniaError::Unsupported("no audio codec parameters"))
             .map_err(unsupported)?;
-        let options = AudioDecoderOptions::default().gapless(true);
-        let decoder = symphonia::default::get_codecs()
-            .make_audio_decoder(params, &options)
-            .map_err(unsupported)?;
+        let decoder = if params.codec == CODEC_ID_OPUS {
+            let channels = params.channels.as_ref().map_or(2, |c| c.count() as u16);
+            Codec::Opus(OpusCodec::new(channels).map_err(unsupported)?)
+        } else {
+            let options = AudioDecoderOptions::default().gapless(true);
+            Codec::Symphonia(
+                symphonia::default::get_codecs()
+                    .make_audio_decoder(params, &options)
+                    .map_err(unsupported)?,
+            )
+        };
         let format = StreamFormat {
             sample_rate: params.sample_rate.unwrap_or(44_100),
             channels: params.channels.as_ref().map_or(2, |c| c.count() as u16),
         };
-        // symphonia trims MP3 (LAME) and Ogg delay and padding itself, not MP4's.
+        // symphonia trims MP3 (LAME) and Vorbis delay and padding itself, not MP4's, and
+        // not Opus's pre-skip (the padding at the end it trims).
         let trim = mp4_trim(path, format.sample_rate);
-        let priming = trim.map_or(0, |t| t.skip);
+        let priming = match (&decoder, trim) {
+            (Codec::Opus(_), _) => u64::from(track.delay.unwrap_or(0)),
+            (_, trim) => trim.map_or(0, |t| t.skip),
+        };
         let music_frames = trim.and_then(|t| t.frames);
         let mut decoder = Decoder {
             path: path.to_path_buf(),
@@ -166,20 +226,9 @@ impl Decoder {
             if packet.track_id != self.track_id {
                 continue;
             }
-            match self.decoder.decode(&packet) {
-                Ok(buffer) => {
+            match self.decoder.decode(&packet, self.format, out) {
+                Ok(()) => {
                     let channels = self.format.channels as usize;
-                    if buffer.spec().channels().count() != channels
-                        || buffer.spec().rate() != self.format.sample_rate
-                    {
-                        // A mid-stream format change (rare: chained Ogg streams) is not
-                        // supported yet; stop rather than play garbage.
-                        return Err(self.decode_error(SymphoniaError::Unsupported(
-                            "the audio format changes mid-stream",
-                        )));
-                    }
-                    out.resize(buffer.samples_interleaved(), 0.0);
-                    buffer.copy_to_slice_interleaved(&mut out[..]);
                     let frames = (out.len() / channels) as u64;
                     // Where this buffer sits in the stream: its timestamp, else right after
                     // the last one. (A decoder may return nothing for the first packet after
@@ -261,7 +310,15 @@ impl Decoder {
         let rate = u64::from(self.format.sample_rate);
         // Stream time counts the encoder's priming; music time does not.
         let target_frame = target_ms * rate / 1000 + self.priming;
-        let time = Time::try_from_secs_f64(target_frame as f64 / rate as f64).unwrap_or_default();
+        // Opus needs 80 ms of audio before the target to converge (RFC 7845 4.6): seek
+        // that much earlier; the frames before the target are dropped anyway.
+        let preroll = if self.decoder.is_opus() {
+            rate * 80 / 1000
+        } else {
+            0
+        };
+        let seek_frame = target_frame.saturating_sub(preroll);
+        let time = Time::try_from_secs_f64(seek_frame as f64 / rate as f64).unwrap_or_default();
         let seeked = self
             .reader
             .seek(

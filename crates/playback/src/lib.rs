@@ -13,6 +13,7 @@ mod decoder;
 mod engine;
 mod error;
 mod mp4_trim;
+mod opus;
 mod output;
 mod queue;
 mod stream;

@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := run
 
 APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev \
-	libayatana-appindicator3-dev librsvg2-dev libasound2-dev libopus-dev \
+	libayatana-appindicator3-dev librsvg2-dev libasound2-dev libopus-dev libdbus-1-dev dbus \
 	xvfb xauth webkit2gtk-driver imagemagick \
 	pulseaudio pulseaudio-utils libasound2-plugins curl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

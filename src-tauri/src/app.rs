@@ -214,7 +214,21 @@ fn pump_engine_events(state: &AppState, app: tauri::AppHandle) {
     let queue = state.queue.clone();
     let session_path = state.session_path.clone();
     let db_path = state.db_path.clone();
+    let covers = state.covers.clone();
+    let remote = engine.remote();
     std::thread::spawn(move || {
+        // The desktop's media keys and panels (MPRIS). Without a session bus the app works
+        // as before; only the desktop integration is missing.
+        let mut desktop = match crate::mpris::DesktopControls::start(move |command| {
+            let _ = remote.send(command);
+        }) {
+            Ok(controls) => Some(controls),
+            Err(why) => {
+                eprintln!("offbeat: no desktop media controls: {why}");
+                None
+            }
+        };
+        let mut art: Option<(i64, Option<String>)> = None;
         // Its own connection: resolving a queue of thousands must not hold the UI's.
         let library = Library::open(&db_path).ok();
         let mut cache: std::collections::HashMap<i64, offbeat_model::Track> =
@@ -242,6 +256,15 @@ fn pump_engine_events(state: &AppState, app: tauri::AppHandle) {
             };
             if changed {
                 let _ = snapshot.emit(&app);
+                if let Some(desktop) = desktop.as_mut() {
+                    let track_id = snapshot.track.as_ref().map(|t| t.id);
+                    if track_id.is_some() && art.as_ref().map(|(id, _)| Some(*id)) != Some(track_id)
+                    {
+                        let id = track_id.unwrap_or_default();
+                        art = Some((id, cover_url(library.as_ref(), &covers, id)));
+                    }
+                    desktop.show(&snapshot, art.as_ref().and_then(|(_, url)| url.as_deref()));
+                }
             }
             let worth_saving = queue_changed
                 || (changed && !matches!(event, offbeat_playback::Event::Position { .. }))
@@ -253,6 +276,13 @@ fn pump_engine_events(state: &AppState, app: tauri::AppHandle) {
             }
         }
     });
+}
+
+/// A `file://` URL of a track's cover thumbnail, for the desktop's media panel.
+fn cover_url(library: Option<&Library>, covers: &CoverCache, track_id: i64) -> Option<String> {
+    let file = library?.track_file(track_id).ok().flatten()?;
+    let thumbnail = covers.thumbnail(&file, 300).ok().flatten()?;
+    Some(format!("file://{}", thumbnail.display()).replace(' ', "%20"))
 }
 
 fn save_session(path: &Path, player: &PlayerState, queue: &QueueState) {

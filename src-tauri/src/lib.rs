@@ -11,6 +11,7 @@ pub mod commands;
 pub mod covers;
 pub mod error;
 pub mod ipc;
+pub mod mpris;
 pub mod paths;
 pub mod player;
 pub mod session;

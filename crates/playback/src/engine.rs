@@ -235,9 +235,25 @@ impl Engine {
             .map_err(|_| PlaybackError::EngineGone)
     }
 
+    /// A handle that sends commands from elsewhere (another thread, a desktop integration).
+    pub fn remote(&self) -> Remote {
+        Remote(self.commands.clone())
+    }
+
     /// The stream of events. Read it steadily: position events are dropped when it is full.
     pub fn events(&self) -> &Receiver<Event> {
         &self.events
+    }
+}
+
+/// Sends commands to an [`Engine`] from anywhere; see [`Engine::remote`].
+#[derive(Debug, Clone)]
+pub struct Remote(Sender<Command>);
+
+impl Remote {
+    /// Sends a command; fails only if the engine has gone.
+    pub fn send(&self, command: Command) -> Result<(), PlaybackError> {
+        self.0.send(command).map_err(|_| PlaybackError::EngineGone)
     }
 }
 

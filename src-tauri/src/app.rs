@@ -49,6 +49,12 @@ impl AppState {
         self.player.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Saves the session now (the event pump also saves it as playback changes).
+    pub fn save_session(&self) {
+        let player = self.player_mut().clone();
+        save_session(&self.session_path, &player, &self.queue());
+    }
+
     pub fn queue(&self) -> QueueState {
         self.queue
             .lock()
@@ -293,6 +299,9 @@ fn save_session(path: &Path, player: &PlayerState, queue: &QueueState) {
         shuffle: player.shuffle,
         repeat: player.repeat,
         volume: player.volume,
+        output_device: player.output_device.clone(),
+        replay_gain: player.replay_gain,
+        preamp_db: player.preamp_db,
     };
     if let Err(e) = session::save(path, &session) {
         eprintln!(
@@ -307,8 +316,19 @@ fn restore_session(state: &AppState) {
     let Some(saved) = session::load(&state.session_path) else {
         return;
     };
-    state.player_mut().volume = saved.volume;
+    let settings = {
+        let mut player = state.player_mut();
+        player.volume = saved.volume;
+        player.output_device = saved.output_device.clone();
+        player.replay_gain = saved.replay_gain;
+        player.preamp_db = saved.preamp_db;
+        player.replay_gain_settings()
+    };
     let _ = state.send(Command::SetVolume(saved.volume));
+    let _ = state.send(Command::SetReplayGain(settings));
+    if saved.output_device.is_some() {
+        let _ = state.send(Command::SetOutputDevice(saved.output_device.clone()));
+    }
     let Ok(tracks) = state.queue_tracks(&saved.track_ids) else {
         return;
     };

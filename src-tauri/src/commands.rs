@@ -15,7 +15,7 @@ use tauri_specta::Event as _;
 use crate::app::AppState;
 use crate::error::{AppError, AppErrorCode};
 use crate::ipc::ScanFinished;
-use crate::player::{PlayerState, QueueState, RepeatMode};
+use crate::player::{PlayerState, QueueState, RepeatMode, ReplayGainMode};
 
 /// The best matching tracks a search sends per keystroke: more than a window shows, few
 /// enough to answer within a few milliseconds at 100k tracks.
@@ -187,6 +187,66 @@ pub async fn set_shuffle(state: State<'_, AppState>, on: bool) -> Result<(), App
 #[specta::specta]
 pub async fn set_repeat(state: State<'_, AppState>, repeat: RepeatMode) -> Result<(), AppError> {
     state.send(Command::SetRepeat(repeat.into()))
+}
+
+/// An output device the system offers.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct OutputDevice {
+    /// What to choose it by.
+    pub id: String,
+    pub name: String,
+}
+
+/// The output devices the system offers now.
+#[tauri::command]
+#[specta::specta]
+pub async fn output_devices() -> Result<Vec<OutputDevice>, AppError> {
+    Ok(offbeat_playback::output_devices()
+        .into_iter()
+        .map(|d| OutputDevice {
+            id: d.id,
+            name: d.name,
+        })
+        .collect())
+}
+
+/// Plays through this device from now on (`None`: the system's default); kept across
+/// launches.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_output_device(
+    state: State<'_, AppState>,
+    device: Option<String>,
+) -> Result<(), AppError> {
+    state.send(Command::SetOutputDevice(device))
+}
+
+/// How ReplayGain levels tracks; kept across launches.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_replay_gain(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    mode: ReplayGainMode,
+    preamp_db: f32,
+) -> Result<(), AppError> {
+    if !(-15.0..=15.0).contains(&preamp_db) {
+        return Err(AppError::new(
+            AppErrorCode::BadInput,
+            "the pre-amp must be between -15 and +15 dB",
+        ));
+    }
+    let settings = {
+        let mut player = state.player_mut();
+        player.replay_gain = mode;
+        player.preamp_db = preamp_db;
+        player.replay_gain_settings()
+    };
+    state.send(Command::SetReplayGain(settings))?;
+    let _ = state.player_mut().clone().emit(&app);
+    state.save_session();
+    Ok(())
 }
 
 /// The queue as it is now (it is also sent as `queueState` events when it changes).

@@ -45,6 +45,26 @@ impl From<RepeatMode> for Repeat {
     }
 }
 
+/// Which ReplayGain value levels tracks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type, Default)]
+#[serde(rename_all = "camelCase")]
+pub enum ReplayGainMode {
+    #[default]
+    Off,
+    Track,
+    Album,
+}
+
+impl From<ReplayGainMode> for offbeat_playback::ReplayGainMode {
+    fn from(mode: ReplayGainMode) -> offbeat_playback::ReplayGainMode {
+        match mode {
+            ReplayGainMode::Off => offbeat_playback::ReplayGainMode::Off,
+            ReplayGainMode::Track => offbeat_playback::ReplayGainMode::Track,
+            ReplayGainMode::Album => offbeat_playback::ReplayGainMode::Album,
+        }
+    }
+}
+
 /// The player's state, sent to the UI on every change and a few times a second while playing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
 #[serde(rename_all = "camelCase")]
@@ -59,6 +79,11 @@ pub struct PlayerState {
     pub volume: f32,
     pub shuffle: bool,
     pub repeat: RepeatMode,
+    /// The output device chosen in the settings (`None`: the system's default).
+    pub output_device: Option<String>,
+    pub replay_gain: ReplayGainMode,
+    /// Added to tagged ReplayGain values, in dB.
+    pub preamp_db: f32,
     /// The last playback error, cleared when a track starts.
     pub error: Option<String>,
 }
@@ -74,6 +99,9 @@ impl Default for PlayerState {
             volume: 1.0,
             shuffle: false,
             repeat: RepeatMode::Off,
+            output_device: None,
+            replay_gain: ReplayGainMode::Off,
+            preamp_db: 0.0,
             error: None,
         }
     }
@@ -108,6 +136,15 @@ fn entry(id: u64) -> u32 {
 }
 
 impl PlayerState {
+    /// The engine's ReplayGain settings for what the player state says.
+    pub fn replay_gain_settings(&self) -> offbeat_playback::ReplayGainSettings {
+        offbeat_playback::ReplayGainSettings {
+            mode: self.replay_gain.into(),
+            preamp_db: self.preamp_db,
+            prevent_clipping: true,
+        }
+    }
+
     /// Folds one engine event into the state; `resolve` looks a track up in the library.
     /// Returns false for events that change nothing here.
     pub fn apply(&mut self, event: &Event, resolve: &mut dyn FnMut(i64) -> Option<Track>) -> bool {
@@ -165,6 +202,15 @@ impl PlayerState {
             Event::Error { message, .. } => {
                 // Playback goes on with the next track; the message is shown quietly.
                 self.error = Some(message.clone());
+            }
+            Event::OutputChanged { device, lost } => {
+                self.output_device = device.clone();
+                if let Some(why) = lost {
+                    self.status = PlaybackStatus::Paused;
+                    self.error = Some(format!(
+                        "The audio device went away ({why}). Paused; play goes on through the default device."
+                    ));
+                }
             }
         }
         true

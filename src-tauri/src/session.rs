@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::player::RepeatMode;
+use crate::player::{RepeatMode, ReplayGainMode};
 
 /// What is saved, in `session.json` in the data folder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -19,6 +19,13 @@ pub struct Session {
     pub shuffle: bool,
     pub repeat: RepeatMode,
     pub volume: f32,
+    /// Settings kept with the session (older files lack them: defaults apply).
+    #[serde(default)]
+    pub output_device: Option<String>,
+    #[serde(default)]
+    pub replay_gain: ReplayGainMode,
+    #[serde(default)]
+    pub preamp_db: f32,
 }
 
 impl Default for Session {
@@ -30,6 +37,9 @@ impl Default for Session {
             shuffle: false,
             repeat: RepeatMode::Off,
             volume: 1.0,
+            output_device: None,
+            replay_gain: ReplayGainMode::Off,
+            preamp_db: 0.0,
         }
     }
 }
@@ -89,6 +99,9 @@ mod tests {
             shuffle: true,
             repeat: RepeatMode::All,
             volume: 0.5,
+            output_device: Some("alsa:hw:1".into()),
+            replay_gain: ReplayGainMode::Album,
+            preamp_db: 3.0,
         };
         save(&file, &session)?;
         assert_eq!(load(&file), Some(session));

@@ -72,6 +72,9 @@ pub enum Command {
     Seek(u64),
     /// Set the volume, 0.0 (silent) to 1.0 (full), on a perceptual curve ([`gain`]).
     SetVolume(f32),
+    /// Play through this output device (an id from [`crate::output_devices`]; `None`: the
+    /// system's default). The track goes on where it was.
+    SetOutputDevice(Option<String>),
     Shutdown,
 }
 
@@ -176,6 +179,12 @@ pub enum Event {
     Error {
         path: Option<PathBuf>,
         message: String,
+    },
+    /// Playback moved to another output device: the one asked for, or the default after
+    /// the device in use disappeared (`lost` says why; playback is then paused).
+    OutputChanged {
+        device: Option<String>,
+        lost: Option<String>,
     },
 }
 
@@ -393,8 +402,36 @@ impl EngineLoop {
             }
             self.fill();
             self.report_progress();
+            self.check_output();
         }
         self.output.stop();
+    }
+
+    /// If the device disappeared: pause, move to the default device, and say so.
+    fn check_output(&mut self) {
+        let Some(why) = self.output.take_failure() else {
+            return;
+        };
+        let position_ms = self.tracks.front().map(Track::position_ms);
+        self.paused = true;
+        let fallback = self.output.switch_device(None);
+        self.tracks.clear();
+        self.emit(Event::OutputChanged {
+            device: None,
+            lost: Some(why),
+        });
+        if let Err(e) = fallback {
+            self.emit(Event::Error {
+                path: None,
+                message: e.describe(),
+            });
+            self.emit(Event::Stopped);
+            return;
+        }
+        if let Some(position_ms) = position_ms {
+            self.start_current(position_ms);
+            self.emit(Event::Paused { position_ms });
+        }
     }
 
     fn handle(&mut self, command: Command) {
@@ -524,6 +561,22 @@ impl EngineLoop {
                 }
             }
             Command::Seek(position_ms) => self.seek(position_ms),
+            Command::SetOutputDevice(device) => {
+                let position_ms = self.tracks.front().map(Track::position_ms);
+                match self.output.switch_device(device.as_deref()) {
+                    Ok(()) => {
+                        self.tracks.clear();
+                        self.emit(Event::OutputChanged { device, lost: None });
+                        if let Some(position_ms) = position_ms {
+                            self.start_current(position_ms);
+                        }
+                    }
+                    Err(e) => self.emit(Event::Error {
+                        path: None,
+                        message: e.describe(),
+                    }),
+                }
+            }
             Command::SetVolume(volume) => {
                 self.volume = volume.clamp(0.0, 1.0);
                 for t in &self.tracks {

@@ -22,7 +22,7 @@ pub use capture::{CaptureHandle, CaptureOutput, Captured, CapturedStream};
 pub use decoder::Decoder;
 pub use engine::{gain, Command, Engine, Event, QueueSnapshot, ReplayGainMode, ReplayGainSettings};
 pub use error::PlaybackError;
-pub use output::{AudioOutput, RodioOutput};
+pub use output::{output_devices, AudioOutput, OutputDevice, RodioOutput};
 pub use queue::{
     Queue, QueueEntry, QueueTrack, Repeat, ReplayGainTags, PREVIOUS_RESTARTS_AFTER_MS,
 };

@@ -3,9 +3,10 @@
 
 use std::num::NonZero;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use rodio::cpal::traits::{DeviceTrait, HostTrait};
 use rodio::{DeviceSinkBuilder, MixerDeviceSink, Player, Source};
 
 use crate::{PlaybackError, StreamReader};
@@ -23,12 +24,53 @@ pub trait AudioOutput {
     fn append(&mut self, stream: StreamReader) -> Result<(), PlaybackError>;
     /// Stops playing at once.
     fn stop(&mut self);
+
+    /// Moves to another device (`None`: the system's default). Whatever played stops; the
+    /// engine starts it again on the new device.
+    fn switch_device(&mut self, device: Option<&str>) -> Result<(), PlaybackError> {
+        let _ = device;
+        Err(PlaybackError::Output(
+            "this output cannot change devices".into(),
+        ))
+    }
+
+    /// The device failure (it disappeared) since the last call, if any.
+    fn take_failure(&mut self) -> Option<String> {
+        None
+    }
 }
 
-/// The system's default output device, through rodio's mixer.
+/// An output device the system offers: `id` to choose it by, `name` to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputDevice {
+    pub id: String,
+    pub name: String,
+}
+
+/// The output devices the system offers now (an empty list when it cannot say).
+pub fn output_devices() -> Vec<OutputDevice> {
+    let host = rodio::cpal::default_host();
+    let Ok(devices) = host.output_devices() else {
+        return Vec::new();
+    };
+    devices
+        .filter_map(|device| {
+            let id = device.id().ok()?.to_string();
+            let name = device
+                .description()
+                .map(|d| d.name().to_owned())
+                .unwrap_or_else(|_| device.to_string());
+            Some(OutputDevice { id, name })
+        })
+        .collect()
+}
+
+/// An output device through rodio's mixer: the system's default, or one chosen by id.
 pub struct RodioOutput {
     sink: MixerDeviceSink,
     player: Option<Player>,
+    /// Set by the device's error callback when the device disappears.
+    failure: Arc<Mutex<Option<String>>>,
 }
 
 impl std::fmt::Debug for RodioOutput {
@@ -40,17 +82,55 @@ impl std::fmt::Debug for RodioOutput {
 impl RodioOutput {
     /// Opens the default output device (in its default format, else any format it offers).
     pub fn open_default() -> Result<RodioOutput, PlaybackError> {
-        let errors = Arc::new(AtomicU64::new(0));
-        let mut sink = DeviceSinkBuilder::from_default_device()
-            .and_then(|builder| {
-                builder
-                    .with_error_callback(move |e| report_stream_error(&errors, &e))
-                    .open_sink_or_fallback()
-            })
-            .map_err(|e| PlaybackError::Output(e.to_string()))?;
-        sink.log_on_drop(false);
-        Ok(RodioOutput { sink, player: None })
+        RodioOutput::open(None)
     }
+
+    /// Opens the device with this id (see [`output_devices`]), or the default for `None`.
+    pub fn open(device: Option<&str>) -> Result<RodioOutput, PlaybackError> {
+        let failure = Arc::new(Mutex::new(None));
+        let sink = open_sink(device, failure.clone())?;
+        Ok(RodioOutput {
+            sink,
+            player: None,
+            failure,
+        })
+    }
+}
+
+fn open_sink(
+    device: Option<&str>,
+    failure: Arc<Mutex<Option<String>>>,
+) -> Result<MixerDeviceSink, PlaybackError> {
+    let builder = match device {
+        None => DeviceSinkBuilder::from_default_device(),
+        Some(id) => {
+            let host = rodio::cpal::default_host();
+            let found = id
+                .parse()
+                .ok()
+                .and_then(|id| host.device_by_id(&id))
+                .ok_or_else(|| {
+                    PlaybackError::Output(format!("the output device {id} is not there"))
+                })?;
+            DeviceSinkBuilder::from_device(found)
+        }
+    };
+    let errors = Arc::new(AtomicU64::new(0));
+    let mut sink = builder
+        .and_then(|builder| {
+            builder
+                .with_error_callback(move |e| {
+                    if e.kind() == rodio::CpalErrorKind::DeviceNotAvailable {
+                        *failure.lock().unwrap_or_else(PoisonError::into_inner) =
+                            Some(e.to_string());
+                    }
+                    report_stream_error(&errors, &e);
+                })
+                .open_sink_or_fallback()
+        })
+        .map_err(|e| PlaybackError::Output(e.to_string()))?;
+    sink.log_on_drop(false);
+    Ok(sink)
 }
 
 impl AudioOutput for RodioOutput {
@@ -78,6 +158,21 @@ impl AudioOutput for RodioOutput {
         if let Some(player) = self.player.take() {
             player.stop();
         }
+    }
+
+    fn switch_device(&mut self, device: Option<&str>) -> Result<(), PlaybackError> {
+        self.stop();
+        let failure = Arc::new(Mutex::new(None));
+        self.sink = open_sink(device, failure.clone())?;
+        self.failure = failure;
+        Ok(())
+    }
+
+    fn take_failure(&mut self) -> Option<String> {
+        self.failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
     }
 }
 

@@ -2,6 +2,7 @@
 //! every format, queue order and skips, ReplayGain levels, and a broken file mid-queue.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use offbeat_playback::{
@@ -345,5 +346,101 @@ fn shuffle_through_the_engine_plays_every_track_once() -> TestResult {
     assert_ne!(order, [3, 1, 2, 4, 5, 6], "shuffled");
     order.sort();
     assert_eq!(order, [1, 2, 3, 4, 5, 6]);
+    Ok(())
+}
+
+/// A capture output whose "device" can be made to disappear, recording device switches.
+struct FlakyOutput {
+    inner: CaptureOutput,
+    failure: Arc<Mutex<Option<String>>>,
+    switches: Arc<Mutex<Vec<Option<String>>>>,
+}
+
+impl AudioOutput for FlakyOutput {
+    fn play(
+        &mut self,
+        stream: offbeat_playback::StreamReader,
+    ) -> Result<(), offbeat_playback::PlaybackError> {
+        self.inner.play(stream)
+    }
+    fn append(
+        &mut self,
+        stream: offbeat_playback::StreamReader,
+    ) -> Result<(), offbeat_playback::PlaybackError> {
+        self.inner.append(stream)
+    }
+    fn stop(&mut self) {
+        self.inner.stop();
+    }
+    fn switch_device(
+        &mut self,
+        device: Option<&str>,
+    ) -> Result<(), offbeat_playback::PlaybackError> {
+        self.inner.stop();
+        self.switches
+            .lock()
+            .map_err(|_| offbeat_playback::PlaybackError::EngineGone)?
+            .push(device.map(str::to_owned));
+        Ok(())
+    }
+    fn take_failure(&mut self) -> Option<String> {
+        self.failure.lock().ok()?.take()
+    }
+}
+
+#[test]
+fn a_device_that_disappears_pauses_and_moves_to_the_default() -> TestResult {
+    let failure = Arc::new(Mutex::new(None));
+    let switches = Arc::new(Mutex::new(Vec::new()));
+    let (inner, _capture) = CaptureOutput::new(1.0);
+    let output = FlakyOutput {
+        inner,
+        failure: failure.clone(),
+        switches: switches.clone(),
+    };
+    let engine = Engine::spawn(move || Ok(Box::new(output) as Box<dyn AudioOutput>))?;
+    let demo = demo_paths()?;
+    engine.send(Command::SetQueue {
+        tracks: vec![track(demo[0].clone(), 1)],
+        start: 0,
+        position_ms: 0,
+        paused: false,
+    })?;
+    until(
+        &engine,
+        |e| matches!(e, Event::Position { position_ms } if *position_ms >= 300),
+    )?;
+
+    // Chosen in the settings: the track goes on, on the new device.
+    engine.send(Command::SetOutputDevice(Some("usb-dac".into())))?;
+    let events = until(&engine, |e| {
+        matches!(e, Event::TrackStarted { paused: false, .. })
+    })?;
+    assert!(events.contains(&Event::OutputChanged {
+        device: Some("usb-dac".into()),
+        lost: None
+    }));
+
+    // The device goes away: paused, on the default device, where it was.
+    *failure.lock().map_err(|_| "poisoned")? = Some("unplugged".into());
+    let events = until(&engine, |e| matches!(e, Event::Paused { .. }))?;
+    assert!(
+        events.contains(&Event::OutputChanged {
+            device: None,
+            lost: Some("unplugged".into())
+        }),
+        "{events:?}"
+    );
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, Event::TrackStarted { paused: true, .. })));
+    let Some(Event::Paused { position_ms }) = events.last() else {
+        return Err("no pause".into());
+    };
+    assert!(*position_ms >= 250, "kept its place: {position_ms}");
+    assert_eq!(
+        *switches.lock().map_err(|_| "poisoned")?,
+        [Some("usb-dac".to_owned()), None]
+    );
     Ok(())
 }

@@ -142,6 +142,40 @@ async queueState() : Promise<Result<QueueState, AppError>> {
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * The output devices the system offers now.
+ */
+async outputDevices() : Promise<Result<OutputDevice[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("output_devices") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Plays through this device from now on (`None`: the system's default); kept across
+ * launches.
+ */
+async setOutputDevice(device: string | null) : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_output_device", { device }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * How ReplayGain levels tracks; kept across launches.
+ */
+async setReplayGain(mode: ReplayGainMode, preampDb: number) : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_replay_gain", { mode, preampDb }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
 async pause() : Promise<Result<null, AppError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("pause") };
@@ -373,6 +407,14 @@ demoFolder: string | null }
  */
 export type MusicBrainzIds = { recording: string | null; release: string | null; artist: string | null }
 /**
+ * An output device the system offers.
+ */
+export type OutputDevice = { 
+/**
+ * What to choose it by.
+ */
+id: string; name: string }
+/**
  * Whether something is playing.
  */
 export type PlaybackStatus = "stopped" | "playing" | "paused"
@@ -388,6 +430,14 @@ entryId: number | null; positionMs: number; durationMs: number;
  * 0.0 to 1.0, as the volume slider shows it.
  */
 volume: number; shuffle: boolean; repeat: RepeatMode; 
+/**
+ * The output device chosen in the settings (`None`: the system's default).
+ */
+outputDevice: string | null; replayGain: ReplayGainMode; 
+/**
+ * Added to tagged ReplayGain values, in dB.
+ */
+preampDb: number; 
 /**
  * The last playback error, cleared when a track starts.
  */
@@ -432,6 +482,10 @@ export type RepeatMode = "off" | "one" | "all"
  * ReplayGain values from the tags: gains in dB, peaks as linear amplitude (1.0 = full scale).
  */
 export type ReplayGain = { trackGainDb: number | null; trackPeak: number | null; albumGainDb: number | null; albumPeak: number | null }
+/**
+ * Which ReplayGain value levels tracks.
+ */
+export type ReplayGainMode = "off" | "track" | "album"
 /**
  * Sent when a folder scan (including the first-run demo scan) has finished.
  */

@@ -10,8 +10,10 @@ import type {
   GenreSummary,
   LibraryStatus,
   PlayerState,
+  OutputDevice,
   QueueState,
   RepeatMode,
+  ReplayGainMode,
   ScanProblem,
   ScanProgress,
   ScanReport,
@@ -32,9 +34,11 @@ export type {
   PlaybackStatus,
   PlayerState,
   ProblemKind,
+  OutputDevice,
   QueueItem,
   QueueState,
   RepeatMode,
+  ReplayGainMode,
   ReplayGain,
   ScanProblem,
   ScanProgress,
@@ -190,6 +194,20 @@ export async function setShuffle(on: boolean): Promise<void> {
 
 export async function setRepeat(repeat: RepeatMode): Promise<void> {
   await run(() => commands.setRepeat(repeat));
+}
+
+/** The output devices the system offers now. */
+export function outputDevices(): Promise<OutputDevice[]> {
+  return run(() => commands.outputDevices());
+}
+
+/** Plays through this device from now on; `null` for the system's default. */
+export async function setOutputDevice(deviceId: string | null): Promise<void> {
+  await run(() => commands.setOutputDevice(deviceId));
+}
+
+export async function setReplayGain(mode: ReplayGainMode, preampDb: number): Promise<void> {
+  await run(() => commands.setReplayGain(mode, preampDb));
 }
 
 export function queueState(): Promise<QueueState> {

@@ -24,6 +24,7 @@ export type Route =
   | { view: 'years' }
   | { view: 'recent' }
   | { view: 'problems' }
+  | { view: 'settings' }
   | { view: 'search'; query: string }
   | { view: 'artist'; artist: ArtistRef }
   | { view: 'album'; album: AlbumSummary }
@@ -31,7 +32,7 @@ export type Route =
   | { view: 'yearRange'; range: YearRange };
 
 /** The sidebar's entries, each the top of a part of the app. */
-export type Section = 'songs' | 'artists' | 'albums' | 'genres' | 'years' | 'recent' | 'problems';
+export type Section = 'songs' | 'artists' | 'albums' | 'genres' | 'years' | 'recent' | 'problems' | 'settings';
 
 export const HOME: Route = { view: 'songs' };
 

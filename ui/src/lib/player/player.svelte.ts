@@ -3,7 +3,15 @@
 // confirmed yet (a toggle, a new track, a seek, a volume drag), so controls
 // answer at once and incoming updates never yank them back.
 
-import type { PlaybackStatus, PlayerState, RepeatMode, Track, Unsubscribe } from '$lib/backend';
+import type {
+  OutputDevice,
+  PlaybackStatus,
+  PlayerState,
+  RepeatMode,
+  ReplayGainMode,
+  Track,
+  Unsubscribe,
+} from '$lib/backend';
 
 /** What the player needs from the backend; tests pass fakes. */
 export interface PlayerControls {
@@ -12,6 +20,9 @@ export interface PlayerControls {
   previousTrack(): Promise<void>;
   setShuffle(on: boolean): Promise<void>;
   setRepeat(repeat: RepeatMode): Promise<void>;
+  outputDevices(): Promise<OutputDevice[]>;
+  setOutputDevice(deviceId: string | null): Promise<void>;
+  setReplayGain(mode: ReplayGainMode, preampDb: number): Promise<void>;
   pause(): Promise<void>;
   resume(): Promise<void>;
   seek(positionMs: number): Promise<void>;
@@ -35,6 +46,9 @@ export const STOPPED: PlayerState = {
   volume: 1,
   shuffle: false,
   repeat: 'off',
+  outputDevice: null,
+  replayGain: 'off',
+  preampDb: 0,
   error: null,
 };
 
@@ -102,6 +116,10 @@ export class Player {
   readonly repeat: RepeatMode = $derived(this.#state.repeat);
   /** The queue entry playing, as in the queue panel. */
   readonly entryId: number | null = $derived(this.#state.entryId);
+  /** The output device chosen (`null`: the system's default). */
+  readonly outputDevice: string | null = $derived(this.#state.outputDevice);
+  readonly replayGain: ReplayGainMode = $derived(this.#state.replayGain);
+  readonly preampDb: number = $derived(this.#state.preampDb);
 
   /** Subscribes to the backend's state and loads the current one. */
   async start(): Promise<Unsubscribe> {
@@ -177,6 +195,25 @@ export class Player {
   cycleRepeat(): Promise<void> {
     const next = NEXT_REPEAT[this.repeat];
     return this.#send(() => this.#controls.setRepeat(next));
+  }
+
+  /** The output devices the system offers now (none if it cannot say). */
+  async outputDevices(): Promise<OutputDevice[]> {
+    try {
+      return await this.#controls.outputDevices();
+    } catch (e) {
+      this.#onError(e);
+      return [];
+    }
+  }
+
+  /** Plays through this device from now on; `null` for the system's default. */
+  setOutputDevice(deviceId: string | null): Promise<void> {
+    return this.#send(() => this.#controls.setOutputDevice(deviceId));
+  }
+
+  setReplayGain(mode: ReplayGainMode, preampDb: number): Promise<void> {
+    return this.#send(() => this.#controls.setReplayGain(mode, preampDb));
   }
 
   /** Seeks by `deltaMs` from where playback is, within the track. */

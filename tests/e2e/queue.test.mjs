@@ -1,0 +1,151 @@
+// End-to-end: playing a song queues its list; the queue panel shows it; Next (button) and
+// Ctrl+→ (keyboard) move on and the next track is what the sound card gets; an entry is
+// removed from the panel with Delete; and after a restart the queue, the track and the
+// place in it come back, paused. The app gets its own data folder through a launcher
+// script, so the other tests' library and session are untouched. Run via tests/e2e/run.sh.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { pageTools, Session } from './webdriver.mjs';
+import { bandEnergies, readMonoCapture, SAMPLE_RATE } from '../support/capture-analysis.mjs';
+
+const viaRunner = Boolean(process.env.E2E_WEBDRIVER_URL);
+const env = (name) => process.env[name] ?? '';
+const REPO = env('E2E_REPO');
+const WEBDRIVER = env('E2E_WEBDRIVER_URL');
+const BINARY = env('E2E_APP_BINARY');
+const ARTIFACTS = env('E2E_ARTIFACTS');
+const CAPTURE = env('E2E_CAPTURE_FILE');
+const options = { timeout: 120_000, skip: viaRunner ? false : 'run it with: bash tests/e2e/run.sh' };
+
+const manifest = viaRunner ? JSON.parse(readFileSync(join(REPO, 'assets/demo/manifest.json'), 'utf8')) : [];
+
+/** The demo track whose drone is strongest in the last `seconds` of the capture. */
+function heardLast(seconds) {
+  const samples = readMonoCapture(CAPTURE);
+  const end = samples.length;
+  const start = Math.max(0, end - Math.round(seconds * SAMPLE_RATE));
+  const energies = bandEnergies(samples, manifest.map((x) => x.drone_hz), { start, end, windowSeconds: 0.25 });
+  const best = energies.reduce((a, b) => (b.energy > a.energy ? b : a));
+  return manifest.find((x) => x.drone_hz === best.hz)?.title ?? '?';
+}
+
+test('a queue from the list: next, Ctrl+→, remove, and the session restored after a restart', options, async (t) => {
+  const t0 = Date.now();
+  const stamp = (what) => t.diagnostic(`${((Date.now() - t0) / 1000).toFixed(1)}s ${what}`);
+  const work = mkdtempSync(join(tmpdir(), 'offbeat-e2e-queue-'));
+  const launcher = join(work, 'offbeat');
+  const quote = (s) => `'${s.replaceAll("'", "'\\''")}'`;
+  writeFileSync(
+    launcher,
+    `#!/bin/sh\nOFFBEAT_DATA_DIR=${quote(join(work, 'data'))} OFFBEAT_DEMO_DIR=${quote(join(REPO, 'assets/demo'))} exec ${quote(BINARY)} "$@"\n`,
+  );
+  chmodSync(launcher, 0o755);
+  let session = null;
+  try {
+    session = await Session.create(WEBDRIVER, launcher);
+    let tools = pageTools(session, { artifacts: ARTIFACTS, failureShot: 'e2e-queue-failure.png', pollMs: 150 });
+    const text = (css) =>
+      session.execute(`const e = document.querySelector(${JSON.stringify(css)}); return e ? e.innerText : null;`);
+    const nowPlaying = () => text('section[aria-label="Player"]');
+    const queueTitles = () =>
+      session.execute(
+        `return [...document.querySelectorAll('[aria-label="Queued songs"] [role="option"]')].map((o) => [o.querySelector('.title').innerText, o.getAttribute('aria-current') === 'true']);`,
+      );
+
+    // 1. Play the first song of the list: the list becomes the queue.
+    await tools.waitFor('the demo library listed', 60, async () => {
+      const n = await session.execute(`return document.querySelectorAll('[data-track-id]').length`);
+      return { ok: n >= manifest.length, seen: n };
+    });
+    const first = await session.execute(`return document.querySelector('[data-track-id] .track-title').innerText`);
+    await session.execute(
+      `document.querySelector('[data-track-id]').dispatchEvent(new MouseEvent('dblclick', { bubbles: true }));`,
+    );
+    await tools.waitFor(`"${first}" playing`, 15, async () => {
+      const bar = await nowPlaying();
+      const playing = await session.execute(`return document.querySelector('section[aria-label="Player"]').dataset.status`);
+      return { ok: bar?.includes(first) && playing === 'playing', seen: { bar, playing } };
+    });
+    await session.click(await session.find('button[aria-label="Queue"]'));
+    const queued = await tools.waitFor('the queue panel with every song, the first playing', 10, async () => {
+      const items = await queueTitles();
+      return { ok: items.length === manifest.length && items[0]?.[1] === true, seen: items };
+    });
+    stamp(`queue: ${queued.seen.map((x) => x[0]).join(', ')}`);
+    const order = queued.seen.map((x) => x[0]);
+
+    // 2. Next (the button): the second song plays, and it is what the sound card gets.
+    await session.click(await session.find('button[aria-label="Next"]'));
+    await tools.waitFor(`"${order[1]}" in the player bar`, 10, async () => {
+      const bar = await nowPlaying();
+      return { ok: bar?.includes(order[1]), seen: bar };
+    });
+    await sleep(2500);
+    const heard = heardLast(1.5);
+    stamp(`heard after Next: ${heard}`);
+    assert.equal(heard, order[1], 'the sound card plays the next song');
+
+    // 3. Ctrl+→ (the keyboard): the third.
+    await session.execute(
+      `document.body.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', ctrlKey: true, bubbles: true }));`,
+    );
+    await tools.waitFor(`"${order[2]}" after Ctrl+→`, 10, async () => {
+      const bar = await nowPlaying();
+      return { ok: bar?.includes(order[2]), seen: bar };
+    });
+
+    // 4. Delete on a focused entry removes it (the last one).
+    await session.execute(
+      `const o = [...document.querySelectorAll('[aria-label="Queued songs"] [role="option"]')].at(-1); o.focus(); o.dispatchEvent(new KeyboardEvent('keydown', { key: 'Delete', bubbles: true }));`,
+    );
+    const removed = await tools.waitFor('the last entry gone from the queue', 10, async () => {
+      const items = await queueTitles();
+      return { ok: items.length === manifest.length - 1 && !items.some((x) => x[0] === order.at(-1)), seen: items };
+    });
+    await tools.screenshot('e2e-queue.png');
+
+    // 5. Seek a few seconds in, pause, quit; the next launch is where we left.
+    await session.execute(
+      `document.body.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true }));`,
+    );
+    await sleep(500);
+    await session.execute(`document.body.dispatchEvent(new KeyboardEvent('keydown', { key: ' ', bubbles: true }));`);
+    const paused = await tools.waitFor('paused', 10, async () => {
+      const status = await session.execute(`return document.querySelector('section[aria-label="Player"]').dataset.status`);
+      const clock = await session.execute(
+        `return [...document.querySelectorAll('section[aria-label="Player"] .time')].map((e) => e.innerText)`,
+      );
+      return { ok: status === 'paused', seen: { status, clock } };
+    });
+    stamp(`paused at ${JSON.stringify(paused.seen.clock)}`);
+    await session.delete();
+    session = null;
+
+    session = await Session.create(WEBDRIVER, launcher);
+    tools = pageTools(session, { artifacts: ARTIFACTS, failureShot: 'e2e-queue-failure.png', pollMs: 150 });
+    const restored = await tools.waitFor(`"${order[2]}" restored, paused`, 20, async () => {
+      const bar = await nowPlaying();
+      const status = await session.execute(`return document.querySelector('section[aria-label="Player"]').dataset.status`);
+      return { ok: bar?.includes(order[2]) && status === 'paused', seen: { bar, status } };
+    });
+    stamp(`restored: ${JSON.stringify(restored.seen)}`);
+    await session.click(await session.find('button[aria-label="Queue"]'));
+    await tools.waitFor('the queue as it was, without the removed entry', 10, async () => {
+      const items = await queueTitles();
+      const same = JSON.stringify(items.map((x) => x[0])) === JSON.stringify(removed.seen.map((x) => x[0]));
+      return { ok: same && items[2]?.[1] === true, seen: items };
+    });
+    const position = await session.execute(`return document.querySelector('input[aria-label="Seek"]')?.value`);
+    stamp(`restored position: ${position}`);
+    assert.ok(Number(position) >= 4000, `the place in the track is kept (${position} ms)`);
+  } finally {
+    if (session) await session.delete().catch(() => {});
+    rmSync(work, { recursive: true, force: true });
+  }
+});

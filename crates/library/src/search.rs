@@ -175,32 +175,24 @@ impl Library {
         let rest: String = rest.iter().map(|w| format!(" {}", term(w))).collect();
         let all = format!("{}{rest}", term(first));
 
-        let (artists, more_artists) = {
-            let sql = format!(
+        let (artists, more_artists) = self.names(
+            &format!(
                 "{ARTIST_PICK} {ARTIST_SELECT} JOIN pick p ON p.id = a.id
                  ORDER BY p.tier, a.sort_name, a.name"
-            );
-            let mut stmt = self.conn.prepare_cached(&sql)?;
-            let starts = format!("^{all}");
-            let rows = stmt.query_map(
-                params![starts, all, NAME_CANDIDATES, NAME_MATCH_LIMIT + 1],
-                artist_from_row,
-            )?;
-            truncate(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-        };
-        let (albums, more_albums) = {
-            let sql = format!(
+            ),
+            &format!("^{all}"),
+            &all,
+            artist_from_row,
+        )?;
+        let (albums, more_albums) = self.names(
+            &format!(
                 "{ALBUM_PICK} {ALBUM_SELECT} JOIN pick p ON p.id = al.id
                  ORDER BY p.tier, al.sort_title, aa.sort_name"
-            );
-            let mut stmt = self.conn.prepare_cached(&sql)?;
-            let starts = format!("{{title}}: ^{all}");
-            let rows = stmt.query_map(
-                params![starts, all, NAME_CANDIDATES, NAME_MATCH_LIMIT + 1],
-                album_from_row,
-            )?;
-            truncate(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-        };
+            ),
+            &format!("{{title}}: ^{all}"),
+            &all,
+            album_from_row,
+        )?;
         let tracks = self.search(query, limit)?;
         let found = tracks.len() as u32;
         // The count stops at MATCH_COUNT_LIMIT; "Show all" may have found more than that.
@@ -219,6 +211,24 @@ impl Library {
             track_matches,
             track_matches_capped,
         })
+    }
+
+    /// Runs a name search (`sql`: [`ARTIST_PICK`] or [`ALBUM_PICK`] and what it selects)
+    /// for names that start with the query (`starts`) or hold its words (`all`): the first
+    /// [`NAME_MATCH_LIMIT`], and whether there are more.
+    fn names<T>(
+        &self,
+        sql: &str,
+        starts: &str,
+        all: &str,
+        from_row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<(Vec<T>, bool)> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(
+            params![starts, all, NAME_CANDIDATES, NAME_MATCH_LIMIT + 1],
+            from_row,
+        )?;
+        Ok(truncate(rows.collect::<rusqlite::Result<Vec<_>>>()?))
     }
 
     /// Tracks matching every word of `query` by prefix, best matches first (see the

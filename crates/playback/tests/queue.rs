@@ -444,3 +444,42 @@ fn a_device_that_disappears_pauses_and_moves_to_the_default() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn tracks_of_different_rates_and_channels_both_play_in_turn() -> TestResult {
+    // The demo's WAV is mono at 22.05 kHz, its FLACs stereo at 44.1 kHz: the output is
+    // handed each in its own format (a device converts; the capture keeps them apart).
+    let demo = demo_paths()?;
+    let wav = demo
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "wav"))
+        .ok_or("no WAV in the demo")?;
+    let flac = demo
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "flac"))
+        .ok_or("no FLAC in the demo")?;
+    let (engine, capture) = engine()?;
+    engine.send(Command::SetQueue {
+        tracks: vec![track(wav.clone(), 1), track(flac.clone(), 2)],
+        start: 0,
+        position_ms: 0,
+        paused: false,
+    })?;
+    let events = until(&engine, |e| *e == Event::Stopped)?;
+    assert_eq!(started(&events), [1, 2], "{events:?}");
+    let streams = capture.snapshot().streams;
+    let formats: Vec<(u32, u16)> = streams
+        .iter()
+        .map(|s| (s.format.sample_rate, s.format.channels))
+        .collect();
+    assert_eq!(formats, [(22_050, 1), (44_100, 2)]);
+    for (stream, path) in streams.iter().zip([wav, flac]) {
+        assert_eq!(
+            stream.samples,
+            decoded(path)?,
+            "{} played whole",
+            path.display()
+        );
+    }
+    Ok(())
+}

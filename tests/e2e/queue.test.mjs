@@ -91,6 +91,13 @@ test('a queue from the list: next, Ctrl+→, remove, and the session restored af
     stamp(`heard after Next: ${heard}`);
     assert.equal(heard, order[1], 'the sound card plays the next song');
 
+    // The cover in the player bar opens the now-playing page: this song, and what follows.
+    await session.click(await session.find('button[aria-label="Now playing"]'));
+    await tools.waitFor(`the now-playing page for "${order[1]}"`, 10, async () => {
+      const page = await text('main');
+      return { ok: page?.includes('Up next') && page.includes(order[1]) && page.includes(order[2]), seen: page?.slice(0, 300) };
+    });
+
     // 3. Ctrl+→ (the keyboard): the third.
     await session.execute(
       `document.body.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', ctrlKey: true, bubbles: true }));`,

@@ -25,6 +25,7 @@ export type Route =
   | { view: 'recent' }
   | { view: 'problems' }
   | { view: 'settings' }
+  | { view: 'nowPlaying' }
   | { view: 'search'; query: string }
   | { view: 'artist'; artist: ArtistRef }
   | { view: 'album'; album: AlbumSummary }
@@ -51,6 +52,7 @@ export function sectionOf(route: Route): Section | null {
     case 'yearRange':
       return 'years';
     case 'search':
+    case 'nowPlaying':
       return null;
     default:
       return route.view;

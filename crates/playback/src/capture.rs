@@ -164,7 +164,9 @@ fn pull(
     let mut index = new_capture(captured, format);
     let mut start = Instant::now();
     let mut pulled: u64 = 0;
-    let mut chunk = Vec::new();
+    // Reused for every pull, never shrunk: zeroing it each turn would cost as much as
+    // the copy it receives.
+    let mut buffer: Vec<f32> = Vec::new();
     while !cancel.load(Ordering::Acquire) {
         let channels = u64::from(format.channels);
         let samples_per_sec = f64::from(format.sample_rate) * f64::from(format.channels) * speed;
@@ -181,14 +183,18 @@ fn pull(
             std::thread::sleep(Duration::from_millis(2));
             continue;
         }
-        chunk.resize(frames as usize * channels as usize, 0.0);
-        let got = stream.read(&mut chunk).unwrap_or(0);
-        if !unpaced && got < chunk.len() && !stream.is_ended() {
-            // An underrun at a paced output: the device would play silence.
-            chunk[got..].fill(0.0);
-        } else {
-            chunk.truncate(got);
+        let want = frames as usize * channels as usize;
+        if buffer.len() < want {
+            buffer.resize(want, 0.0);
         }
+        let got = stream.read(&mut buffer[..want]).unwrap_or(0);
+        let chunk = if !unpaced && got < want && !stream.is_ended() {
+            // An underrun at a paced output: the device would play silence.
+            buffer[got..want].fill(0.0);
+            &buffer[..want]
+        } else {
+            &buffer[..got]
+        };
         pulled += frames * channels;
         let next = if stream.is_ended() {
             let mut queued = queued.lock().unwrap_or_else(PoisonError::into_inner);
@@ -205,7 +211,7 @@ fn pull(
             let mut captured = captured.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(s) = captured.streams.get_mut(index) {
                 if keep {
-                    s.samples.extend_from_slice(&chunk);
+                    s.samples.extend_from_slice(chunk);
                 }
                 s.sample_count += chunk.len() as u64;
                 s.ended = stream.is_ended() && next.is_none();
@@ -226,7 +232,7 @@ fn pull(
             None if stream.is_ended() && !unpaced => break,
             None => {}
         }
-        std::thread::sleep(Duration::from_millis(2));
+        std::thread::sleep(Duration::from_micros(if unpaced { 200 } else { 2000 }));
     }
 }
 

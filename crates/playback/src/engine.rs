@@ -22,6 +22,9 @@ use crate::{AudioOutput, Decoder, PlaybackError, StreamFormat, StreamReader};
 const POSITION_INTERVAL: Duration = Duration::from_millis(200);
 /// How long the engine sleeps when the rings are full or nothing is playing.
 const IDLE_WAIT: Duration = Duration::from_millis(10);
+/// How long it sleeps when the output took more than half a ring since the last turn:
+/// an output that pulls faster than real time (a capture, a sink catching up).
+const FAST_WAIT: Duration = Duration::from_millis(1);
 
 /// What the engine can be asked to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -362,6 +365,8 @@ struct EngineLoop {
     volume: f32,
     replay_gain: ReplayGainSettings,
     last_position_event: Instant,
+    /// The last turn refilled more than half a ring: the output pulls fast.
+    output_is_fast: bool,
 }
 
 impl EngineLoop {
@@ -382,6 +387,7 @@ impl EngineLoop {
             volume: 1.0,
             replay_gain: ReplayGainSettings::default(),
             last_position_event: Instant::now(),
+            output_is_fast: false,
         }
     }
 
@@ -394,7 +400,13 @@ impl EngineLoop {
                 && self.tracks.iter().any(|t| {
                     !t.decoder_done && t.producer.slots() * 2 > t.producer.buffer().capacity()
                 });
-            let wait = if busy { Duration::ZERO } else { IDLE_WAIT };
+            let wait = if busy {
+                Duration::ZERO
+            } else if self.output_is_fast {
+                FAST_WAIT
+            } else {
+                IDLE_WAIT
+            };
             match self.commands.recv_timeout(wait) {
                 Ok(Command::Shutdown) | Err(RecvTimeoutError::Disconnected) => break,
                 Ok(command) => self.handle(command),
@@ -744,10 +756,17 @@ impl EngineLoop {
     /// Tops up the rings; once the audible track is fully decoded, opens the entry that
     /// follows it and queues it on the output.
     fn fill(&mut self) {
+        self.output_is_fast = false;
         for i in 0..self.tracks.len() {
+            let free_before = self.tracks[i].producer.slots();
             if let Err(e) = self.tracks[i].fill() {
                 let path = self.tracks[i].path.clone();
                 self.report(&path, &e);
+            }
+            let track = &self.tracks[i];
+            let written = free_before.saturating_sub(track.producer.slots());
+            if written * 2 > track.producer.buffer().capacity() {
+                self.output_is_fast = true;
             }
         }
         if self.tracks.len() == 1 && self.tracks[0].decoder_done {

@@ -188,21 +188,32 @@ impl StreamReader {
         }
         let gain = f32::from_bits(self.shared.gain.load(Ordering::Relaxed))
             * f32::from_bits(self.shared.track_gain.load(Ordering::Relaxed));
+        // What `next_sample` took into the local buffer first, then straight from the ring.
         let mut copied = 0;
-        while copied < want {
-            if self.local_pos >= self.local_len && !self.refill() {
-                break;
-            }
-            let n = (self.local_len - self.local_pos).min(want - copied);
+        if self.local_pos < self.local_len {
+            let n = (self.local_len - self.local_pos).min(want);
             let from = &self.local[self.local_pos..self.local_pos + n];
-            for (o, s) in out[written + copied..written + copied + n]
-                .iter_mut()
-                .zip(from)
-            {
+            for (o, s) in out[written..written + n].iter_mut().zip(from) {
                 *o = s * gain;
             }
             self.local_pos += n;
-            copied += n;
+            copied = n;
+        }
+        let n = self.consumer.slots().min(want - copied) / channels * channels;
+        if n > 0 {
+            if let Ok(chunk) = self.consumer.read_chunk(n) {
+                let (first, second) = chunk.as_slices();
+                let to = &mut out[written + copied..written + copied + n];
+                let (to_first, to_second) = to.split_at_mut(first.len());
+                for (o, s) in to_first.iter_mut().zip(first) {
+                    *o = s * gain;
+                }
+                for (o, s) in to_second.iter_mut().zip(second) {
+                    *o = s * gain;
+                }
+                chunk.commit_all();
+                copied += n;
+            }
         }
         self.unpublished += copied as u64;
         self.publish();

@@ -62,6 +62,30 @@ impl AppState {
             .clone()
     }
 
+    /// [`AppState::queue_tracks`], and where the entry at `start` of `ids` is among them
+    /// (`None` if that track left the library). Counted by position, not by id: a list
+    /// may hold the same track twice.
+    pub fn queue_tracks_from(
+        &self,
+        ids: &[offbeat_model::TrackId],
+        start: usize,
+    ) -> Result<(Vec<offbeat_playback::QueueTrack>, Option<usize>), AppError> {
+        let tracks = self.queue_tracks(ids)?;
+        let mut kept = 0;
+        let mut found = None;
+        for (i, id) in ids.iter().enumerate() {
+            let here = tracks.get(kept).is_some_and(|t| t.track_id == *id);
+            if i == start {
+                found = here.then_some(kept);
+                break;
+            }
+            if here {
+                kept += 1;
+            }
+        }
+        Ok((tracks, found))
+    }
+
     /// The engine's queue tracks for library track ids (ids no longer in the library are
     /// left out), with their files and ReplayGain tags.
     pub fn queue_tracks(
@@ -329,23 +353,21 @@ fn restore_session(state: &AppState) {
     if saved.output_device.is_some() {
         let _ = state.send(Command::SetOutputDevice(saved.output_device.clone()));
     }
-    let Ok(tracks) = state.queue_tracks(&saved.track_ids) else {
+    // Tracks that left the library meanwhile are dropped; keep pointing at the same one.
+    let Ok((tracks, current)) =
+        state.queue_tracks_from(&saved.track_ids, saved.current.unwrap_or(0))
+    else {
         return;
     };
-    // Tracks that left the library meanwhile are dropped; keep pointing at the same one.
-    let current_id = saved.current.and_then(|c| saved.track_ids.get(c)).copied();
-    let start = current_id
-        .and_then(|id| tracks.iter().position(|t| t.track_id == id))
-        .unwrap_or(0);
-    let position_ms =
-        if current_id.is_some_and(|id| tracks.get(start).is_some_and(|t| t.track_id == id)) {
-            saved.position_ms
-        } else {
-            0
-        };
     if tracks.is_empty() {
         return;
     }
+    let start = current.unwrap_or(0);
+    let position_ms = if current.is_some() && saved.current.is_some() {
+        saved.position_ms
+    } else {
+        0
+    };
     let _ = state.send(Command::Restore {
         tracks,
         start,

@@ -88,9 +88,8 @@ pub async fn play_tracks(
     track_ids: Vec<TrackId>,
     start: u32,
 ) -> Result<(), AppError> {
-    let wanted = track_ids.get(start as usize).copied();
-    let tracks = state.queue_tracks(&track_ids)?;
-    let Some(start) = wanted.and_then(|id| tracks.iter().position(|t| t.track_id == id)) else {
+    let (tracks, start) = state.queue_tracks_from(&track_ids, start as usize)?;
+    let Some(start) = start else {
         return Err(AppError::new(
             AppErrorCode::NotFound,
             "that track is no longer in the library",
@@ -202,7 +201,16 @@ pub struct OutputDevice {
 #[tauri::command]
 #[specta::specta]
 pub async fn output_devices() -> Result<Vec<OutputDevice>, AppError> {
-    Ok(offbeat_playback::output_devices()
+    // Asking the sound system can take a while: not on the async runtime's threads.
+    let devices = tauri::async_runtime::spawn_blocking(offbeat_playback::output_devices)
+        .await
+        .map_err(|e| {
+            AppError::new(
+                AppErrorCode::Playback,
+                format!("listing the output devices failed: {e}"),
+            )
+        })?;
+    Ok(devices
         .into_iter()
         .map(|d| OutputDevice {
             id: d.id,

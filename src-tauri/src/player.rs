@@ -193,11 +193,27 @@ impl PlayerState {
             Event::TrackEnded { .. } => return false,
             Event::QueueChanged(snapshot) => {
                 let (shuffle, repeat) = (snapshot.shuffle, RepeatMode::from(snapshot.repeat));
-                if (shuffle, repeat) == (self.shuffle, self.repeat) {
+                // An emptied queue leaves nothing loaded: play then starts what the list
+                // shows, not a track that is gone.
+                let emptied = snapshot.current.is_none() && self.entry_id.is_some();
+                if (shuffle, repeat) == (self.shuffle, self.repeat) && !emptied {
                     return false;
                 }
                 self.shuffle = shuffle;
                 self.repeat = repeat;
+                if emptied {
+                    self.track = None;
+                    self.entry_id = None;
+                    self.status = PlaybackStatus::Stopped;
+                    self.position_ms = 0;
+                    self.duration_ms = 0;
+                }
+            }
+            Event::VolumeChanged { volume } => {
+                if *volume == self.volume {
+                    return false;
+                }
+                self.volume = *volume;
             }
             Event::Error { message, .. } => {
                 // Playback goes on with the next track; the message is shown quietly.
@@ -337,5 +353,19 @@ mod tests {
         let mut state = PlayerState::default();
         assert!(state.apply(&Event::QueueChanged(snapshot), &mut |id| Some(track(id))));
         assert_eq!((state.shuffle, state.repeat), (true, RepeatMode::All));
+
+        // Cleared: nothing is loaded any more.
+        state.entry_id = Some(3);
+        state.track = Some(track(30));
+        let cleared = QueueSnapshot {
+            entries: Vec::new(),
+            current: None,
+            shuffle: true,
+            repeat: Repeat::All,
+        };
+        assert!(state.apply(&Event::QueueChanged(cleared), &mut |id| Some(track(id))));
+        assert_eq!((state.track.as_ref(), state.entry_id), (None, None));
+        assert!(state.apply(&Event::VolumeChanged { volume: 0.25 }, &mut |_| None));
+        assert_eq!(state.volume, 0.25);
     }
 }

@@ -75,10 +75,13 @@ pub fn load(path: &Path) -> Option<Session> {
 }
 
 /// Saves the session: written beside the old file, then renamed over it, so a crash
-/// mid-write leaves the previous session, never half of one.
+/// mid-write leaves the previous session, never half of one. Each save writes its own
+/// temporary file, so two saves at once (the event pump's, a setting's) cannot mix.
 pub fn save(path: &Path, session: &Session) -> std::io::Result<()> {
+    static SAVES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let text = serde_json::to_string(session).map_err(std::io::Error::other)?;
-    let tmp = path.with_extension("json.tmp");
+    let n = SAVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_extension(format!("json.{n}.tmp"));
     std::fs::write(&tmp, text)?;
     std::fs::rename(&tmp, path)
 }

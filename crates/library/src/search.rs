@@ -270,14 +270,14 @@ impl Library {
         }
 
         // More match than are wanted: ids by tier, best first, until `limit` are found.
-        // A later tier also matches tracks an earlier one found, so it is asked for that
-        // many more.
+        // A later tier also matches the tracks earlier ones found, so each is asked for
+        // `limit` in all: enough for those plus the ones still wanted.
         let wanted = limit as usize;
         let mut picked: Vec<(i64, usize)> = Vec::new();
         let mut seen: HashSet<i64> = HashSet::new();
         for (tier, place) in TIERS.iter().enumerate() {
-            let ask = (wanted - picked.len() + seen.len()) as i64;
-            let ids = stmt.query_map(params![place.query(&words), ask], |r| r.get::<_, i64>(0))?;
+            let ids =
+                stmt.query_map(params![place.query(&words), limit], |r| r.get::<_, i64>(0))?;
             for id in ids {
                 let id = id?;
                 if seen.insert(id) {

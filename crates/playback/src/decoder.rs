@@ -192,15 +192,6 @@ impl Decoder {
             .map(|f| f * 1000 / u64::from(self.format.sample_rate))
     }
 
-    /// The position of the next sample to be returned, in milliseconds.
-    pub fn position_ms(&self) -> u64 {
-        self.frame_position
-            .max(self.skip_until)
-            .saturating_sub(self.priming)
-            * 1000
-            / u64::from(self.format.sample_rate)
-    }
-
     /// Replaces `out` with the next chunk of interleaved samples. Returns `false` at the end.
     pub fn next_chunk(&mut self, out: &mut Vec<f32>) -> Result<bool, PlaybackError> {
         if let Some(first) = self.first_chunk.take() {

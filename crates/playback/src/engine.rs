@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 
-use crate::queue::{Queue, QueueEntry, QueueTrack, Repeat, ReplayGainTags};
+use crate::queue::{Queue, QueueEntry, QueueTrack, Removed, Repeat, ReplayGainTags};
 use crate::stream::{stream, StreamShared};
 use crate::{AudioOutput, Decoder, PlaybackError, StreamFormat, StreamReader};
 
@@ -182,6 +182,10 @@ pub enum Event {
     Error {
         path: Option<PathBuf>,
         message: String,
+    },
+    /// The volume is now this (0.0 to 1.0), whoever asked.
+    VolumeChanged {
+        volume: f32,
     },
     /// Playback moved to another output device: the one asked for, or the default after
     /// the device in use disappeared (`lost` says why; playback is then paused).
@@ -359,8 +363,9 @@ struct EngineLoop {
     queue: Queue,
     /// The audible track first, then (once its decoder is done) the one that follows.
     tracks: VecDeque<Track>,
-    /// Entries skipped (they failed to open) between the audible track and the next.
-    skipped_to_next: Vec<u64>,
+    /// The track to follow the audible one has been looked for (found or not): looking
+    /// again waits for a change (a new audible track, a seek, a queue change).
+    next_prepared: bool,
     paused: bool,
     volume: f32,
     replay_gain: ReplayGainSettings,
@@ -382,7 +387,7 @@ impl EngineLoop {
             events,
             queue,
             tracks: VecDeque::new(),
-            skipped_to_next: Vec::new(),
+            next_prepared: false,
             paused: false,
             volume: 1.0,
             replay_gain: ReplayGainSettings::default(),
@@ -485,7 +490,7 @@ impl EngineLoop {
                 self.queue_changed();
             }
             Command::Append(tracks) => {
-                let was_empty = self.queue.current().is_none();
+                let was_empty = self.queue.is_empty();
                 self.queue.append(tracks);
                 if was_empty {
                     self.queue.jump(self.first_entry_id().unwrap_or_default());
@@ -494,13 +499,14 @@ impl EngineLoop {
                     self.queue_changed();
                 }
             }
-            Command::Remove(entry_ids) => {
-                if self.queue.remove(&entry_ids) {
-                    self.start_current(0);
-                } else {
+            Command::Remove(entry_ids) => match self.queue.remove(&entry_ids) {
+                Removed::NotCurrent => self.queue_changed(),
+                Removed::CurrentNowNext => self.start_current(0),
+                Removed::CurrentWasLast => {
+                    self.stop_all();
                     self.queue_changed();
                 }
-            }
+            },
             Command::Move { entry_id, to } => {
                 self.queue.move_entry(entry_id, to);
                 self.queue_changed();
@@ -512,6 +518,7 @@ impl EngineLoop {
             }
             Command::Jump(entry_id) => {
                 if self.queue.jump(entry_id).is_some() {
+                    self.paused = false;
                     self.start_current(0);
                 }
             }
@@ -594,6 +601,9 @@ impl EngineLoop {
                 for t in &self.tracks {
                     t.shared.set_gain(gain(self.volume));
                 }
+                self.emit(Event::VolumeChanged {
+                    volume: self.volume,
+                });
             }
             Command::Shutdown => {}
         }
@@ -614,7 +624,7 @@ impl EngineLoop {
         for t in self.tracks.drain(..) {
             t.shared.stop();
         }
-        self.skipped_to_next.clear();
+        self.next_prepared = false;
         self.output.stop();
         self.emit(Event::Stopped);
     }
@@ -626,7 +636,7 @@ impl EngineLoop {
         for t in self.tracks.drain(..) {
             t.shared.stop();
         }
-        self.skipped_to_next.clear();
+        self.next_prepared = false;
         self.output.stop();
         let mut attempts = self.queue.entries_in_order().len();
         let mut position_ms = position_ms;
@@ -651,8 +661,11 @@ impl EngineLoop {
                     self.tracks.push_back(track);
                     if let Some(reader) = reader {
                         if let Err(e) = self.output.play(reader) {
+                            // The output took nothing: say so, and that nothing plays.
                             self.tracks.clear();
                             self.report(&entry.track.path, &e);
+                            self.emit(Event::Stopped);
+                            self.queue_changed();
                             return;
                         }
                     }
@@ -688,9 +701,7 @@ impl EngineLoop {
             0
         };
         let format = decoder.format();
-        let shared = StreamShared::new(gain(self.volume), self.paused);
-        shared.set_track_gain(self.replay_gain.linear_gain(&entry.track.replay_gain));
-        let (producer, reader) = stream(format, shared.clone());
+        let (producer, shared, reader) = self.ring(format, &entry.track.replay_gain);
         Ok(Track {
             entry_id: entry.entry_id,
             track_id: entry.track.track_id,
@@ -709,6 +720,19 @@ impl EngineLoop {
         })
     }
 
+    /// A new ring for a track: at the current volume and pause state, with the track's
+    /// ReplayGain.
+    fn ring(
+        &self,
+        format: StreamFormat,
+        replay_gain: &ReplayGainTags,
+    ) -> (rtrb::Producer<f32>, Arc<StreamShared>, StreamReader) {
+        let shared = StreamShared::new(gain(self.volume), self.paused);
+        shared.set_track_gain(self.replay_gain.linear_gain(replay_gain));
+        let (producer, reader) = stream(format, shared.clone());
+        (producer, shared, reader)
+    }
+
     fn seek(&mut self, position_ms: u64) {
         let Some(mut front) = self.tracks.pop_front() else {
             return;
@@ -716,7 +740,7 @@ impl EngineLoop {
         for t in self.tracks.drain(..) {
             t.shared.stop();
         }
-        self.skipped_to_next.clear();
+        self.next_prepared = false;
         front.shared.stop();
         self.output.stop();
         let reached_ms = match front.decoder.seek(position_ms) {
@@ -727,9 +751,7 @@ impl EngineLoop {
                 return;
             }
         };
-        let shared = StreamShared::new(gain(self.volume), self.paused);
-        shared.set_track_gain(self.replay_gain.linear_gain(&front.replay_gain));
-        let (producer, reader) = stream(front.format, shared.clone());
+        let (producer, shared, reader) = self.ring(front.format, &front.replay_gain);
         let mut track = Track {
             producer,
             shared,
@@ -746,6 +768,7 @@ impl EngineLoop {
         if let Err(e) = self.output.play(reader) {
             self.tracks.clear();
             self.report(&path, &e);
+            self.emit(Event::Stopped);
             return;
         }
         self.emit(Event::Position {
@@ -769,7 +792,7 @@ impl EngineLoop {
                 self.output_is_fast = true;
             }
         }
-        if self.tracks.len() == 1 && self.tracks[0].decoder_done {
+        if self.tracks.len() == 1 && self.tracks[0].decoder_done && !self.next_prepared {
             self.prepare_next();
         }
     }
@@ -777,13 +800,14 @@ impl EngineLoop {
     /// Opens the entry that will follow the audible one, skipping (and reporting) any that
     /// cannot be opened, and queues it on the output.
     fn prepare_next(&mut self) {
+        self.next_prepared = true;
         let mut ahead = self.queue.clone();
-        let mut skipped = Vec::new();
         let mut attempts = self.queue.entries_in_order().len();
         while attempts > 0 {
             attempts -= 1;
+            // Nothing can follow: the audible track is the last.
             let Some(entry) = ahead.advance_after_end().cloned() else {
-                break;
+                return;
             };
             match self.open(&entry, 0) {
                 Ok(mut track) => {
@@ -795,17 +819,11 @@ impl EngineLoop {
                         }
                     }
                     self.tracks.push_back(track);
-                    self.skipped_to_next = skipped;
                     return;
                 }
-                Err(e) => {
-                    self.report(&entry.track.path, &e);
-                    skipped.push(entry.entry_id);
-                }
+                Err(e) => self.report(&entry.track.path, &e),
             }
         }
-        // Nothing can follow: the audible track is the last.
-        self.skipped_to_next = skipped;
     }
 
     /// After a change to the queue: drops the track decoded ahead if it no longer follows,
@@ -813,12 +831,15 @@ impl EngineLoop {
     fn queue_changed(&mut self) {
         if self.tracks.len() > 1 {
             let follows = self.queue.peek_after_end().map(|e| e.entry_id);
-            if follows != Some(self.tracks[1].entry_id) || !self.skipped_to_next.is_empty() {
+            if follows != Some(self.tracks[1].entry_id) {
                 for t in self.tracks.drain(1..) {
                     t.shared.stop();
                 }
-                self.skipped_to_next.clear();
+                self.next_prepared = false;
             }
+        } else {
+            // Something may follow now (tracks were added, repeat was turned on).
+            self.next_prepared = false;
         }
         let snapshot = QueueSnapshot {
             entries: self.queue.entries_in_order().into_iter().cloned().collect(),
@@ -858,7 +879,7 @@ impl EngineLoop {
                             break;
                         }
                     }
-                    self.skipped_to_next.clear();
+                    self.next_prepared = false;
                     self.last_position_event = Instant::now();
                     self.emit(Event::TrackStarted {
                         entry_id,
@@ -871,7 +892,7 @@ impl EngineLoop {
                 }
                 None => {
                     // The queue played out; its last entry stays current.
-                    self.skipped_to_next.clear();
+                    self.next_prepared = false;
                     self.output.stop();
                     self.emit(Event::Stopped);
                     self.queue_changed();

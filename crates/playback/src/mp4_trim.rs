@@ -77,13 +77,15 @@ fn find_child(file: &mut File, from: u64, to: u64, name: &[u8; 4]) -> Option<(u6
         } else if size == 0 {
             size = to - at;
         }
-        if size < body - at || at + size > to {
+        // A size that is too small, or runs past its parent (or past u64), is damage.
+        let end = at.checked_add(size).filter(|&end| end <= to)?;
+        if size < body - at {
             return None;
         }
         if &header[4..8] == name {
-            return Some((body, at + size));
+            return Some((body, end));
         }
-        at += size;
+        at = end;
     }
     None
 }
@@ -186,5 +188,21 @@ mod tests {
         );
         let flac = path.with_extension("flac");
         assert_eq!(mp4_trim(&flac, 44_100), None);
+    }
+
+    #[test]
+    fn damaged_atom_sizes_give_no_trim_rather_than_a_panic_or_a_hang() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("bad.m4a");
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&[0, 0, 0, 16]);
+        bytes.extend_from_slice(b"ftypM4A \0\0\0\0");
+        // A 64-bit size that wraps past u64::MAX.
+        bytes.extend_from_slice(&[0, 0, 0, 1]);
+        bytes.extend_from_slice(b"moov");
+        bytes.extend_from_slice(&u64::MAX.to_be_bytes());
+        std::fs::write(&path, &bytes)?;
+        assert_eq!(mp4_trim(&path, 44_100), None);
+        Ok(())
     }
 }

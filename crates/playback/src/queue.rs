@@ -44,6 +44,18 @@ pub enum Repeat {
     All,
 }
 
+/// What [`Queue::remove`] did to the current entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removed {
+    /// It is still there.
+    NotCurrent,
+    /// It was removed; the entry after it is current now and should play.
+    CurrentNowNext,
+    /// It was removed and nothing came after it: the last entry left (if any) is current,
+    /// and playback should stop.
+    CurrentWasLast,
+}
+
 /// How far into a track "previous" restarts it instead of going back.
 pub const PREVIOUS_RESTARTS_AFTER_MS: u64 = 3_000;
 
@@ -164,9 +176,8 @@ impl Queue {
         self.order.extend(from..self.entries.len());
     }
 
-    /// Removes entries. Returns true if the current entry was among them (the caller
-    /// then plays what [`Queue::current`] now is, which is the entry after it, if any).
-    pub fn remove(&mut self, entry_ids: &[u64]) -> bool {
+    /// Removes entries, and says what became of the current one.
+    pub fn remove(&mut self, entry_ids: &[u64]) -> Removed {
         let current_entry = self.current.map(|p| self.order[p]);
         let removed_current =
             current_entry.is_some_and(|i| entry_ids.contains(&self.entries[i].entry_id));
@@ -206,7 +217,16 @@ impl Queue {
         });
         self.order = new_order;
         self.current = new_current.filter(|&p| p < self.order.len());
-        removed_current
+        if !removed_current {
+            return Removed::NotCurrent;
+        }
+        if self.current.is_some() {
+            return Removed::CurrentNowNext;
+        }
+        // The current entry was the last: the last one left becomes current (so play
+        // starts it again), and nothing plays.
+        self.current = self.order.len().checked_sub(1);
+        Removed::CurrentWasLast
     }
 
     /// Moves an entry to position `to` in play order (what the queue panel shows).
@@ -343,14 +363,10 @@ impl Queue {
             return None;
         }
         if self.shuffle && self.order.len() > 2 {
-            // A new round in a new order, not starting with the entry just played.
-            let last = self.order[pos];
-            loop {
-                self.rng.shuffle(&mut self.order);
-                if self.order[0] != last {
-                    break;
-                }
-            }
+            // A new round in a new order. It starts with the entry `peek_after_end` named
+            // (the first of the last round, never the one just played), so what was
+            // decoded ahead is what plays; the rest are shuffled again.
+            self.rng.shuffle(&mut self.order[1..]);
         }
         self.current = Some(0);
         self.current()
@@ -493,8 +509,13 @@ mod tests {
             guard += 1;
         }
         let end = current(&q);
+        let promised = q.peek_after_end().map(|e| e.track.track_id);
         let first_of_next_round = q.advance_after_end().map(|e| e.track.track_id);
         assert_ne!(first_of_next_round, end);
+        assert_eq!(
+            first_of_next_round, promised,
+            "what was promised is what plays"
+        );
     }
 
     #[test]
@@ -535,7 +556,7 @@ mod tests {
         );
 
         let e1 = entry(&q, 1);
-        assert!(q.remove(&[e1]), "the current entry was removed");
+        assert_eq!(q.remove(&[e1]), Removed::CurrentNowNext);
         assert_eq!(ids(&q), [3, 10, 2, 20]);
         assert_eq!(current(&q), Some(10), "what followed it is current");
 
@@ -551,7 +572,17 @@ mod tests {
         let e: Vec<u64> = q.entries_in_order().iter().map(|e| e.entry_id).collect();
         assert_eq!(e.len(), 2);
         assert_ne!(e[0], e[1]);
-        assert!(q.remove(&[e[0]]));
+        assert_eq!(q.remove(&[e[0]]), Removed::CurrentNowNext);
         assert_eq!(q.current().map(|x| x.entry_id), Some(e[1]));
+        // Removing the last, playing entry leaves the one before it current, stopped.
+        q.append(tracks(2));
+        let last = q
+            .entries_in_order()
+            .last()
+            .map(|x| x.entry_id)
+            .unwrap_or_default();
+        q.jump(last);
+        assert_eq!(q.remove(&[last]), Removed::CurrentWasLast);
+        assert_eq!(q.current().map(|x| x.track.track_id), Some(1));
     }
 }

@@ -483,3 +483,31 @@ fn tracks_of_different_rates_and_channels_both_play_in_turn() -> TestResult {
     }
     Ok(())
 }
+
+#[test]
+fn a_broken_last_entry_is_reported_once_not_retried_while_the_track_plays_out() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let broken = dir.path().join("broken.flac");
+    std::fs::write(&broken, b"fLaC\0\0\0\x22 not a flac stream at all")?;
+    // Paced: the last half second of the good track takes half a second, time enough to
+    // retry many times.
+    let (output, _capture) = CaptureOutput::new(1.0);
+    let engine = Engine::spawn(move || Ok(Box::new(output) as Box<dyn AudioOutput>))?;
+    engine.send(Command::SetQueue {
+        tracks: vec![
+            track(assets("fixtures/gapless/sine-a.wav"), 1),
+            track(broken, 2),
+        ],
+        start: 0,
+        position_ms: 0,
+        paused: false,
+    })?;
+    let events = until(&engine, |e| *e == Event::Stopped)?;
+    let errors = events
+        .iter()
+        .filter(|e| matches!(e, Event::Error { .. }))
+        .count();
+    assert_eq!(errors, 1, "{events:?}");
+    assert_eq!(started(&events), [1]);
+    Ok(())
+}

@@ -1,7 +1,7 @@
 //! The desktop app: window, shared state, the engine's event pump, and the first-run scan.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use anyhow::Context;
@@ -30,6 +30,9 @@ pub struct AppState {
     pub demo_dir: Option<PathBuf>,
     /// Set to stop the running scan (checked between batches).
     cancel_scan: Arc<AtomicBool>,
+    /// Counts scans that may have changed tracks (tags, files gone): whoever keeps
+    /// tracks around (the event pump's cache) reads them again when it moves.
+    library_changes: Arc<AtomicU64>,
     /// Held by whichever scan is writing (user's, first run's or the watcher's), so two
     /// scans never race to insert the same file.
     scan_lock: Arc<Mutex<()>>,
@@ -129,6 +132,7 @@ impl AppState {
     ) -> Result<ScanReport, AppError> {
         let db_path = self.db_path.clone();
         let cancel = self.cancel_scan.clone();
+        let changes = self.library_changes.clone();
         cancel.store(false, Ordering::Relaxed);
         tauri::async_runtime::spawn_blocking(move || -> Result<ScanReport, AppError> {
             let mut last = offbeat_model::ScanProgress::default();
@@ -138,6 +142,7 @@ impl AppState {
             };
             let scanned =
                 Library::open(&db_path)?.scan_folder_with(&folder, &mut report_progress, &cancel);
+            changes.fetch_add(1, Ordering::Relaxed);
             if matches!(scanned, Err(offbeat_library::LibraryError::Cancelled)) {
                 let _ = ScanStopped(last).emit(&app);
             }
@@ -200,6 +205,7 @@ fn open_state(resource_dir: Option<PathBuf>) -> anyhow::Result<AppState> {
         session_path: session::path(&paths::data_dir()?),
         demo_dir: paths::demo_dir(resource_dir),
         cancel_scan: Arc::new(AtomicBool::new(false)),
+        library_changes: Arc::new(AtomicU64::new(0)),
         scan_lock: Arc::new(Mutex::new(())),
         watcher: Mutex::new(None),
         covers: crate::covers::cache(&paths::data_dir()?),
@@ -211,9 +217,12 @@ fn open_state(resource_dir: Option<PathBuf>) -> anyhow::Result<AppState> {
 fn start_watcher(state: &AppState, app: tauri::AppHandle) -> anyhow::Result<()> {
     let db_path = state.db_path.clone();
     let scan_lock = state.scan_lock.clone();
+    let changes = state.library_changes.clone();
     let mut watcher = FolderWatcher::start(move |root| {
         let _scanning = scan_lock.lock().unwrap_or_else(PoisonError::into_inner);
-        match Library::open(&db_path).and_then(|mut library| library.scan_folder(root)) {
+        let scanned = Library::open(&db_path).and_then(|mut library| library.scan_folder(root));
+        changes.fetch_add(1, Ordering::Relaxed);
+        match scanned {
             Ok(report) => {
                 let _ = ScanFinished(report).emit(&app);
             }
@@ -245,6 +254,7 @@ fn pump_engine_events(state: &AppState, app: tauri::AppHandle) {
     let session_path = state.session_path.clone();
     let db_path = state.db_path.clone();
     let covers = state.covers.clone();
+    let changes = state.library_changes.clone();
     let remote = engine.remote();
     std::thread::spawn(move || {
         // The desktop's media keys and panels (MPRIS). Without a session bus the app works
@@ -263,7 +273,14 @@ fn pump_engine_events(state: &AppState, app: tauri::AppHandle) {
         let library = Library::open(&db_path).ok();
         let mut cache: std::collections::HashMap<i64, offbeat_model::Track> =
             std::collections::HashMap::new();
+        let mut cached_at = changes.load(Ordering::Relaxed);
         let mut resolve = |id: i64| -> Option<offbeat_model::Track> {
+            // A scan since: tags may have changed and tracks gone; read them again.
+            let now = changes.load(Ordering::Relaxed);
+            if now != cached_at {
+                cache.clear();
+                cached_at = now;
+            }
             if let Some(track) = cache.get(&id) {
                 return Some(track.clone());
             }

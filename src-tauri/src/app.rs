@@ -52,6 +52,23 @@ impl AppState {
         self.player.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Sets how ReplayGain levels tracks, in the player state and the engine; returns the
+    /// player state it leaves.
+    pub fn set_replay_gain(
+        &self,
+        mode: crate::player::ReplayGainMode,
+        preamp_db: f32,
+    ) -> Result<PlayerState, AppError> {
+        let (settings, state) = {
+            let mut player = self.player_mut();
+            player.replay_gain = mode;
+            player.preamp_db = preamp_db;
+            (player.replay_gain_settings(), player.clone())
+        };
+        self.send(Command::SetReplayGain(settings))?;
+        Ok(state)
+    }
+
     /// Saves the session now (the event pump also saves it as playback changes).
     pub fn save_session(&self) {
         let player = self.player_mut().clone();
@@ -357,16 +374,13 @@ fn restore_session(state: &AppState) {
     let Some(saved) = session::load(&state.session_path) else {
         return;
     };
-    let settings = {
+    {
         let mut player = state.player_mut();
         player.volume = saved.volume;
         player.output_device = saved.output_device.clone();
-        player.replay_gain = saved.replay_gain;
-        player.preamp_db = saved.preamp_db;
-        player.replay_gain_settings()
-    };
+    }
     let _ = state.send(Command::SetVolume(saved.volume));
-    let _ = state.send(Command::SetReplayGain(settings));
+    let _ = state.set_replay_gain(saved.replay_gain, saved.preamp_db);
     if saved.output_device.is_some() {
         let _ = state.send(Command::SetOutputDevice(saved.output_device.clone()));
     }

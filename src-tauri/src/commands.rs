@@ -245,14 +245,7 @@ pub async fn set_replay_gain(
             "the pre-amp must be between -15 and +15 dB",
         ));
     }
-    let settings = {
-        let mut player = state.player_mut();
-        player.replay_gain = mode;
-        player.preamp_db = preamp_db;
-        player.replay_gain_settings()
-    };
-    state.send(Command::SetReplayGain(settings))?;
-    let _ = state.player_mut().clone().emit(&app);
+    let _ = state.set_replay_gain(mode, preamp_db)?.emit(&app);
     state.save_session();
     Ok(())
 }

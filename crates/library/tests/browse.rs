@@ -100,6 +100,11 @@ fn genres_years_and_recently_added() -> TestResult {
     Ok(())
 }
 
+/// The titles of a search's tracks, in order.
+fn titles(results: &offbeat_model::SearchResults) -> Vec<&str> {
+    results.tracks.iter().map(|t| t.title.as_str()).collect()
+}
+
 #[test]
 fn search_groups_artists_albums_and_tracks() -> TestResult {
     let library = demo_library()?;
@@ -136,14 +141,7 @@ fn search_groups_artists_albums_and_tracks() -> TestResult {
     // A featured artist is found on their own.
     let results = library.search_grouped("mira", 100)?;
     assert_eq!(names(&results), (vec!["Mira".into()], vec![]));
-    assert_eq!(
-        results
-            .tracks
-            .iter()
-            .map(|t| t.title.as_str())
-            .collect::<Vec<_>>(),
-        ["Undertow"]
-    );
+    assert_eq!(titles(&results), ["Undertow"]);
 
     // Fewer tracks than match: the count says how many there are.
     let results = library.search_grouped("a", 2)?;
@@ -156,14 +154,7 @@ fn search_groups_artists_albums_and_tracks() -> TestResult {
     // Where the first word matches ranks a track: the start of a title beats the start
     // of an artist's name.
     let results = library.search_grouped("aur", 100)?;
-    assert_eq!(
-        results
-            .tracks
-            .iter()
-            .map(|t| t.title.as_str())
-            .collect::<Vec<_>>(),
-        ["Aurora", "Polar Night", "Snowfield"]
-    );
+    assert_eq!(titles(&results), ["Aurora", "Polar Night", "Snowfield"]);
     let results = library.search_grouped("cafe", 100)?;
     assert_eq!(
         results

@@ -41,22 +41,25 @@ function controlledSearch() {
   return { search, answer, calls };
 }
 
+/** A grouped answer with these tracks (all of the matches unless `overrides` says so). */
+function answer(tracks: Track[], overrides: Partial<SearchResults> = {}): SearchResults {
+  return {
+    artists: [],
+    moreArtists: false,
+    albums: [],
+    moreAlbums: false,
+    tracks,
+    trackMatches: tracks.length,
+    trackMatchesCapped: false,
+    ...overrides,
+  };
+}
+
 type TrackSearch = (query: string) => Promise<Track[]>;
 
 /** A grouped search whose track group comes from `search`. */
 function grouped(search: TrackSearch): LibrarySource['searchAll'] {
-  return async (query) => {
-    const tracks = await search(query);
-    return {
-      artists: [],
-      moreArtists: false,
-      albums: [],
-      moreAlbums: false,
-      tracks,
-      trackMatches: tracks.length,
-      trackMatchesCapped: false,
-    };
-  };
+  return async (query) => answer(await search(query));
 }
 
 function makeLibrary(search: TrackSearch, onError = vi.fn()) {
@@ -309,15 +312,9 @@ describe('Library revisions', () => {
 
 describe('Library grouped search', () => {
   it('shows the artists and albums of the latest answer', async () => {
-    const results: SearchResults = {
+    const results = answer([ALL[0]!], {
       artists: [{ id: 1, name: 'Aurora Fields', albumCount: 1, trackCount: 3 }],
-      moreArtists: false,
-      albums: [],
-      moreAlbums: false,
-      tracks: [ALL[0]!],
-      trackMatches: 1,
-      trackMatchesCapped: false,
-    };
+    });
     const lib = new Library(
       {
         libraryStatus: () => Promise.resolve(STATUS),
@@ -387,16 +384,7 @@ describe('Library "Show all"', () => {
       listTracks: () => Promise.resolve(ALL),
       searchAll: (query, allTracks) => {
         asked.push([query, allTracks]);
-        const tracks = allTracks ? ALL : ALL.slice(0, 1);
-        return Promise.resolve({
-          artists: [],
-          moreArtists: false,
-          albums: [],
-          moreAlbums: false,
-          tracks,
-          trackMatches: 3,
-          trackMatchesCapped: false,
-        });
+        return Promise.resolve(answer(allTracks ? ALL : ALL.slice(0, 1), { trackMatches: 3 }));
       },
     };
     const lib = new Library(source, { debounceMs: 120 });

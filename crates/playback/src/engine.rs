@@ -336,12 +336,9 @@ impl Track {
             if n == 0 {
                 break;
             }
-            if let Ok(mut chunk) = self.producer.write_chunk(n) {
-                let from = &self.pending[self.pending_from..self.pending_from + n];
-                let (first, second) = chunk.as_mut_slices();
-                first.copy_from_slice(&from[..first.len()]);
-                second.copy_from_slice(&from[first.len()..]);
-                chunk.commit_all();
+            // Not `write_chunk`: that fills the slots with zeros before they are copied to.
+            let from = &self.pending[self.pending_from..self.pending_from + n];
+            if self.producer.push_entire_slice(from).is_ok() {
                 self.pending_from += n;
             }
         }

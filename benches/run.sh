@@ -9,4 +9,5 @@ export OFFBEAT_BENCH_RESULTS="$PWD/bench-results"
 start=$SECONDS
 cargo bench -p offbeat-library --bench library
 cargo bench -p offbeat-playback --bench playback
+cargo bench -p offbeat-playlists --bench playlists
 echo "make bench: $((SECONDS - start)) s"

@@ -1,0 +1,15 @@
+//! Offbeat's playlists: one Automerge document per playlist plus an index document, kept
+//! on disk by a samod repo, so two devices can edit offline and both edits survive a merge.
+//!
+//! - [`pos`]: fractional-index positions (the order of entries).
+//! - [`doc`]: a playlist document's layout, reads and changes (pure functions on
+//!   `Automerge`; the merge tests drive these directly).
+
+pub mod doc;
+pub mod exchange;
+pub mod pos;
+pub mod storage;
+pub mod store;
+
+pub use doc::{DocError, Entry, Place, Playlist, PlaylistKind, PlaylistMeta, TrackRef};
+pub use store::{PlaylistSummary, Quarantined, Store, StoreError};

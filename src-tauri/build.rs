@@ -38,6 +38,22 @@ fn main() {
         "recently_added",
         "scan_problems",
         "cancel_scan",
+        "playlists",
+        "quarantined_playlists",
+        "playlist",
+        "create_playlist",
+        "rename_playlist",
+        "set_playlist_description",
+        "delete_playlist",
+        "undelete_playlist",
+        "duplicate_playlist",
+        "add_to_playlist",
+        "add_to_essentials",
+        "remove_from_playlist",
+        "move_in_playlist",
+        "set_playlist_pinned",
+        "import_playlist",
+        "export_playlist",
     ];
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

@@ -40,6 +40,8 @@ pub struct AppState {
     watcher: Mutex<Option<FolderWatcher>>,
     /// Cover thumbnails, served to the webview through the `cover:` scheme.
     pub covers: CoverCache,
+    /// The playlists, or why they could not be opened (the rest of the app still works).
+    pub playlists: Result<Arc<offbeat_playlists::Store>, String>,
 }
 
 impl AppState {
@@ -226,7 +228,32 @@ fn open_state(resource_dir: Option<PathBuf>) -> anyhow::Result<AppState> {
         scan_lock: Arc::new(Mutex::new(())),
         watcher: Mutex::new(None),
         covers: crate::covers::cache(&paths::data_dir()?),
+        playlists: open_playlists(&paths::data_dir()?),
     })
+}
+
+/// Opens the playlists in the data folder; damaged ones were moved aside (the UI lists them).
+fn open_playlists(data_dir: &Path) -> Result<Arc<offbeat_playlists::Store>, String> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    match offbeat_playlists::Store::open(&data_dir.join("playlists"), now) {
+        Ok(store) => {
+            for q in store.quarantined() {
+                eprintln!(
+                    "offbeat: playlist {} could not be read ({}); moved to {}",
+                    q.name.as_deref().unwrap_or(&q.id),
+                    q.reason,
+                    q.moved_to
+                );
+            }
+            Ok(Arc::new(store))
+        }
+        Err(e) => {
+            eprintln!("offbeat: playlists are unavailable: {e}");
+            Err(format!("Playlists are unavailable: {e}"))
+        }
+    }
 }
 
 /// Starts watching every library folder; a change rescans its folder (only changed files

@@ -7,6 +7,7 @@ use specta_typescript::{BigIntExportBehavior, Typescript};
 
 use crate::commands;
 use crate::player::{PlayerState, QueueState};
+use crate::playlists;
 
 /// Sent when a folder scan (including the first-run demo scan) has finished.
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
@@ -67,6 +68,22 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::recently_added,
             commands::scan_problems,
             commands::cancel_scan,
+            playlists::playlists,
+            playlists::quarantined_playlists,
+            playlists::playlist,
+            playlists::create_playlist,
+            playlists::rename_playlist,
+            playlists::set_playlist_description,
+            playlists::delete_playlist,
+            playlists::undelete_playlist,
+            playlists::duplicate_playlist,
+            playlists::add_to_playlist,
+            playlists::add_to_essentials,
+            playlists::remove_from_playlist,
+            playlists::move_in_playlist,
+            playlists::set_playlist_pinned,
+            playlists::import_playlist,
+            playlists::export_playlist,
         ])
         .events(tauri_specta::collect_events![
             PlayerState,

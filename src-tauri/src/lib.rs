@@ -14,4 +14,5 @@ pub mod ipc;
 pub mod mpris;
 pub mod paths;
 pub mod player;
+pub mod playlists;
 pub mod session;

@@ -47,6 +47,25 @@ impl Library {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// The library's tracks with these uids (one per uid: the first in the default order
+    /// when a uid is on several files), by uid. Uids not in the library are left out.
+    pub fn tracks_by_uid(&self, uids: &[&str]) -> Result<std::collections::HashMap<String, Track>> {
+        let mut out = std::collections::HashMap::new();
+        let sql = format!(
+            "SELECT {TRACK_COLUMNS} FROM {TRACK_JOINS} WHERE t.uid = ?1 ORDER BY {TRACK_ORDER} LIMIT 1"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        for uid in uids {
+            if out.contains_key(*uid) {
+                continue;
+            }
+            if let Some(track) = stmt.query_row([uid], track_from_row).optional()? {
+                out.insert((*uid).to_owned(), track);
+            }
+        }
+        Ok(out)
+    }
+
     /// One track by its row id, or `None` if it is no longer in the library.
     pub fn track(&self, id: TrackId) -> Result<Option<Track>> {
         let sql = format!("SELECT {TRACK_COLUMNS} FROM {TRACK_JOINS} WHERE t.id = ?1");

@@ -13,6 +13,7 @@ import type { YearRange } from '$lib/nav/routes';
 import { Notices } from '$lib/notices/notices.svelte';
 import { Player } from '$lib/player/player.svelte';
 import { PlayQueue } from '$lib/queue/queue.svelte';
+import { Playlists } from '$lib/playlists/playlists.svelte';
 import { Panels } from '$lib/layout/panels.svelte';
 import { ScanActivity } from '$lib/scan/activity.svelte';
 import { throttle } from '$lib/throttle';
@@ -37,6 +38,7 @@ export const player = new Player(backend, { onError: report });
 export const playQueue = new PlayQueue(backend, report);
 export const panels = new Panels();
 export const trackInfo = new TrackInfo(backend);
+export const playlists = new Playlists(backend, { onError: report, onNotice: (m) => notices.show(m) });
 
 /** Files the scans could not read; the sidebar counts them. */
 export const problems = new Resource(() => backend.scanProblems(), { onError: report });
@@ -88,6 +90,15 @@ export function startApp(): () => void {
   }
   void library.refresh();
   void problems.load();
+  void playlists.load();
+  void backend
+    .quarantinedPlaylists()
+    .then((lost) => {
+      for (const q of lost) {
+        notices.show(`The playlist “${q.name ?? q.id}” could not be read (${q.reason}); it was moved to ${q.movedTo}.`);
+      }
+    })
+    .catch(report);
   const quiet = (e: unknown): backend.Unsubscribe => {
     report(e);
     return () => {};

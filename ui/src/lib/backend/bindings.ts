@@ -336,6 +336,158 @@ async cancelScan() : Promise<Result<null, AppError>> {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+async playlists() : Promise<Result<PlaylistSummary[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("playlists") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Playlists that could not be read at start and were moved aside.
+ */
+async quarantinedPlaylists() : Promise<Result<Quarantined[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("quarantined_playlists") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async playlist(id: string) : Promise<Result<PlaylistView, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("playlist", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async createPlaylist(name: string) : Promise<Result<string, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("create_playlist", { name }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async renamePlaylist(id: string, name: string) : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("rename_playlist", { id, name }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async setPlaylistDescription(id: string, description: string) : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_playlist_description", { id, description }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Deletes a playlist; [`undelete_playlist`] brings it back (the UI's "Undo").
+ */
+async deletePlaylist(id: string) : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("delete_playlist", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async undeletePlaylist(id: string) : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("undelete_playlist", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async duplicatePlaylist(id: string) : Promise<Result<string, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("duplicate_playlist", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Adds library tracks (one, an album, a search result...) at `position` (none: the end).
+ */
+async addToPlaylist(id: string, trackIds: number[], position: number | null) : Promise<Result<number, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("add_to_playlist", { id, trackIds, position }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * "Add to Essentials": adds tracks to the end of Emergency Essentials.
+ */
+async addToEssentials(trackIds: number[]) : Promise<Result<number, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("add_to_essentials", { trackIds }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async removeFromPlaylist(id: string, entryIds: string[]) : Promise<Result<number, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("remove_from_playlist", { id, entryIds }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Moves entries (a multi-selection keeps its order) to sit together before the entry at
+ * `position` of the list without them (none: the end).
+ */
+async moveInPlaylist(id: string, entryIds: string[], position: number | null) : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("move_in_playlist", { id, entryIds, position }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async setPlaylistPinned(id: string, pinned: boolean) : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_playlist_pinned", { id, pinned }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Imports an M3U/M3U8/XSPF file as a new playlist: entries matched by path, then by
+ * artist + title (+ album); what did not match is reported line by line. A file that
+ * cannot be read at all imports nothing.
+ */
+async importPlaylist(path: string) : Promise<Result<ImportReport, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("import_playlist", { path }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Writes a playlist as M3U8 or XSPF (by the path's extension).
+ */
+async exportPlaylist(id: string, path: string) : Promise<Result<ExportReport, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("export_playlist", { id, path }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -390,10 +542,32 @@ albumCount: number;
  * Tracks on which this artist is credited (as track or album artist).
  */
 trackCount: number }
+export type ExportReport = { written: number; 
+/**
+ * Entries left out (M3U lists files: an entry with no file here cannot be listed).
+ */
+skipped: number }
 /**
  * A genre or a year, with how many tracks carry it.
  */
 export type GenreSummary = { name: string; trackCount: number }
+/**
+ * Something in the file that did not become a playlist entry, and why.
+ */
+export type ImportProblem = { 
+/**
+ * 1-based line (M3U) or track number (XSPF); 0 for the file as a whole.
+ */
+line: number; 
+/**
+ * What the line said (shortened), so the user can find it.
+ */
+text: string; reason: string }
+export type ImportReport = { playlistId: string; name: string; imported: number; 
+/**
+ * Lines that did not become entries, and why.
+ */
+problems: ImportProblem[] }
 /**
  * What the sidebar and the first-run hint need to know about the library.
  */
@@ -443,6 +617,32 @@ preampDb: number;
  */
 error: string | null }
 /**
+ * One entry as the playlist view shows it: what the playlist remembers, and the library
+ * track it resolves to on this device (`None`: not here; shown greyed, skipped on play).
+ */
+export type PlaylistEntryView = { id: string; track: TrackRef; trackId: number | null }
+/**
+ * What a playlist is for.
+ */
+export type PlaylistKind = "playlist" | 
+/**
+ * Emergency Essentials: on every install, never deleted, always pinned.
+ */
+"essentials"
+/**
+ * A playlist as the sidebar lists it.
+ */
+export type PlaylistSummary = ({ kind: PlaylistKind; name: string; description: string; createdAt: number; updatedAt: number }) & { id: string; entryCount: number; 
+/**
+ * Milliseconds, over every entry (local or not).
+ */
+durationMs: number; 
+/**
+ * Kept on this device for offline play (Essentials always is).
+ */
+pinned: boolean }
+export type PlaylistView = ({ kind: PlaylistKind; name: string; description: string; createdAt: number; updatedAt: number }) & { id: string; pinned: boolean; entries: PlaylistEntryView[] }
+/**
  * Why a file was not indexed, in words a person understands.
  */
 export type ProblemKind = 
@@ -462,6 +662,14 @@ export type ProblemKind =
  * The file is not audio at all (an image, a text file...).
  */
 "notAudio"
+/**
+ * A document that could not be read and was moved aside.
+ */
+export type Quarantined = { id: string; 
+/**
+ * The playlist's name as the index remembers it, if it does.
+ */
+name: string | null; reason: string; movedTo: string }
 /**
  * One entry of the queue: the same track may be queued twice, as two entries.
  */
@@ -567,6 +775,11 @@ originalYear: number | null; compilation: boolean; bitrateKbps: number | null; s
  * The file embeds lyrics.
  */
 hasLyrics: boolean }
+/**
+ * A track as a playlist remembers it: its identity plus what to show when this device
+ * does not have it.
+ */
+export type TrackRef = { trackUid: string; title: string; artist: string; album: string; durationMs: number }
 /**
  * A stable identifier for a track, the same on every device that has the same file.
  * 

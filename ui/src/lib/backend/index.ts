@@ -2,14 +2,19 @@
 // throws a `BackendError`; every event subscription returns an unsubscribe
 // function. Nothing outside this folder imports Tauri.
 
-import { open } from '@tauri-apps/plugin-dialog';
+import { open, save } from '@tauri-apps/plugin-dialog';
 import { commands, events, type Result } from './bindings';
 import type {
   AlbumSummary,
   ArtistSummary,
   GenreSummary,
+  ExportReport,
+  ImportReport,
   LibraryStatus,
   PlayerState,
+  PlaylistSummary,
+  PlaylistView,
+  Quarantined,
   OutputDevice,
   QueueState,
   RepeatMode,
@@ -29,8 +34,17 @@ export type {
   AppErrorCode,
   ArtistSummary,
   GenreSummary,
+  ExportReport,
+  ImportProblem,
+  ImportReport,
   LibraryStatus,
   MusicBrainzIds,
+  PlaylistEntryView,
+  PlaylistKind,
+  PlaylistSummary,
+  PlaylistView,
+  Quarantined,
+  TrackRef,
   PlaybackStatus,
   PlayerState,
   ProblemKind,
@@ -237,6 +251,99 @@ export async function setVolume(volume: number): Promise<void> {
 
 export function playerState(): Promise<PlayerState> {
   return run(() => commands.playerState());
+}
+
+export function playlists(): Promise<PlaylistSummary[]> {
+  return run(() => commands.playlists());
+}
+
+/** Playlists that could not be read at start and were moved aside. */
+export function quarantinedPlaylists(): Promise<Quarantined[]> {
+  return run(() => commands.quarantinedPlaylists());
+}
+
+export function playlist(id: string): Promise<PlaylistView> {
+  return run(() => commands.playlist(id));
+}
+
+export function createPlaylist(name: string): Promise<string> {
+  return run(() => commands.createPlaylist(name));
+}
+
+export async function renamePlaylist(id: string, name: string): Promise<void> {
+  await run(() => commands.renamePlaylist(id, name));
+}
+
+export async function deletePlaylist(id: string): Promise<void> {
+  await run(() => commands.deletePlaylist(id));
+}
+
+export async function undeletePlaylist(id: string): Promise<void> {
+  await run(() => commands.undeletePlaylist(id));
+}
+
+export function duplicatePlaylist(id: string): Promise<string> {
+  return run(() => commands.duplicatePlaylist(id));
+}
+
+/** Adds library tracks at `position` of the playlist (`null`: the end); returns how many. */
+export function addToPlaylist(id: string, trackIds: number[], position: number | null = null): Promise<number> {
+  return run(() => commands.addToPlaylist(id, trackIds, position));
+}
+
+export function addToEssentials(trackIds: number[]): Promise<number> {
+  return run(() => commands.addToEssentials(trackIds));
+}
+
+export function removeFromPlaylist(id: string, entryIds: string[]): Promise<number> {
+  return run(() => commands.removeFromPlaylist(id, entryIds));
+}
+
+/** Moves entries together before the entry at `position` of the list without them (`null`: the end). */
+export async function moveInPlaylist(id: string, entryIds: string[], position: number | null): Promise<void> {
+  await run(() => commands.moveInPlaylist(id, entryIds, position));
+}
+
+export async function setPlaylistPinned(id: string, pinned: boolean): Promise<void> {
+  await run(() => commands.setPlaylistPinned(id, pinned));
+}
+
+export function importPlaylist(path: string): Promise<ImportReport> {
+  return run(() => commands.importPlaylist(path));
+}
+
+export function exportPlaylist(id: string, path: string): Promise<ExportReport> {
+  return run(() => commands.exportPlaylist(id, path));
+}
+
+/** Asks for a playlist file to import; `null` if the user cancels. */
+export async function choosePlaylistFile(): Promise<string | null> {
+  if (!isBackendAvailable()) throw new BackendError('unavailable', UNAVAILABLE_MESSAGE);
+  try {
+    const picked = await open({
+      multiple: false,
+      title: 'Import a playlist',
+      filters: [{ name: 'Playlists', extensions: ['m3u', 'm3u8', 'xspf'] }],
+    });
+    return typeof picked === 'string' ? picked : null;
+  } catch (e) {
+    throw BackendError.from(e);
+  }
+}
+
+/** Asks where to export a playlist; `null` if the user cancels. */
+export async function chooseExportPath(name: string, extension: 'm3u8' | 'xspf'): Promise<string | null> {
+  if (!isBackendAvailable()) throw new BackendError('unavailable', UNAVAILABLE_MESSAGE);
+  try {
+    const picked = await save({
+      title: 'Export playlist',
+      defaultPath: `${name}.${extension}`,
+      filters: [{ name: extension.toUpperCase(), extensions: [extension] }],
+    });
+    return typeof picked === 'string' ? picked : null;
+  } catch (e) {
+    throw BackendError.from(e);
+  }
 }
 
 /** Asks the user for one folder with the system dialog; `null` if they cancel. */

@@ -24,6 +24,8 @@ export const SHORTCUT_HELP: { keys: string; does: string }[] = [
   { keys: 'Delete', does: 'Remove the focused queue entry' },
   { keys: '/ or Ctrl + F', does: 'Search' },
   { keys: 'Enter', does: 'Play the focused song' },
+  { keys: 'E', does: 'Add the focused song to Emergency Essentials' },
+  { keys: 'Ctrl + Z', does: 'Undo deleting a playlist' },
   { keys: 'I', does: 'Details of the focused song' },
   { keys: 'Alt + ←', does: 'Back' },
   { keys: '?', does: 'This list' },

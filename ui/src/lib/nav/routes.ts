@@ -25,6 +25,7 @@ export type Route =
   | { view: 'recent' }
   | { view: 'problems' }
   | { view: 'settings' }
+  | { view: 'playlist'; id: string }
   | { view: 'nowPlaying' }
   | { view: 'search'; query: string }
   | { view: 'artist'; artist: ArtistRef }
@@ -53,6 +54,7 @@ export function sectionOf(route: Route): Section | null {
       return 'years';
     case 'search':
     case 'nowPlaying':
+    case 'playlist':
       return null;
     default:
       return route.view;
@@ -72,6 +74,8 @@ export function routeKey(route: Route): string {
       return `genre:${route.genre}`;
     case 'yearRange':
       return `years:${route.range.from}-${route.range.to}`;
+    case 'playlist':
+      return `playlist:${route.id}`;
     default:
       return route.view;
   }

@@ -215,7 +215,7 @@ fi
 # The tests bound each of their own waits; `timeout` only guards against a hung runner.
 # --test-concurrency=1: one test file (one app instance) at a time. They share the data
 # folder: whichever runs first launches the app on an empty one and it scans the demo.
-if ! timeout -k 5 420 node --test --test-concurrency=1 --test-reporter=spec "$REPO/tests/e2e/"; then
+if ! timeout -k 5 540 node --test --test-concurrency=1 --test-reporter=spec "$REPO/tests/e2e/"; then
     fail "the end-to-end test failed after $((SECONDS - started))s (reason above; screenshots in $ARTIFACTS, logs in $LOGS)"
 fi
 log "PASS in $((SECONDS - started))s (screenshots: $ARTIFACTS/e2e-*.png)"

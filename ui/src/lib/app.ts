@@ -38,7 +38,7 @@ export const player = new Player(backend, { onError: report });
 export const playQueue = new PlayQueue(backend, report);
 export const panels = new Panels();
 export const trackInfo = new TrackInfo(backend);
-export const playlists = new Playlists(backend, { onError: report, onNotice: (m) => notices.show(m) });
+export const playlists = new Playlists(backend, { onError: report, onNotice: (m) => notices.show(m, 'done') });
 
 /** Files the scans could not read; the sidebar counts them. */
 export const problems = new Resource(() => backend.scanProblems(), { onError: report });

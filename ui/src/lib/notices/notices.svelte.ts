@@ -1,9 +1,13 @@
 // Quiet, non-modal messages: a failed action, a playback error. Each one hides
 // itself after a while; the same message twice shows once, with a fresh timer.
 
+/** A problem (the default), or a confirmation that something was done. */
+export type NoticeTone = 'problem' | 'done';
+
 export interface Notice {
   id: number;
   message: string;
+  tone: NoticeTone;
 }
 
 export interface NoticeOptions {
@@ -25,11 +29,11 @@ export class Notices {
     this.#limit = options.limit ?? 3;
   }
 
-  show(message: string): void {
+  show(message: string, tone: NoticeTone = 'problem'): void {
     const existing = this.items.find((n) => n.message === message);
     const id = existing?.id ?? this.#nextId++;
     if (!existing) {
-      this.items.push({ id, message });
+      this.items.push({ id, message, tone });
       while (this.items.length > this.#limit) {
         const oldest = this.items[0];
         if (oldest) this.dismiss(oldest.id);

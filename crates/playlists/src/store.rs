@@ -28,7 +28,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use automerge::transaction::Transactable;
-use automerge::{Automerge, Change, ChangeHash, ObjId, ObjType, ReadDoc, ROOT};
+use automerge::{Automerge, ChangeHash, ObjId, ObjType, ReadDoc, ROOT};
 use samod::{DocHandle, DocumentId, Repo};
 use serde::{Deserialize, Serialize};
 
@@ -126,7 +126,7 @@ impl Store {
         let repo_dir = dir.join("repo");
         std::fs::create_dir_all(&repo_dir).map_err(io(&repo_dir))?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
+            .worker_threads(2)
             .thread_name("offbeat-playlists")
             .enable_all()
             .build()
@@ -144,21 +144,30 @@ impl Store {
                 .load(),
         );
 
+        // Every document on disk, loaded at once, and told apart by what it holds.
+        let found = find_all(&runtime, &repo, &checked.good);
+        let kinds: HashMap<String, Kind> = found
+            .iter()
+            .map(|(id, handle)| (id.clone(), handle.with_document(|d| kind(d))))
+            .collect();
+
         // Our index: the one this device recorded, else one found on disk (device.json
         // lost), else a new one listing whatever playlists are on disk.
         let index_id = device
             .index
             .clone()
-            .filter(|id| checked.good.get(id) == Some(&Kind::Index))
+            .filter(|id| kinds.get(id) == Some(&Kind::Index))
             .or_else(|| {
-                checked
-                    .good
+                let mut indexes: Vec<&String> = kinds
                     .iter()
-                    .find(|(_, k)| **k == Kind::Index)
-                    .map(|(id, _)| id.clone())
+                    .filter(|(_, k)| **k == Kind::Index)
+                    .map(|(id, _)| id)
+                    .collect();
+                indexes.sort();
+                indexes.first().map(|id| (*id).clone())
             });
         let mut created_index = None;
-        let index = match index_id.and_then(|id| find(&runtime, &repo, &id)) {
+        let index = match index_id.and_then(|id| found.get(&id).cloned()) {
             Some(handle) => handle,
             None => {
                 let mut d = Automerge::new();
@@ -207,11 +216,9 @@ impl Store {
 
         // Every playlist on disk is listed (one made on a device whose index was lost
         // is found again).
-        for (id, kind) in &checked.good {
-            if *kind == Kind::Playlist {
-                if let Some(handle) = find(&store.runtime, &store.repo, id) {
-                    store.lock_docs().insert(id.clone(), handle);
-                }
+        for (id, handle) in found {
+            if kinds.get(&id) == Some(&Kind::Playlist) {
+                store.lock_docs().insert(id, handle);
             }
         }
         let listed: Vec<String> = store
@@ -577,10 +584,41 @@ impl Store {
     }
 }
 
-/// A document in the repo by its id (`None` if it is not there).
-fn find(runtime: &tokio::runtime::Runtime, repo: &Repo, id: &str) -> Option<DocHandle> {
-    let id = DocumentId::from_str(id).ok()?;
-    runtime.block_on(repo.find(id)).ok().flatten()
+/// The documents in the repo with these ids, loaded concurrently (absent ones left out).
+fn find_all(
+    runtime: &tokio::runtime::Runtime,
+    repo: &Repo,
+    ids: &[String],
+) -> HashMap<String, DocHandle> {
+    runtime.block_on(async {
+        let mut loads = tokio::task::JoinSet::new();
+        for id in ids {
+            let Ok(doc_id) = DocumentId::from_str(id) else {
+                continue;
+            };
+            let load = repo.find(doc_id);
+            let id = id.clone();
+            loads.spawn(async move { (id, load.await) });
+        }
+        let mut out = HashMap::new();
+        while let Some(done) = loads.join_next().await {
+            if let Ok((id, Ok(Some(handle)))) = done {
+                out.insert(id, handle);
+            }
+        }
+        out
+    })
+}
+
+/// What a document is, by what it holds.
+fn kind(d: &Automerge) -> Kind {
+    if doc::string(d, &ROOT, "schema").as_deref() == Some(INDEX_SCHEMA) {
+        Kind::Index
+    } else if doc::read_meta(d).is_ok() {
+        Kind::Playlist
+    } else {
+        Kind::Other
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -592,7 +630,8 @@ enum Kind {
 
 #[derive(Debug, Default)]
 struct Checked {
-    good: HashMap<String, Kind>,
+    /// Documents whose every file checks out.
+    good: Vec<String>,
     quarantined: Vec<Quarantined>,
 }
 
@@ -618,18 +657,8 @@ fn check_documents(repo_dir: &Path, quarantine: &Path) -> Checked {
                 prefix.file_name().to_string_lossy(),
                 entry.file_name().to_string_lossy()
             );
-            match load_dir(&path) {
-                Ok(d) => {
-                    let kind = if doc::string(&d, &ROOT, "schema").as_deref() == Some(INDEX_SCHEMA)
-                    {
-                        Kind::Index
-                    } else if doc::read_meta(&d).is_ok() {
-                        Kind::Playlist
-                    } else {
-                        Kind::Other
-                    };
-                    checked.good.insert(id, kind);
-                }
+            match check_dir(&path) {
+                Ok(()) => checked.good.push(id),
                 Err(reason) => {
                     let target = quarantine.join(format!(
                         "{}-{}",
@@ -657,55 +686,37 @@ fn check_documents(repo_dir: &Path, quarantine: &Path) -> Checked {
     checked
 }
 
-/// Loads a document from its folder of chunks (snapshots, then incremental changes).
-fn load_dir(dir: &Path) -> std::result::Result<Automerge, String> {
-    let mut files = Vec::new();
+/// Checks every file of a document's folder (see [`crate::chunks`]): automerge would skip
+/// a damaged chunk without a word, and samod could then compact the rest away.
+fn check_dir(dir: &Path) -> std::result::Result<(), String> {
+    let mut files = 0;
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         let entries =
             std::fs::read_dir(&d).map_err(|e| format!("cannot read {}: {e}", d.display()))?;
         for entry in entries.flatten() {
             let path = entry.path();
-            if entry.file_name().to_string_lossy().starts_with('.') {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
                 continue;
             }
             if path.is_dir() {
                 stack.push(path);
-            } else {
-                files.push(path);
+                continue;
             }
+            files += 1;
+            let bytes =
+                std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let incremental = path
+                .parent()
+                .and_then(|p| p.file_name())
+                .is_some_and(|p| p == "incremental");
+            crate::chunks::verify(&bytes, incremental.then_some(name.as_str()))
+                .map_err(|e| format!("{name} is damaged: {e}"))?;
         }
     }
-    // Snapshots first: incremental changes apply on top of them.
-    files.sort_by_key(|p| !p.components().any(|c| c.as_os_str() == "snapshot"));
-    if files.is_empty() {
+    if files == 0 {
         return Err("the document has no data".into());
     }
-    let mut d = Automerge::new();
-    for file in files {
-        let name = file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let bytes =
-            std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-        let is_snapshot = file.components().any(|c| c.as_os_str() == "snapshot");
-        // Automerge skips a bad chunk after a good one without a word, so each file is
-        // checked on its own: a change must hash to its file name, a snapshot must load.
-        let checked = if is_snapshot {
-            Automerge::load(&bytes)
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        } else {
-            match Change::try_from(&bytes[..]) {
-                Ok(c) if c.hash().to_string() == name => Ok(()),
-                Ok(_) => Err("its content does not match its name".to_owned()),
-                Err(e) => Err(e.to_string()),
-            }
-        };
-        checked
-            .and_then(|()| d.load_incremental(&bytes).map_err(|e| e.to_string()))
-            .map_err(|e| format!("{name} is damaged ({e})"))?;
-    }
-    Ok(d)
+    Ok(())
 }

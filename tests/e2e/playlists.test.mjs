@@ -156,7 +156,23 @@ test('Essentials from the first launch; a playlist made, filled, reordered, kept
       return { ok: JSON.stringify(e) === JSON.stringify(reordered), seen: e };
     });
 
-    // 6. Delete, then Ctrl+Z.
+    // 6. A whole list at once: every song of the Songs page, from "Add to playlist…".
+    await session.execute(`[...document.querySelectorAll('nav[aria-label="Library"] button')].find((b) => b.innerText.includes('Songs')).click();`);
+    await tools.waitFor('the Songs page with its "Add to playlist…"', 10, async () => {
+      const n = await session.execute(`return document.querySelectorAll('select[aria-label="Add these songs to a playlist"] option').length`);
+      return { ok: n >= 3, seen: n };
+    });
+    const all = await session.execute(`return document.querySelectorAll('[data-track-id]').length`);
+    await session.execute(
+      `const s = document.querySelector('select[aria-label="Add these songs to a playlist"]'); s.value = [...s.options].find((o) => o.innerText === 'Night drive').value; s.dispatchEvent(new Event('change', { bubbles: true }));`,
+    );
+    await tools.waitFor(`Night drive holding ${3 + all}`, 10, async () => {
+      const items = await sidebar();
+      return { ok: items.includes(`Night drive ${3 + all}`), seen: items };
+    });
+    await openPlaylist('Night drive');
+
+    // 7. Delete, then Ctrl+Z.
     await session.execute(`[...document.querySelectorAll('.playlist .actions button')].find((b) => b.innerText === 'Delete').click();`);
     await tools.waitFor('Night drive gone from the sidebar', 10, async () => {
       const items = await sidebar();
@@ -165,7 +181,7 @@ test('Essentials from the first launch; a playlist made, filled, reordered, kept
     await session.execute(`document.body.dispatchEvent(new KeyboardEvent('keydown', { key: 'z', ctrlKey: true, bubbles: true }));`);
     await tools.waitFor('Night drive back, whole', 10, async () => {
       const items = await sidebar();
-      return { ok: items.includes('Night drive 3'), seen: items };
+      return { ok: items.includes(`Night drive ${3 + all}`), seen: items };
     });
     stamp('deleted and restored');
   } finally {

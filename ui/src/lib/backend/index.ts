@@ -274,6 +274,10 @@ export async function renamePlaylist(id: string, name: string): Promise<void> {
   await run(() => commands.renamePlaylist(id, name));
 }
 
+export async function setPlaylistDescription(id: string, description: string): Promise<void> {
+  await run(() => commands.setPlaylistDescription(id, description));
+}
+
 export async function deletePlaylist(id: string): Promise<void> {
   await run(() => commands.deletePlaylist(id));
 }

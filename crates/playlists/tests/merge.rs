@@ -89,6 +89,24 @@ fn a_removed_entry_stays_removed_when_the_other_side_moved_it() {
 }
 
 #[test]
+fn a_removed_entry_stays_removed_when_the_other_side_edited_it() {
+    use automerge::transaction::Transactable;
+    use automerge::ReadDoc;
+    let (mut a, mut b, _) = forked(3);
+    let victim = ids(&a)[0].clone();
+    doc::remove(&mut a, std::slice::from_ref(&victim), 3).unwrap();
+    // Another client refreshes the entry's cached title.
+    let (_, entries) = b.get(automerge::ROOT, "entries").unwrap().unwrap();
+    let (_, entry) = b.get(&entries, victim.as_str()).unwrap().unwrap();
+    let mut tx = b.transaction();
+    tx.put(&entry, "title", "Song 0 (remastered)").unwrap();
+    tx.commit();
+    merge_both_ways(&mut a, &mut b);
+    assert!(!ids(&a).contains(&victim));
+    assert_eq!(uids(&a), ["uid-1", "uid-2"]);
+}
+
+#[test]
 fn an_entry_moved_on_both_sides_appears_once() {
     let (mut a, mut b, mut j) = forked(5);
     let e = ids(&a)[2].clone();

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{bounded, Receiver, Sender, TryRecvError};
 
 use crate::queue::{Queue, QueueEntry, QueueTrack, Removed, Repeat, ReplayGainTags};
 use crate::stream::{stream, StreamShared};
@@ -198,7 +198,7 @@ pub enum Event {
 /// A running playback engine. Dropping it shuts the engine thread down.
 #[derive(Debug)]
 pub struct Engine {
-    commands: Sender<Command>,
+    remote: Remote,
     events: Receiver<Event>,
     thread: Option<JoinHandle<()>>,
 }
@@ -235,7 +235,10 @@ impl Engine {
             .map_err(|e| PlaybackError::Output(format!("cannot start the playback thread: {e}")))?;
         match ready_rx.recv() {
             Ok(Ok(())) => Ok(Engine {
-                commands,
+                remote: Remote {
+                    commands,
+                    engine: thread.thread().clone(),
+                },
                 events,
                 thread: Some(thread),
             }),
@@ -246,14 +249,12 @@ impl Engine {
 
     /// Sends a command; fails only if the engine thread has gone.
     pub fn send(&self, command: Command) -> Result<(), PlaybackError> {
-        self.commands
-            .send(command)
-            .map_err(|_| PlaybackError::EngineGone)
+        self.remote.send(command)
     }
 
     /// A handle that sends commands from elsewhere (another thread, a desktop integration).
     pub fn remote(&self) -> Remote {
-        Remote(self.commands.clone())
+        self.remote.clone()
     }
 
     /// The stream of events. Read it steadily: position events are dropped when it is full.
@@ -264,18 +265,26 @@ impl Engine {
 
 /// Sends commands to an [`Engine`] from anywhere; see [`Engine::remote`].
 #[derive(Debug, Clone)]
-pub struct Remote(Sender<Command>);
+pub struct Remote {
+    commands: Sender<Command>,
+    /// The engine thread, woken when a command arrives (it sleeps parked between turns).
+    engine: std::thread::Thread,
+}
 
 impl Remote {
     /// Sends a command; fails only if the engine has gone.
     pub fn send(&self, command: Command) -> Result<(), PlaybackError> {
-        self.0.send(command).map_err(|_| PlaybackError::EngineGone)
+        self.commands
+            .send(command)
+            .map_err(|_| PlaybackError::EngineGone)?;
+        self.engine.unpark();
+        Ok(())
     }
 }
 
 impl Drop for Engine {
     fn drop(&mut self) {
-        let _ = self.commands.send(Command::Shutdown);
+        let _ = self.remote.send(Command::Shutdown);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -409,10 +418,22 @@ impl EngineLoop {
             } else {
                 IDLE_WAIT
             };
-            match self.commands.recv_timeout(wait) {
-                Ok(Command::Shutdown) | Err(RecvTimeoutError::Disconnected) => break,
+            // Parked rather than in the channel's receive, which spins and yields the
+            // processor several times before it sleeps: between bursts of decoding that
+            // costs more than the waits are worth. A sender unparks the thread after sending.
+            let next = match self.commands.try_recv() {
+                Err(TryRecvError::Empty) => {
+                    if !wait.is_zero() {
+                        std::thread::park_timeout(wait);
+                    }
+                    self.commands.try_recv()
+                }
+                received => received,
+            };
+            match next {
+                Ok(Command::Shutdown) | Err(TryRecvError::Disconnected) => break,
                 Ok(command) => self.handle(command),
-                Err(RecvTimeoutError::Timeout) => {}
+                Err(TryRecvError::Empty) => {}
             }
             self.fill();
             self.report_progress();

@@ -49,18 +49,24 @@ impl Library {
 
     /// The library's tracks with these uids (one per uid: the first in the default order
     /// when a uid is on several files), by uid. Uids not in the library are left out.
+    /// Asked in batches, so a 10,000-entry playlist resolves in a few queries.
     pub fn tracks_by_uid(&self, uids: &[&str]) -> Result<std::collections::HashMap<String, Track>> {
-        let mut out = std::collections::HashMap::new();
-        let sql = format!(
-            "SELECT {TRACK_COLUMNS} FROM {TRACK_JOINS} WHERE t.uid = ?1 ORDER BY {TRACK_ORDER} LIMIT 1"
-        );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        for uid in uids {
-            if out.contains_key(*uid) {
-                continue;
-            }
-            if let Some(track) = stmt.query_row([uid], track_from_row).optional()? {
-                out.insert((*uid).to_owned(), track);
+        const BATCH: usize = 500;
+        let mut wanted: Vec<&str> = uids.to_vec();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut out = std::collections::HashMap::with_capacity(wanted.len());
+        for batch in wanted.chunks(BATCH) {
+            let marks = vec!["?"; batch.len()].join(",");
+            // Default order, so the first row per uid is the one kept.
+            let sql = format!(
+                "SELECT {TRACK_COLUMNS} FROM {TRACK_JOINS} WHERE t.uid IN ({marks}) ORDER BY {TRACK_ORDER}"
+            );
+            let mut stmt = self.conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(batch.iter()), track_from_row)?;
+            for track in rows {
+                let track = track?;
+                out.entry(track.uid.as_str().to_owned()).or_insert(track);
             }
         }
         Ok(out)

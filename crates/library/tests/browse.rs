@@ -175,3 +175,21 @@ fn search_groups_artists_albums_and_tracks() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn tracks_are_found_by_uid_across_batches() -> TestResult {
+    let library = demo_library()?;
+    let all = library.tracks()?;
+    let mut uids: Vec<String> = all.iter().map(|t| t.uid.as_str().to_owned()).collect();
+    // Unknown uids (another device's tracks) are left out, repeats answered once; more
+    // than one batch's worth of them.
+    uids.extend((0..1200).map(|i| format!("not-here-{i}")));
+    uids.push(all[0].uid.as_str().to_owned());
+    let asked: Vec<&str> = uids.iter().map(String::as_str).collect();
+    let found = library.tracks_by_uid(&asked)?;
+    assert_eq!(found.len(), all.len());
+    for t in &all {
+        assert_eq!(found.get(t.uid.as_str()).map(|f| f.id), Some(t.id));
+    }
+    Ok(())
+}

@@ -18,7 +18,9 @@
 //! an object that is no longer in the map.
 
 use automerge::transaction::{Transactable, Transaction};
-use automerge::{Automerge, AutomergeError, ObjId, ObjType, ReadDoc, ValueRef, ROOT};
+use automerge::{
+    hydrate, Automerge, AutomergeError, ObjId, ObjType, ReadDoc, ScalarValue, ValueRef, ROOT,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::pos::{self, Jitter};
@@ -204,14 +206,22 @@ pub fn add(
     let entries_obj = entries_obj(doc)?;
     transact(doc, |tx| {
         for ((track, pos), id) in tracks.iter().zip(&positions).zip(&ids) {
-            let e = tx.put_object(&entries_obj, id.as_str(), ObjType::Map)?;
-            tx.put(&e, "track_uid", track.track_uid.as_str())?;
-            tx.put(&e, "title", track.title.as_str())?;
-            tx.put(&e, "artist", track.artist.as_str())?;
-            tx.put(&e, "album", track.album.as_str())?;
-            tx.put(&e, "duration_ms", i64::from(track.duration_ms))?;
-            tx.put(&e, "pos", pos.as_str())?;
-            tx.put(&e, "added_at", now)?;
+            // One batch per entry: automerge splices its fields in at once rather than
+            // one operation at a time (several times faster for a large add).
+            let text = |s: &str| hydrate::Value::Scalar(ScalarValue::Str(s.into()));
+            let int = |n: i64| hydrate::Value::Scalar(ScalarValue::Int(n));
+            let fields: std::collections::HashMap<&str, hydrate::Value> = [
+                ("track_uid", text(&track.track_uid)),
+                ("title", text(&track.title)),
+                ("artist", text(&track.artist)),
+                ("album", text(&track.album)),
+                ("duration_ms", int(i64::from(track.duration_ms))),
+                ("pos", text(pos)),
+                ("added_at", int(now)),
+            ]
+            .into_iter()
+            .collect();
+            tx.batch_create_object(&entries_obj, id.as_str(), &fields.into(), false)?;
         }
         tx.put(ROOT, "updated_at", now)?;
         Ok(())

@@ -6,11 +6,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { pageTools, Session } from './webdriver.mjs';
+import { appLauncher, pageTools, Session } from './webdriver.mjs';
 
 const viaRunner = Boolean(process.env.E2E_WEBDRIVER_URL);
 const env = (name) => process.env[name] ?? '';
@@ -24,13 +24,7 @@ test('Essentials from the first launch; a playlist made, filled, reordered, kept
   const t0 = Date.now();
   const stamp = (what) => t.diagnostic(`${((Date.now() - t0) / 1000).toFixed(1)}s ${what}`);
   const work = mkdtempSync(join(tmpdir(), 'offbeat-e2e-playlists-'));
-  const launcher = join(work, 'offbeat');
-  const quote = (s) => `'${s.replaceAll("'", "'\\''")}'`;
-  writeFileSync(
-    launcher,
-    `#!/bin/sh\nOFFBEAT_DATA_DIR=${quote(join(work, 'data'))} OFFBEAT_DEMO_DIR=${quote(join(REPO, 'assets/demo'))} exec ${quote(BINARY)} "$@"\n`,
-  );
-  chmodSync(launcher, 0o755);
+  const launcher = appLauncher(work, BINARY, join(REPO, 'assets/demo'));
   let session = null;
   let tools = null;
   const start = async () => {

@@ -6,12 +6,12 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { pageTools, Session } from './webdriver.mjs';
+import { appLauncher, pageTools, Session } from './webdriver.mjs';
 import { bandEnergies, readMonoCapture, SAMPLE_RATE } from '../support/capture-analysis.mjs';
 
 const viaRunner = Boolean(process.env.E2E_WEBDRIVER_URL);
@@ -39,13 +39,7 @@ test('a queue from the list: next, Ctrl+→, remove, and the session restored af
   const t0 = Date.now();
   const stamp = (what) => t.diagnostic(`${((Date.now() - t0) / 1000).toFixed(1)}s ${what}`);
   const work = mkdtempSync(join(tmpdir(), 'offbeat-e2e-queue-'));
-  const launcher = join(work, 'offbeat');
-  const quote = (s) => `'${s.replaceAll("'", "'\\''")}'`;
-  writeFileSync(
-    launcher,
-    `#!/bin/sh\nOFFBEAT_DATA_DIR=${quote(join(work, 'data'))} OFFBEAT_DEMO_DIR=${quote(join(REPO, 'assets/demo'))} exec ${quote(BINARY)} "$@"\n`,
-  );
-  chmodSync(launcher, 0o755);
+  const launcher = appLauncher(work, BINARY, join(REPO, 'assets/demo'));
   let session = null;
   try {
     session = await Session.create(WEBDRIVER, launcher);

@@ -7,11 +7,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
-import { pageTools, Session } from './webdriver.mjs';
+import { appLauncher, pageTools, Session } from './webdriver.mjs';
 
 const viaRunner = Boolean(process.env.E2E_WEBDRIVER_URL);
 const env = (name) => process.env[name] ?? '';
@@ -60,13 +60,7 @@ test('a large scan shows rising progress, cancels, and keeps what it read', opti
     stamp(`${total} files linked`);
 
     // The app with an empty data folder, whose first-run scan is of `music`.
-    const launcher = join(work, 'offbeat');
-    const quote = (s) => `'${s.replaceAll("'", "'\\''")}'`;
-    writeFileSync(
-      launcher,
-      `#!/bin/sh\nOFFBEAT_DATA_DIR=${quote(join(work, 'data'))} OFFBEAT_DEMO_DIR=${quote(music)} exec ${quote(BINARY)} "$@"\n`,
-    );
-    chmodSync(launcher, 0o755);
+    const launcher = appLauncher(work, BINARY, music);
     session = await Session.create(WEBDRIVER, launcher).catch((e) => {
       throw new Error(`WebKitWebDriver could not launch ${launcher}: ${e.message}`);
     });

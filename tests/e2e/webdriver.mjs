@@ -1,10 +1,26 @@
 // A minimal W3C WebDriver client over Node's fetch, for WebKitWebDriver. Zero dependencies.
 
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
+
+/**
+ * Writes `<work>/offbeat`, a script that runs the app `binary` with its own data folder
+ * (`<work>/data`) and `demoDir` as the library a first run scans, and returns its path:
+ * WebKitWebDriver launches a binary, not a command line with environment variables.
+ */
+export function appLauncher(work, binary, demoDir) {
+  const launcher = join(work, 'offbeat');
+  const quote = (s) => `'${s.replaceAll("'", "'\\''")}'`;
+  writeFileSync(
+    launcher,
+    `#!/bin/sh\nOFFBEAT_DATA_DIR=${quote(join(work, 'data'))} OFFBEAT_DEMO_DIR=${quote(demoDir)} exec ${quote(binary)} "$@"\n`,
+  );
+  chmodSync(launcher, 0o755);
+  return launcher;
+}
 
 export class WebDriverError extends Error {
   constructor(method, path, status, error, message) {

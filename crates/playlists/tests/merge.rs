@@ -4,19 +4,12 @@
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
 use automerge::Automerge;
-use offbeat_playlists::doc::{self, Place, PlaylistKind, TrackRef};
+use offbeat_playlists::doc::{self, Place, PlaylistKind};
+
+mod common;
+use common::track;
 use offbeat_playlists::pos::RandomJitter;
 use proptest::prelude::*;
-
-fn track(n: usize) -> TrackRef {
-    TrackRef {
-        track_uid: format!("uid-{n}"),
-        title: format!("Song {n}"),
-        artist: "Artist".into(),
-        album: "Album".into(),
-        duration_ms: 1000 * n as u32,
-    }
-}
 
 /// A playlist of `n` tracks, and a fork of it (another device's replica).
 fn forked(n: usize) -> (Automerge, Automerge, RandomJitter) {

@@ -6,18 +6,11 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use offbeat_playlists::doc::{Place, PlaylistKind, TrackRef};
-use offbeat_playlists::{Store, StoreError};
+use offbeat_playlists::doc::{Place, PlaylistKind};
 
-fn track(n: usize) -> TrackRef {
-    TrackRef {
-        track_uid: format!("uid-{n}"),
-        title: format!("Song {n}"),
-        artist: "Artist".into(),
-        album: "Album".into(),
-        duration_ms: 60_000,
-    }
-}
+mod common;
+use common::track;
+use offbeat_playlists::{Store, StoreError};
 
 fn titles(store: &Store, id: &str) -> Vec<String> {
     store

@@ -124,12 +124,12 @@ pub async fn quarantined_playlists(
 #[tauri::command]
 #[specta::specta]
 pub async fn playlist(state: State<'_, AppState>, id: String) -> Result<PlaylistView, AppError> {
-    let (playlist, pinned) = blocking(&state, move |s| {
-        let pinned = s.list().iter().any(|p| p.id == id && p.pinned);
-        Ok(((id.clone(), s.get(&id)?), pinned))
+    let (id, playlist, pinned) = blocking(&state, move |s| {
+        let playlist = s.get(&id)?;
+        let pinned = s.is_pinned(&id);
+        Ok((id, playlist, pinned))
     })
     .await?;
-    let ((id, playlist), pinned) = (playlist, pinned);
     let uids: Vec<&str> = playlist
         .entries
         .iter()

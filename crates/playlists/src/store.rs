@@ -288,7 +288,6 @@ impl Store {
 
     /// The playlists, Essentials first, then by name.
     pub fn list(&self) -> Vec<PlaylistSummary> {
-        let pinned = self.device().pinned.clone();
         let docs = self.lock_docs();
         let mut out: Vec<PlaylistSummary> = self
             .index_entries()
@@ -298,7 +297,7 @@ impl Store {
                 let handle = docs.get(&id)?;
                 let (meta, count, total) = self.summary(&id, handle)?;
                 Some(PlaylistSummary {
-                    pinned: id == self.essentials || pinned.contains(&id),
+                    pinned: self.is_pinned(&id),
                     meta,
                     entry_count: count,
                     duration_ms: total as f64,
@@ -430,6 +429,11 @@ impl Store {
         now: i64,
     ) -> Result<()> {
         self.edit(id, |d, j| doc::move_entries(d, entry_ids, place, now, j))
+    }
+
+    /// Whether a playlist is kept on this device (Essentials always is).
+    pub fn is_pinned(&self, id: &str) -> bool {
+        id == self.essentials || self.device().pinned.iter().any(|p| p == id)
     }
 
     /// Marks a playlist to be kept on this device (a local setting, not in the document).

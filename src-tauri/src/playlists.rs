@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use offbeat_model::TrackId;
 use offbeat_playlists::doc::{Place, PlaylistMeta, TrackRef};
-use offbeat_playlists::exchange::{self, ExportEntry, ImportProblem, Matched};
+use offbeat_playlists::exchange::{self, ExportEntry, ImportProblem};
 use offbeat_playlists::{PlaylistSummary, Quarantined, Store, StoreError};
 use serde::Serialize;
 use tauri::State;
@@ -285,47 +285,20 @@ pub async fn import_playlist(
     state: State<'_, AppState>,
     path: String,
 ) -> Result<ImportReport, AppError> {
-    let path = PathBuf::from(path);
-    let bad = |m: String| AppError::new(AppErrorCode::BadInput, m);
-    let size = std::fs::metadata(&path)
-        .map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?
-        .len();
-    if size > exchange::MAX_FILE_BYTES as u64 {
-        return Err(bad(format!(
-            "{} is {size} bytes; playlists over 32 MB are not read",
-            path.display()
-        )));
-    }
-    let bytes =
-        std::fs::read(&path).map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?;
-    let listing = exchange::read_listing(&path, &bytes).map_err(|e| bad(e.to_string()))?;
-    let tracks = state.library()?.tracks()?;
-    let mut problems = listing.problems.clone();
-    let mut refs = Vec::new();
-    for m in exchange::match_tracks(&listing.tracks, &tracks) {
-        match m {
-            Matched::Track(t) => refs.push(t),
-            Matched::Unmatched(p) => problems.push(p),
-        }
-    }
-    problems.sort_by_key(|p| p.line);
-    let name = listing.title.clone().unwrap_or_else(|| {
-        path.file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "Imported".into())
-    });
-    let imported = refs.len() as u32;
-    let (playlist_id, name) = blocking(&state, move |s| {
-        let id = s.create(&name, now_ms())?;
-        s.add(&id, &refs, Place::End, now_ms())?;
-        Ok((id, name))
+    let library = state.library()?.tracks()?;
+    let (playlist_id, import) = blocking(&state, move |s| {
+        let import = exchange::import_file(&PathBuf::from(path), &library)
+            .map_err(|e| AppError::new(AppErrorCode::BadInput, e.to_string()))?;
+        let id = s.create(&import.name, now_ms())?;
+        s.add(&id, &import.tracks, Place::End, now_ms())?;
+        Ok((id, import))
     })
     .await?;
     Ok(ImportReport {
         playlist_id,
-        name,
-        imported,
-        problems,
+        imported: import.tracks.len() as u32,
+        name: import.name,
+        problems: import.problems,
     })
 }
 

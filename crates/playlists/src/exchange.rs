@@ -61,6 +61,52 @@ pub enum ExchangeError {
     Unrecognised(String),
     #[error("the XSPF file is not well-formed XML: {0}")]
     Xml(String),
+    #[error("cannot read {0}")]
+    Unreadable(String),
+}
+
+/// A playlist file read and matched against the library, ready to become a playlist.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Import {
+    /// The file's own title, else its name without the extension.
+    pub name: String,
+    /// The matched tracks, in the file's order.
+    pub tracks: Vec<TrackRef>,
+    /// Every line that did not become an entry, and why, in file order.
+    pub problems: Vec<ImportProblem>,
+}
+
+/// Reads the playlist file at `path` (refusing files over [`MAX_FILE_BYTES`]) and matches
+/// what it lists to `library`.
+pub fn import_file(path: &Path, library: &[Track]) -> Result<Import, ExchangeError> {
+    let cannot = |e: std::io::Error| ExchangeError::Unreadable(format!("{}: {e}", path.display()));
+    let size = std::fs::metadata(path).map_err(cannot)?.len();
+    if size > MAX_FILE_BYTES as u64 {
+        return Err(ExchangeError::TooLarge(
+            usize::try_from(size).unwrap_or(usize::MAX),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(cannot)?;
+    let listing = read_listing(path, &bytes)?;
+    let mut problems = listing.problems;
+    let mut tracks = Vec::new();
+    for m in match_tracks(&listing.tracks, library) {
+        match m {
+            Matched::Track(t) => tracks.push(t),
+            Matched::Unmatched(p) => problems.push(p),
+        }
+    }
+    problems.sort_by_key(|p| p.line);
+    let name = listing.title.unwrap_or_else(|| {
+        path.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "Imported".into())
+    });
+    Ok(Import {
+        name,
+        tracks,
+        problems,
+    })
 }
 
 /// Reads an M3U or XSPF file's bytes, by its extension (then by its content).

@@ -199,3 +199,32 @@ fn export_round_trips_through_both_formats() {
         ["uid-1", "uid-2", "uid-3", "uid-1"].map(|u| Some(u.to_owned()))
     );
 }
+
+#[test]
+fn a_file_is_imported_with_its_name_and_every_problem_in_order() {
+    use offbeat_playlists::exchange::{import_file, ExchangeError};
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("Road trip.m3u8");
+    std::fs::write(
+        &file,
+        "#EXTINF:1,Nobody - Nothing\n/nowhere.mp3\n/music/Beyoncé/Halo.flac\nftp://x/y.mp3\n",
+    )
+    .unwrap();
+    let import = import_file(&file, &library()).unwrap();
+    assert_eq!(import.name, "Road trip");
+    assert_eq!(import.tracks.len(), 1);
+    assert_eq!(import.tracks[0].track_uid, "uid-1");
+    let lines: Vec<u32> = import.problems.iter().map(|p| p.line).collect();
+    assert_eq!(lines, [2, 4]);
+
+    let huge = dir.path().join("huge.m3u");
+    std::fs::write(&huge, vec![b'#'; 33 * 1024 * 1024]).unwrap();
+    assert!(matches!(
+        import_file(&huge, &library()),
+        Err(ExchangeError::TooLarge(_))
+    ));
+    assert!(matches!(
+        import_file(&dir.path().join("missing.xspf"), &library()),
+        Err(ExchangeError::Unreadable(_))
+    ));
+}

@@ -6,21 +6,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { pageTools, Session } from './webdriver.mjs';
+import { demoManifest, pageTools, runner, runnerOptions, Session } from './webdriver.mjs';
 
-const viaRunner = Boolean(process.env.E2E_WEBDRIVER_URL);
-const env = (name) => process.env[name] ?? '';
+const { webdriver: WEBDRIVER, binary: BINARY, artifacts: ARTIFACTS } = runner;
 
-const REPO = env('E2E_REPO');
-const WEBDRIVER = env('E2E_WEBDRIVER_URL');
-const BINARY = env('E2E_APP_BINARY');
-const ARTIFACTS = env('E2E_ARTIFACTS');
-
-const manifest = viaRunner ? JSON.parse(readFileSync(join(REPO, 'assets/demo/manifest.json'), 'utf8')) : [];
+const manifest = demoManifest();
 /** Titles of an album's tracks in disc / track order, from the manifest. */
 const albumTitles = (album) =>
   manifest
@@ -44,7 +36,7 @@ const SELECTORS = {
 };
 
 const POLL_MS = 200;
-const options = { timeout: 110_000, skip: viaRunner ? false : 'run it with: bash tests/e2e/run.sh' };
+const options = runnerOptions(110_000);
 
 test('search groups, album / artist / genre pages and the Problems view in the real app', options, async (t) => {
   assert.deepEqual(albumTitles('Tidal Rooms'), ['Driftwood', 'Undertow', 'Saltwater'], 'the demo manifest changed');

@@ -11,22 +11,21 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { pageTools, Session } from './webdriver.mjs';
+import { demoManifest, pageTools, runner, runnerOptions, Session } from './webdriver.mjs';
 import { bandEnergies, nonSilentSpan, readMonoCapture, SAMPLE_RATE } from '../support/capture-analysis.mjs';
 
+const {
+  webdriver: WEBDRIVER,
+  webdriverPid: WEBDRIVER_PID,
+  binary: BINARY,
+  capture: CAPTURE,
+  artifacts: ARTIFACTS,
+  display: DISPLAY,
+} = runner;
+
 // Outside run.sh (e.g. a bare `node --test` at the repository root) there is no app to drive.
-const viaRunner = Boolean(process.env.E2E_WEBDRIVER_URL);
-const env = (name) => process.env[name] ?? '';
 
-const REPO = env('E2E_REPO');
-const WEBDRIVER = env('E2E_WEBDRIVER_URL');
-const WEBDRIVER_PID = Number(env('E2E_WEBDRIVER_PID'));
-const BINARY = env('E2E_APP_BINARY');
-const CAPTURE = env('E2E_CAPTURE_FILE');
-const ARTIFACTS = env('E2E_ARTIFACTS');
-const DISPLAY = env('DISPLAY');
-
-const manifest = viaRunner ? JSON.parse(readFileSync(join(REPO, 'assets/demo/manifest.json'), 'utf8')) : [];
+const manifest = demoManifest();
 
 /** Words of a title, artist or album, lower-cased without accents, as the search sees them. */
 function words(s) {
@@ -113,7 +112,7 @@ function appProcesses() {
   });
 }
 
-const options = { timeout: 110_000, skip: viaRunner ? false : 'run it with: bash tests/e2e/run.sh' };
+const options = runnerOptions(110_000);
 
 test('search, play and hear a track in the real app', options, async (t) => {
   assert.ok(target, 'no demo track has a title whose first four letters match only that track');

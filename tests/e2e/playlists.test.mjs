@@ -6,19 +6,15 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { appLauncher, pageTools, Session } from './webdriver.mjs';
+import { appLauncher, demoManifest, pageTools, runner, runnerOptions, Session } from './webdriver.mjs';
 
-const viaRunner = Boolean(process.env.E2E_WEBDRIVER_URL);
-const env = (name) => process.env[name] ?? '';
-const REPO = env('E2E_REPO');
-const WEBDRIVER = env('E2E_WEBDRIVER_URL');
-const BINARY = env('E2E_APP_BINARY');
-const ARTIFACTS = env('E2E_ARTIFACTS');
-const options = { timeout: 180_000, skip: viaRunner ? false : 'run it with: bash tests/e2e/run.sh' };
+const { repo: REPO, webdriver: WEBDRIVER, binary: BINARY, artifacts: ARTIFACTS } = runner;
+
+const options = runnerOptions(180_000);
 
 test('Essentials from the first launch; a playlist made, filled, reordered, kept, deleted and restored', options, async (t) => {
   const t0 = Date.now();
@@ -157,7 +153,7 @@ test('Essentials from the first launch; a playlist made, filled, reordered, kept
       return { ok: n >= 3, seen: n };
     });
     // Every song of the demo library.
-    const all = JSON.parse(readFileSync(join(REPO, 'assets/demo/manifest.json'), 'utf8')).length;
+    const all = demoManifest().length;
     await session.execute(
       `const s = document.querySelector('select[aria-label="Add these songs to a playlist"]'); s.value = [...s.options].find((o) => o.innerText === 'Night drive').value; s.dispatchEvent(new Event('change', { bubbles: true }));`,
     );

@@ -6,24 +6,19 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { appLauncher, pageTools, Session } from './webdriver.mjs';
+import { appLauncher, demoManifest, pageTools, runner, runnerOptions, Session } from './webdriver.mjs';
 import { bandEnergies, readMonoCapture, SAMPLE_RATE } from '../support/capture-analysis.mjs';
 
-const viaRunner = Boolean(process.env.E2E_WEBDRIVER_URL);
-const env = (name) => process.env[name] ?? '';
-const REPO = env('E2E_REPO');
-const WEBDRIVER = env('E2E_WEBDRIVER_URL');
-const BINARY = env('E2E_APP_BINARY');
-const ARTIFACTS = env('E2E_ARTIFACTS');
-const CAPTURE = env('E2E_CAPTURE_FILE');
-const options = { timeout: 120_000, skip: viaRunner ? false : 'run it with: bash tests/e2e/run.sh' };
+const { repo: REPO, webdriver: WEBDRIVER, binary: BINARY, artifacts: ARTIFACTS, capture: CAPTURE } = runner;
 
-const manifest = viaRunner ? JSON.parse(readFileSync(join(REPO, 'assets/demo/manifest.json'), 'utf8')) : [];
+const options = runnerOptions(120_000);
+
+const manifest = demoManifest();
 
 /** The demo track whose drone is strongest in the last `seconds` of the capture. */
 function heardLast(seconds) {

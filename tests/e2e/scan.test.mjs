@@ -11,20 +11,15 @@ import { linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
-import { appLauncher, pageTools, Session } from './webdriver.mjs';
+import { appLauncher, pageTools, runner, runnerOptions, Session } from './webdriver.mjs';
 
-const viaRunner = Boolean(process.env.E2E_WEBDRIVER_URL);
-const env = (name) => process.env[name] ?? '';
-const REPO = env('E2E_REPO');
-const WEBDRIVER = env('E2E_WEBDRIVER_URL');
-const BINARY = env('E2E_APP_BINARY');
-const ARTIFACTS = env('E2E_ARTIFACTS');
+const { repo: REPO, webdriver: WEBDRIVER, binary: BINARY, artifacts: ARTIFACTS } = runner;
 
 /** Copies of the demo library's audio files: 8 per copy. */
 const COPIES = 5_000;
 const AUDIO = /\.(flac|mp3|ogg|m4a|wav)$/;
 const POLL_MS = 100;
-const options = { timeout: 120_000, skip: viaRunner ? false : 'run it with: bash tests/e2e/run.sh' };
+const options = runnerOptions(120_000);
 
 /** Every file under `dir`, relative to it. */
 function files(dir, base = dir) {

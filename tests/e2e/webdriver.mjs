@@ -1,10 +1,38 @@
 // A minimal W3C WebDriver client over Node's fetch, for WebKitWebDriver. Zero dependencies.
 
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
+
+const env = (name) => process.env[name] ?? '';
+
+/**
+ * What tests/e2e/run.sh hands each test through the environment: the repository, the
+ * WebDriver URL and pid, the app binary, where screenshots go, the audio capture file and
+ * the display. `active` is false when a test file is run on its own.
+ */
+export const runner = {
+  active: Boolean(process.env.E2E_WEBDRIVER_URL),
+  repo: env('E2E_REPO'),
+  webdriver: env('E2E_WEBDRIVER_URL'),
+  webdriverPid: Number(env('E2E_WEBDRIVER_PID')),
+  binary: env('E2E_APP_BINARY'),
+  artifacts: env('E2E_ARTIFACTS'),
+  capture: env('E2E_CAPTURE_FILE'),
+  display: env('DISPLAY'),
+};
+
+/** node:test options for an e2e test: skipped, saying how to run it, outside the runner. */
+export function runnerOptions(timeout) {
+  return { timeout, skip: runner.active ? false : 'run it with: bash tests/e2e/run.sh' };
+}
+
+/** The demo library's manifest (its tracks, tags and drone frequencies); empty outside the runner. */
+export function demoManifest() {
+  return runner.active ? JSON.parse(readFileSync(join(runner.repo, 'assets/demo/manifest.json'), 'utf8')) : [];
+}
 
 /**
  * Writes `<work>/offbeat`, a script that runs the app `binary` with its own data folder

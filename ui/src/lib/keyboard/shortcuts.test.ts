@@ -25,6 +25,16 @@ describe('shortcutFor', () => {
     ]);
   });
 
+  it('undoes with Ctrl/Cmd+Z, except in a text field, where it undoes typing', () => {
+    check([
+      [press('z', { ctrlKey: true }), 'other', 'undo'],
+      [press('Z', { metaKey: true }), 'control', 'undo'],
+      [press('z', { ctrlKey: true }), 'text', null],
+      [press('z', { ctrlKey: true, shiftKey: true }), 'other', null],
+      [press('z'), 'other', null],
+    ]);
+  });
+
   it('toggles playback with Space only where Space has no other meaning', () => {
     check([
       [press(' '), 'other', 'togglePlayback'],

@@ -11,6 +11,7 @@ export type Shortcut =
   | 'volumeUp'
   | 'volumeDown'
   | 'toggleQueue'
+  | 'undo'
   | 'help';
 
 /** Every shortcut as the help overlay lists it, in that order. */
@@ -53,6 +54,8 @@ export interface KeyPress {
 export function shortcutFor(press: KeyPress, focus: FocusKind): Shortcut | null {
   const command = press.ctrlKey || press.metaKey;
   if (command && !press.altKey && !press.shiftKey && press.key.toLowerCase() === 'f') return 'focusSearch';
+  // In a text field Ctrl+Z undoes typing.
+  if (command && !press.altKey && !press.shiftKey && press.key.toLowerCase() === 'z' && focus !== 'text') return 'undo';
   if (press.key === 'MediaPlayPause') return 'togglePlayback';
   if (press.key === 'BrowserBack') return 'back';
   if (press.altKey && !command && !press.shiftKey && press.key === 'ArrowLeft' && focus !== 'text') return 'back';

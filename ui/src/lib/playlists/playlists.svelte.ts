@@ -32,10 +32,6 @@ export class Playlists {
     private events: PlaylistsEvents,
   ) {}
 
-  reportError(e: unknown): void {
-    this.events.onError(e);
-  }
-
   get essentials(): PlaylistSummary | undefined {
     return this.list.find((p) => p.kind === 'essentials');
   }

@@ -170,7 +170,6 @@ impl Store {
                 indexes.sort();
                 indexes.first().map(|id| (*id).clone())
             });
-        let mut created_index = None;
         let index = match index_id.and_then(|id| found.get(&id).cloned()) {
             Some(handle) => handle,
             None => {
@@ -180,11 +179,7 @@ impl Store {
                     tx.put_object(ROOT, "playlists", ObjType::Map)?;
                     Ok(())
                 })?;
-                let handle = runtime
-                    .block_on(repo.create(d))
-                    .map_err(|_| StoreError::Stopped)?;
-                created_index = Some(handle.clone());
-                handle
+                create_written(&runtime, &repo, &storage, d)?
             }
         };
         let index_id = index.document_id().to_string();
@@ -204,10 +199,6 @@ impl Store {
             quarantined: Vec::new(),
         };
 
-        if let Some(handle) = created_index {
-            let heads = handle.with_document(|d| d.get_heads());
-            store.wait_written(&handle.document_id().to_string(), &heads, 0)?;
-        }
         // Name what was quarantined, from the index's copy of its name.
         let names = store.index_names();
         store.quarantined = checked
@@ -464,14 +455,8 @@ impl Store {
     fn create_kind(&self, kind: PlaylistKind, name: &str, now: i64) -> Result<String> {
         let mut d = Automerge::new();
         doc::init(&mut d, kind, name, now)?;
-        let heads = d.get_heads();
-        let handle = self
-            .runtime
-            .block_on(self.repo.create(d))
-            .map_err(|_| StoreError::Stopped)?;
+        let handle = create_written(&self.runtime, &self.repo, &self.storage, d)?;
         let id = handle.document_id().to_string();
-        // `create` returns before the document is written.
-        self.wait_written(&id, &heads, 0)?;
         self.lock_docs().insert(id.clone(), handle);
         self.index_add(&id, name, now)?;
         Ok(id)
@@ -525,30 +510,13 @@ impl Store {
             f(d)?;
             Ok::<_, DocError>(d.get_changes(&before).iter().map(|c| c.hash()).collect())
         })?;
-        self.wait_written(&id, &changes, snapshots_before)
-    }
-
-    /// Waits until `changes` of a document are on disk (samod writes in the background).
-    fn wait_written(
-        &self,
-        id: &str,
-        changes: &[ChangeHash],
-        snapshots_before: usize,
-    ) -> Result<()> {
-        if changes.is_empty() {
-            return Ok(());
-        }
-        let deadline = tokio::time::Instant::now() + WRITE_TIMEOUT;
-        loop {
-            let seen = self.storage.writes(id);
-            if self.storage.holds(id, changes, snapshots_before) {
-                return Ok(());
-            }
-            let next = self.storage.written_after(id, seen);
-            self.runtime
-                .block_on(async { tokio::time::timeout_at(deadline, next).await })
-                .map_err(|_| StoreError::NotWritten(WRITE_TIMEOUT))?;
-        }
+        wait_written(
+            &self.runtime,
+            &self.storage,
+            &id,
+            &changes,
+            snapshots_before,
+        )
     }
 
     fn index_add(&self, id: &str, name: &str, now: i64) -> Result<()> {
@@ -610,6 +578,52 @@ impl Store {
         let path = self.dir.join("device.json");
         let bytes = serde_json::to_vec_pretty(&*self.device()).unwrap_or_default();
         write_atomic(&path, &bytes).map_err(|source| StoreError::Io { path, source })
+    }
+}
+
+/// Creates a document and waits until it is on disk (`create` returns before that).
+fn create_written(
+    runtime: &tokio::runtime::Runtime,
+    repo: &Repo,
+    storage: &DurableStorage,
+    d: Automerge,
+) -> Result<DocHandle> {
+    let heads = d.get_heads();
+    let handle = runtime
+        .block_on(repo.create(d))
+        .map_err(|_| StoreError::Stopped)?;
+    wait_written(
+        runtime,
+        storage,
+        &handle.document_id().to_string(),
+        &heads,
+        0,
+    )?;
+    Ok(handle)
+}
+
+/// Waits until `changes` of a document are on disk (samod writes in the background), as
+/// incremental files or inside a snapshot written since `snapshots_before`.
+fn wait_written(
+    runtime: &tokio::runtime::Runtime,
+    storage: &DurableStorage,
+    id: &str,
+    changes: &[ChangeHash],
+    snapshots_before: usize,
+) -> Result<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let deadline = tokio::time::Instant::now() + WRITE_TIMEOUT;
+    loop {
+        let seen = storage.writes(id);
+        if storage.holds(id, changes, snapshots_before) {
+            return Ok(());
+        }
+        let next = storage.written_after(id, seen);
+        runtime
+            .block_on(async { tokio::time::timeout_at(deadline, next).await })
+            .map_err(|_| StoreError::NotWritten(WRITE_TIMEOUT))?;
     }
 }
 

@@ -234,10 +234,7 @@ fn open_state(resource_dir: Option<PathBuf>) -> anyhow::Result<AppState> {
 
 /// Opens the playlists in the data folder; damaged ones were moved aside (the UI lists them).
 fn open_playlists(data_dir: &Path) -> Result<Arc<offbeat_playlists::Store>, String> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
-    match offbeat_playlists::Store::open(&data_dir.join("playlists"), now) {
+    match offbeat_playlists::Store::open(&data_dir.join("playlists"), crate::playlists::now_ms()) {
         Ok(store) => {
             for q in store.quarantined() {
                 eprintln!(

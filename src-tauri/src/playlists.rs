@@ -64,7 +64,8 @@ pub struct ExportReport {
     pub skipped: u32,
 }
 
-fn now_ms() -> i64 {
+/// Now, in milliseconds since the epoch: the time playlist documents record.
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)

@@ -40,6 +40,44 @@ fn uids(d: &Automerge) -> Vec<String> {
         .collect()
 }
 
+/// The entries read the plain way, one lookup per field (what `doc::read`'s single pass
+/// over the document must agree with), in read order.
+fn read_by_lookup(d: &Automerge) -> Vec<doc::Entry> {
+    use automerge::{ObjType, ReadDoc, ScalarValue, Value, ROOT};
+    let Some((_, entries)) = d.get(ROOT, "entries").unwrap() else {
+        return Vec::new();
+    };
+    let field = |obj: &automerge::ObjId, key: &str| match d.get(obj, key).unwrap() {
+        Some((Value::Scalar(s), _)) => match s.as_ref() {
+            ScalarValue::Str(s) => (s.to_string(), 0),
+            ScalarValue::Int(n) => (String::new(), *n),
+            _ => (String::new(), 0),
+        },
+        Some((Value::Object(ObjType::Text), id)) => (d.text(id).unwrap(), 0),
+        _ => (String::new(), 0),
+    };
+    let mut out: Vec<doc::Entry> = d
+        .map_range(&entries, ..)
+        .map(|item| {
+            let obj = item.id();
+            doc::Entry {
+                id: item.key.to_string(),
+                track: doc::TrackRef {
+                    track_uid: field(&obj, "track_uid").0,
+                    title: field(&obj, "title").0,
+                    artist: field(&obj, "artist").0,
+                    album: field(&obj, "album").0,
+                    duration_ms: field(&obj, "duration_ms").1 as u32,
+                },
+                pos: field(&obj, "pos").0,
+                added_at: field(&obj, "added_at").1,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| (&a.pos, &a.id).cmp(&(&b.pos, &b.id)));
+    out
+}
+
 /// Merges each replica into the other; both must then read the same.
 fn merge_both_ways(a: &mut Automerge, b: &mut Automerge) {
     let mut a_copy = a.fork();
@@ -196,6 +234,42 @@ fn text_fields_written_by_another_client_read_as_strings() {
 }
 
 #[test]
+fn entry_fields_written_as_text_read_as_strings() {
+    use automerge::transaction::Transactable;
+    use automerge::{ObjType, ReadDoc, ROOT};
+    let (mut a, _, _) = forked(3);
+    let id = ids(&a)[1].clone();
+    let (_, entries) = a.get(ROOT, "entries").unwrap().unwrap();
+    let (_, entry) = a.get(&entries, id.as_str()).unwrap().unwrap();
+    let mut tx = a.transaction();
+    let title = tx.put_object(&entry, "title", ObjType::Text).unwrap();
+    tx.splice_text(&title, 0, 0, "Typed elsewhere").unwrap();
+    tx.commit();
+    let read = doc::read(&a).unwrap();
+    assert_eq!(read.entries[1].track.title, "Typed elsewhere");
+    assert_eq!(read.entries, read_by_lookup(&a));
+}
+
+#[test]
+fn a_large_add_is_made_of_bounded_changes_and_reads_whole() {
+    let mut d = Automerge::new();
+    doc::init(&mut d, PlaylistKind::Playlist, "Big", 1).unwrap();
+    let before = d.get_changes(&[]).len();
+    let tracks: Vec<_> = (0..doc::ADD_CHUNK * 2 + 1).map(track).collect();
+    let added = doc::add(&mut d, &tracks, Place::End, 2, &mut RandomJitter::seeded(3)).unwrap();
+    assert_eq!(d.get_changes(&[]).len() - before, 3);
+    assert_eq!(ids(&d), added);
+    assert_eq!(
+        uids(&d),
+        tracks
+            .iter()
+            .map(|t| t.track_uid.clone())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(doc::read(&d).unwrap().meta.updated_at, 2);
+}
+
+#[test]
 fn a_document_that_is_not_a_playlist_is_refused() {
     let d = Automerge::new();
     assert!(doc::read(&d).is_err());
@@ -279,6 +353,7 @@ proptest! {
         c.merge(&mut a.fork()).unwrap();
 
         let read_a = doc::read(&a1).unwrap();
+        prop_assert_eq!(&read_a.entries, &read_by_lookup(&a1));
         prop_assert_eq!(&read_a, &doc::read(&b1).unwrap());
         prop_assert_eq!(&read_a, &doc::read(&c).unwrap());
 

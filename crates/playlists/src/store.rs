@@ -21,11 +21,11 @@
 //! Every method blocks until its change is on disk (call it off the UI thread); the repo
 //! runs on a small tokio runtime of its own.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use automerge::transaction::Transactable;
 use automerge::{Automerge, ChangeHash, ObjId, ObjType, ReadDoc, ROOT};
@@ -41,6 +41,8 @@ pub const INDEX_SCHEMA: &str = "offbeat.index/1";
 pub const ESSENTIALS_NAME: &str = "Emergency Essentials";
 /// How long an edit may take to reach the disk before the store reports it.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long an edit waits for samod to load its document after the store opened.
+const LOAD_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -50,6 +52,8 @@ pub enum StoreError {
     EssentialsIsPermanent,
     #[error("the playlist store has stopped")]
     Stopped,
+    #[error("playlist {0} is still loading")]
+    StillLoading(String),
     #[error("the change was made but did not reach the disk within {0:?}")]
     NotWritten(Duration),
     #[error("cannot use the playlists folder {path}: {source}")]
@@ -99,16 +103,35 @@ struct DeviceState {
     pinned: Vec<String>,
 }
 
+/// The documents the store holds, by id.
+///
+/// At open the store loads every document itself (it has just read each file to check
+/// it) and samod loads them again in the background. Reads use samod's copy once it has
+/// one and the store's own until then, so a large playlist shows without waiting for
+/// samod (which re-encodes and re-saves every document it loads). Edits wait for samod.
+#[derive(Debug, Default)]
+struct Docs {
+    /// Loaded by samod (or made): every edit goes through these.
+    handles: HashMap<String, DocHandle>,
+    /// Loaded by the store at open, each dropped when samod has the same document.
+    early: HashMap<String, Arc<Automerge>>,
+    /// Still being loaded by samod.
+    loading: HashSet<String>,
+}
+
+type SharedDocs = Arc<(Mutex<Docs>, Condvar)>;
+
 #[derive(Debug)]
 pub struct Store {
     runtime: tokio::runtime::Runtime,
     repo: Repo,
     storage: DurableStorage,
     dir: PathBuf,
-    index: DocHandle,
+    /// The index document's id.
+    index: String,
     essentials: String,
-    /// Every playlist document found or made, by id.
-    docs: Mutex<HashMap<String, DocHandle>>,
+    /// The index and every playlist document found or made.
+    docs: SharedDocs,
     device: Mutex<DeviceState>,
     jitter: Mutex<RandomJitter>,
     /// Held while an edit is made and written.
@@ -148,12 +171,11 @@ impl Store {
                 .load(),
         );
 
-        // Every document on disk, loaded at once, and told apart by what it holds.
-        let found = find_all(&runtime, &repo, &checked.good);
-        let kinds: HashMap<String, Kind> = found
-            .iter()
-            .map(|(id, handle)| (id.clone(), handle.with_document(|d| kind(d))))
-            .collect();
+        // Every document on disk, loaded from the bytes just checked, and told apart by
+        // what it holds.
+        let early = load_all(checked.good);
+        let kinds: HashMap<String, Kind> =
+            early.iter().map(|(id, d)| (id.clone(), kind(d))).collect();
 
         // Our index: the one this device recorded, else one found on disk (device.json
         // lost), else a new one listing whatever playlists are on disk.
@@ -170,8 +192,30 @@ impl Store {
                 indexes.sort();
                 indexes.first().map(|id| (*id).clone())
             });
-        let index = match index_id.and_then(|id| found.get(&id).cloned()) {
-            Some(handle) => handle,
+
+        // samod loads the index and the playlists in the background; the rest of the
+        // early copies are not needed.
+        let docs: SharedDocs = Arc::default();
+        {
+            let mut held = lock(&docs);
+            for (id, d) in early {
+                let wanted = match kinds.get(&id) {
+                    Some(Kind::Playlist) => true,
+                    Some(Kind::Index) => index_id.as_deref() == Some(id.as_str()),
+                    _ => false,
+                };
+                if wanted {
+                    held.loading.insert(id.clone());
+                    held.early.insert(id, Arc::new(d));
+                }
+            }
+            for id in held.loading.iter() {
+                find_later(&runtime, &repo, &docs, id);
+            }
+        }
+
+        let index = match index_id {
+            Some(id) => id,
             None => {
                 let mut d = Automerge::new();
                 doc::transact(&mut d, |tx| {
@@ -179,19 +223,21 @@ impl Store {
                     tx.put_object(ROOT, "playlists", ObjType::Map)?;
                     Ok(())
                 })?;
-                create_written(&runtime, &repo, &storage, d)?
+                let handle = create_written(&runtime, &repo, &storage, d)?;
+                let id = handle.document_id().to_string();
+                lock(&docs).handles.insert(id.clone(), handle);
+                id
             }
         };
-        let index_id = index.document_id().to_string();
 
         let mut store = Store {
             runtime,
             repo,
             storage,
             dir: dir.to_path_buf(),
-            index,
+            index: index.clone(),
             essentials: String::new(),
-            docs: Mutex::default(),
+            docs,
             device: Mutex::default(),
             jitter: Mutex::new(RandomJitter::default()),
             writing: Mutex::default(),
@@ -212,44 +258,39 @@ impl Store {
 
         // Every playlist on disk is listed (one made on a device whose index was lost
         // is found again).
-        for (id, handle) in found {
-            if kinds.get(&id) == Some(&Kind::Playlist) {
-                store.lock_docs().insert(id, handle);
-            }
-        }
-        let listed: Vec<String> = store
+        let listed: HashSet<String> = store
             .index_entries()
             .into_iter()
             .map(|(id, _)| id)
             .collect();
-        let unlisted: Vec<(String, String)> = store
-            .lock_docs()
-            .iter()
-            .filter(|(id, _)| !listed.contains(id))
-            .map(|(id, h)| {
-                let name =
-                    h.with_document(|d| doc::read_meta(d).map(|m| m.name).unwrap_or_default());
-                (id.clone(), name)
-            })
-            .collect();
+        let mut unlisted = Vec::new();
+        for id in store.playlist_ids() {
+            if !listed.contains(&id) {
+                let name = store.read(&id, |d| {
+                    doc::read_meta(d).map(|m| m.name).unwrap_or_default()
+                })?;
+                unlisted.push((id, name));
+            }
+        }
         for (id, name) in unlisted {
             store.index_add(&id, &name, now)?;
         }
 
         // Emergency Essentials: the index's, if it loads; else any on disk; else new.
-        let recorded = store.index_essentials();
-        let essentials = recorded
-            .filter(|id| store.lock_docs().contains_key(id))
+        let is_essentials = |id: &str| {
+            store
+                .read(id, |d| {
+                    doc::read_meta(d).is_ok_and(|m| m.kind == PlaylistKind::Essentials)
+                })
+                .unwrap_or(false)
+        };
+        let essentials = store
+            .index_essentials()
+            .filter(|id| store.exists(id))
             .or_else(|| {
-                store
-                    .lock_docs()
-                    .iter()
-                    .find(|(_, h)| {
-                        h.with_document(|d| {
-                            doc::read_meta(d).is_ok_and(|m| m.kind == PlaylistKind::Essentials)
-                        })
-                    })
-                    .map(|(id, _)| id.clone())
+                let mut ids = store.playlist_ids();
+                ids.sort();
+                ids.into_iter().find(|id| is_essentials(id))
             });
         store.essentials = match essentials {
             Some(id) => id,
@@ -260,9 +301,14 @@ impl Store {
             store.edit_index(|tx, _| tx.put(ROOT, "essentials", id.as_str()))?;
         }
         // Essentials is never left deleted (another device's index may say otherwise).
-        store.undelete(&store.essentials.clone())?;
+        if store
+            .index_entries()
+            .contains(&(store.essentials.clone(), true))
+        {
+            store.undelete(&store.essentials.clone())?;
+        }
 
-        device.index = Some(index_id);
+        device.index = Some(index);
         *store.device.lock().unwrap_or_else(PoisonError::into_inner) = device;
         store.save_device()?;
         Ok(store)
@@ -279,14 +325,12 @@ impl Store {
 
     /// The playlists, Essentials first, then by name.
     pub fn list(&self) -> Vec<PlaylistSummary> {
-        let docs = self.lock_docs();
         let mut out: Vec<PlaylistSummary> = self
             .index_entries()
             .into_iter()
             .filter(|(_, deleted)| !deleted)
             .filter_map(|(id, _)| {
-                let handle = docs.get(&id)?;
-                let (meta, count, total) = self.summary(&id, handle)?;
+                let (meta, count, total) = self.summary(&id)?;
                 Some(PlaylistSummary {
                     pinned: self.is_pinned(&id),
                     meta,
@@ -303,12 +347,15 @@ impl Store {
     /// A playlist's fields, entry count and total duration, read again only when the
     /// document changed (counting a 10,000-entry playlist takes tens of milliseconds, and
     /// the list is read after every edit).
-    fn summary(&self, id: &str, handle: &DocHandle) -> Option<(PlaylistMeta, u32, u64)> {
+    fn summary(&self, id: &str) -> Option<(PlaylistMeta, u32, u64)> {
+        if !self.exists(id) {
+            return None;
+        }
         let mut cache = self
             .summaries
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        handle.with_document(|d| {
+        self.read(id, |d| {
             let heads = d.get_heads();
             if let Some((at, summary)) = cache.get(id) {
                 if *at == heads {
@@ -320,11 +367,14 @@ impl Store {
             cache.insert(id.to_owned(), (heads, summary.clone()));
             Some(summary)
         })
+        .ok()
+        .flatten()
     }
 
     /// One playlist, with its entries in order.
     pub fn get(&self, id: &str) -> Result<Playlist> {
-        Ok(self.handle(id)?.with_document(|d| doc::read(d))?)
+        self.playlist(id)?;
+        Ok(self.read(id, doc::read)??)
     }
 
     pub fn create(&self, name: &str, now: i64) -> Result<String> {
@@ -352,7 +402,7 @@ impl Store {
         if id == self.essentials {
             return Err(StoreError::EssentialsIsPermanent);
         }
-        self.handle(id)?;
+        self.playlist(id)?;
         let id = id.to_owned();
         self.edit_index(|tx, playlists| {
             if let Some((_, obj)) = tx.get(playlists, id.as_str())? {
@@ -363,7 +413,7 @@ impl Store {
     }
 
     pub fn undelete(&self, id: &str) -> Result<()> {
-        self.handle(id)?;
+        self.playlist(id)?;
         let id = id.to_owned();
         self.edit_index(|tx, playlists| {
             if let Some((_, obj)) = tx.get(playlists, id.as_str())? {
@@ -430,7 +480,7 @@ impl Store {
     /// Marks a playlist to be kept on this device (a local setting, not in the document).
     /// Essentials is always pinned.
     pub fn set_pinned(&self, id: &str, pinned: bool) -> Result<()> {
-        self.handle(id)?;
+        self.playlist(id)?;
         {
             let mut device = self.device();
             device.pinned.retain(|p| p != id);
@@ -457,16 +507,72 @@ impl Store {
         doc::init(&mut d, kind, name, now)?;
         let handle = create_written(&self.runtime, &self.repo, &self.storage, d)?;
         let id = handle.document_id().to_string();
-        self.lock_docs().insert(id.clone(), handle);
+        lock(&self.docs).handles.insert(id.clone(), handle);
         self.index_add(&id, name, now)?;
         Ok(id)
     }
 
-    fn handle(&self, id: &str) -> Result<DocHandle> {
-        self.lock_docs()
-            .get(id)
+    /// Whether `id` is a document the store holds.
+    fn exists(&self, id: &str) -> bool {
+        let docs = lock(&self.docs);
+        docs.handles.contains_key(id) || docs.early.contains_key(id) || docs.loading.contains(id)
+    }
+
+    /// Fails unless `id` is one of the playlists (not the index).
+    fn playlist(&self, id: &str) -> Result<()> {
+        if id != self.index && self.exists(id) {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound(id.to_owned()))
+        }
+    }
+
+    /// Every playlist document held, listed or not.
+    fn playlist_ids(&self) -> Vec<String> {
+        let docs = lock(&self.docs);
+        let mut ids: HashSet<&String> = docs.handles.keys().collect();
+        ids.extend(docs.early.keys());
+        ids.extend(docs.loading.iter());
+        ids.into_iter()
+            .filter(|id| **id != self.index)
             .cloned()
-            .ok_or_else(|| StoreError::NotFound(id.to_owned()))
+            .collect()
+    }
+
+    /// Reads a document: samod's copy if it has loaded it, else the store's own.
+    fn read<R>(&self, id: &str, f: impl FnOnce(&Automerge) -> R) -> Result<R> {
+        let (handle, early) = {
+            let docs = lock(&self.docs);
+            (docs.handles.get(id).cloned(), docs.early.get(id).cloned())
+        };
+        match (handle, early) {
+            (Some(handle), _) => Ok(handle.with_document(|d| f(d))),
+            (None, Some(early)) => Ok(f(&early)),
+            (None, None) => Ok(self.handle(id)?.with_document(|d| f(d))),
+        }
+    }
+
+    /// samod's handle on a document, waiting while samod loads it.
+    fn handle(&self, id: &str) -> Result<DocHandle> {
+        let (docs, loaded) = &*self.docs;
+        let deadline = Instant::now() + LOAD_TIMEOUT;
+        let mut held = docs.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if let Some(handle) = held.handles.get(id) {
+                return Ok(handle.clone());
+            }
+            if !held.loading.contains(id) {
+                return Err(StoreError::NotFound(id.to_owned()));
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(StoreError::StillLoading(id.to_owned()));
+            }
+            held = loaded
+                .wait_timeout(held, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
     }
 
     /// Changes a playlist document and waits until the change is on disk.
@@ -486,7 +592,7 @@ impl Store {
             &ObjId,
         ) -> std::result::Result<(), automerge::AutomergeError>,
     {
-        let index = self.index.clone();
+        let index = self.handle(&self.index)?;
         self.persisted(&index, |d| {
             let playlists = match d.get(ROOT, "playlists")? {
                 Some((automerge::Value::Object(ObjType::Map), obj)) => obj,
@@ -533,7 +639,7 @@ impl Store {
 
     /// (id, deleted) for every playlist the index lists.
     fn index_entries(&self) -> Vec<(String, bool)> {
-        self.index.with_document(|d| {
+        self.read(&self.index, |d| {
             let Ok(Some((_, playlists))) = d.get(ROOT, "playlists") else {
                 return Vec::new();
             };
@@ -545,10 +651,11 @@ impl Store {
                 })
                 .collect()
         })
+        .unwrap_or_default()
     }
 
     fn index_names(&self) -> HashMap<String, String> {
-        self.index.with_document(|d| {
+        self.read(&self.index, |d| {
             let Ok(Some((_, playlists))) = d.get(ROOT, "playlists") else {
                 return HashMap::new();
             };
@@ -559,15 +666,13 @@ impl Store {
                 })
                 .collect()
         })
+        .unwrap_or_default()
     }
 
     fn index_essentials(&self) -> Option<String> {
-        self.index
-            .with_document(|d| doc::string(d, &ROOT, "essentials"))
-    }
-
-    fn lock_docs(&self) -> MutexGuard<'_, HashMap<String, DocHandle>> {
-        self.docs.lock().unwrap_or_else(PoisonError::into_inner)
+        self.read(&self.index, |d| doc::string(d, &ROOT, "essentials"))
+            .ok()
+            .flatten()
     }
 
     fn device(&self) -> MutexGuard<'_, DeviceState> {
@@ -627,30 +732,62 @@ fn wait_written(
     }
 }
 
-/// The documents in the repo with these ids, loaded concurrently (absent ones left out).
-fn find_all(
-    runtime: &tokio::runtime::Runtime,
-    repo: &Repo,
-    ids: &[String],
-) -> HashMap<String, DocHandle> {
-    runtime.block_on(async {
-        let mut loads = tokio::task::JoinSet::new();
-        for id in ids {
-            let Ok(doc_id) = DocumentId::from_str(id) else {
-                continue;
-            };
-            let load = repo.find(doc_id);
-            let id = id.clone();
-            loads.spawn(async move { (id, load.await) });
+fn lock(docs: &SharedDocs) -> MutexGuard<'_, Docs> {
+    docs.0.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Has samod load a document in the background; when it has, its handle replaces the
+/// store's own copy (a document samod cannot load stays readable from that copy).
+fn find_later(runtime: &tokio::runtime::Runtime, repo: &Repo, docs: &SharedDocs, id: &str) {
+    let Ok(doc_id) = DocumentId::from_str(id) else {
+        return;
+    };
+    let load = repo.find(doc_id);
+    let docs = docs.clone();
+    let id = id.to_owned();
+    runtime.spawn(async move {
+        let found = load.await;
+        let mut held = lock(&docs);
+        held.loading.remove(&id);
+        if let Ok(Some(handle)) = found {
+            held.early.remove(&id);
+            held.handles.insert(id, handle);
         }
-        let mut out = HashMap::new();
-        while let Some(done) = loads.join_next().await {
-            if let Ok((id, Ok(Some(handle)))) = done {
-                out.insert(id, handle);
-            }
+        docs.1.notify_all();
+    });
+}
+
+/// Loads documents from their checked chunks, on as many threads as there are cores (up
+/// to four). One that does not load is left out.
+fn load_all(mut docs: Vec<(String, Vec<Vec<u8>>)>) -> HashMap<String, Automerge> {
+    // Largest last, so the first taken (by this thread, whose memory is warm) is the
+    // longest load.
+    docs.sort_by_key(|(_, chunks)| chunks.iter().map(Vec::len).sum::<usize>());
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4);
+    let queue = Mutex::new(docs);
+    let loaded = Mutex::new(HashMap::new());
+    let work = || loop {
+        let Some((id, chunks)) = queue.lock().unwrap_or_else(PoisonError::into_inner).pop() else {
+            break;
+        };
+        let mut d = Automerge::new();
+        if chunks.iter().all(|c| d.load_incremental(c).is_ok()) {
+            loaded
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(id, d);
         }
-        out
-    })
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..threads {
+            scope.spawn(work);
+        }
+        // This thread takes a share too.
+        work();
+    });
+    loaded.into_inner().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// What a document is, by what it holds.
@@ -673,8 +810,8 @@ enum Kind {
 
 #[derive(Debug, Default)]
 struct Checked {
-    /// Documents whose every file checks out.
-    good: Vec<String>,
+    /// Documents whose every file checks out, with their chunks (snapshots first).
+    good: Vec<(String, Vec<Vec<u8>>)>,
     quarantined: Vec<Quarantined>,
 }
 
@@ -701,7 +838,7 @@ fn check_documents(repo_dir: &Path, quarantine: &Path) -> Checked {
                 entry.file_name().to_string_lossy()
             );
             match check_dir(&path) {
-                Ok(()) => checked.good.push(id),
+                Ok(chunks) => checked.good.push((id, chunks)),
                 Err(reason) => {
                     let target = quarantine.join(format!(
                         "{}-{}",
@@ -730,9 +867,10 @@ fn check_documents(repo_dir: &Path, quarantine: &Path) -> Checked {
 }
 
 /// Checks every file of a document's folder (see [`crate::chunks`]): automerge would skip
-/// a damaged chunk without a word, and samod could then compact the rest away.
-fn check_dir(dir: &Path) -> std::result::Result<(), String> {
-    let mut files = 0;
+/// a damaged chunk without a word, and samod could then compact the rest away. Returns
+/// the chunks, snapshots first.
+fn check_dir(dir: &Path) -> std::result::Result<Vec<Vec<u8>>, String> {
+    let mut chunks: Vec<(bool, Vec<u8>)> = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         let entries =
@@ -747,7 +885,6 @@ fn check_dir(dir: &Path) -> std::result::Result<(), String> {
                 stack.push(path);
                 continue;
             }
-            files += 1;
             let bytes =
                 std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
             let incremental = path
@@ -756,10 +893,12 @@ fn check_dir(dir: &Path) -> std::result::Result<(), String> {
                 .is_some_and(|p| p == "incremental");
             crate::chunks::verify(&bytes, incremental.then_some(name.as_str()))
                 .map_err(|e| format!("{name} is damaged: {e}"))?;
+            chunks.push((incremental, bytes));
         }
     }
-    if files == 0 {
+    if chunks.is_empty() {
         return Err("the document has no data".into());
     }
-    Ok(())
+    chunks.sort_by_key(|(incremental, _)| *incremental);
+    Ok(chunks.into_iter().map(|(_, bytes)| bytes).collect())
 }

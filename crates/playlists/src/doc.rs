@@ -87,7 +87,7 @@ pub struct PlaylistMeta {
 }
 
 /// A playlist as read: its fields and its entries in order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Playlist {
     pub meta: PlaylistMeta,
     pub entries: Vec<Entry>,

@@ -5,6 +5,7 @@
 //! - [`doc`]: a playlist document's layout, reads and changes (pure functions on
 //!   `Automerge`; the merge tests drive these directly).
 
+mod cache;
 pub mod chunks;
 pub mod doc;
 pub mod exchange;

@@ -45,6 +45,15 @@ impl DurableStorage {
         }
     }
 
+    /// The folder holding a document's files.
+    pub fn doc_dir(&self, doc_id: &str) -> PathBuf {
+        let split = doc_id
+            .char_indices()
+            .nth(2)
+            .map_or(doc_id.len(), |(i, _)| i);
+        self.dir.join(&doc_id[..split]).join(&doc_id[split..])
+    }
+
     fn path(&self, key: &StorageKey) -> PathBuf {
         let mut path = self.dir.clone();
         for (i, part) in key.into_iter().enumerate() {

@@ -6,6 +6,7 @@
 //! <dir>/repo/         samod's documents (DurableStorage)
 //! <dir>/device.json   { "index": "<document id>", "pinned": ["<document id>", ...] }
 //! <dir>/quarantine/   documents that could not be read, moved aside whole
+//! <dir>/cache/        each playlist as last read (see [`crate::cache`])
 //! ```
 //!
 //! The index document:
@@ -32,6 +33,7 @@ use automerge::{Automerge, ChangeHash, ObjId, ObjType, ReadDoc, ROOT};
 use samod::{DocHandle, DocumentId, Repo};
 use serde::{Deserialize, Serialize};
 
+use crate::cache;
 use crate::doc::{self, DocError, Place, Playlist, PlaylistKind, PlaylistMeta, TrackRef};
 use crate::pos::RandomJitter;
 use crate::storage::{write_atomic, DurableStorage};
@@ -115,6 +117,9 @@ struct Docs {
     handles: HashMap<String, DocHandle>,
     /// Loaded by the store at open, each dropped when samod has the same document.
     early: HashMap<String, Arc<Automerge>>,
+    /// Playlists read from the cache at open (their documents not loaded by the store),
+    /// each dropped when samod has the document.
+    cached: HashMap<String, Arc<Playlist>>,
     /// Still being loaded by samod.
     loading: HashSet<String>,
 }
@@ -139,6 +144,9 @@ pub struct Store {
     /// Each playlist's summary, with the heads it was read at.
     summaries: Mutex<Summaries>,
     quarantined: Vec<Quarantined>,
+    /// Playlists whose cache was current at open, with the files it was read from (its
+    /// cache needs no saving while those are still the files).
+    fresh: HashMap<String, Vec<String>>,
 }
 
 impl Store {
@@ -171,11 +179,26 @@ impl Store {
                 .load(),
         );
 
-        // Every document on disk, loaded from the bytes just checked, and told apart by
-        // what it holds.
-        let early = load_all(checked.good);
-        let kinds: HashMap<String, Kind> =
+        // Every document on disk: a playlist from its cache if that is current, else
+        // loaded from the bytes just checked; told apart by what it holds.
+        let cache_dir = dir.join("cache");
+        for q in &checked.quarantined {
+            cache::remove(&cache_dir, &q.id);
+        }
+        let (mut cached, mut fresh, mut to_load) = (HashMap::new(), HashMap::new(), Vec::new());
+        for found in checked.good {
+            match cache::load(&cache_dir, &found.id, &found.files) {
+                Some(playlist) => {
+                    cached.insert(found.id.clone(), Arc::new(playlist));
+                    fresh.insert(found.id, found.files);
+                }
+                None => to_load.push((found.id, found.chunks)),
+            }
+        }
+        let early = load_all(to_load);
+        let mut kinds: HashMap<String, Kind> =
             early.iter().map(|(id, d)| (id.clone(), kind(d))).collect();
+        kinds.extend(cached.keys().map(|id| (id.clone(), Kind::Playlist)));
 
         // Our index: the one this device recorded, else one found on disk (device.json
         // lost), else a new one listing whatever playlists are on disk.
@@ -208,6 +231,10 @@ impl Store {
                     held.loading.insert(id.clone());
                     held.early.insert(id, Arc::new(d));
                 }
+            }
+            for (id, playlist) in cached {
+                held.loading.insert(id.clone());
+                held.cached.insert(id, playlist);
             }
             for id in held.loading.iter() {
                 find_later(&runtime, &repo, &docs, id);
@@ -243,6 +270,7 @@ impl Store {
             writing: Mutex::default(),
             summaries: Mutex::default(),
             quarantined: Vec::new(),
+            fresh,
         };
 
         // Name what was quarantined, from the index's copy of its name.
@@ -266,9 +294,7 @@ impl Store {
         let mut unlisted = Vec::new();
         for id in store.playlist_ids() {
             if !listed.contains(&id) {
-                let name = store.read(&id, |d| {
-                    doc::read_meta(d).map(|m| m.name).unwrap_or_default()
-                })?;
+                let name = store.meta(&id).map(|m| m.name).unwrap_or_default();
                 unlisted.push((id, name));
             }
         }
@@ -279,10 +305,8 @@ impl Store {
         // Emergency Essentials: the index's, if it loads; else any on disk; else new.
         let is_essentials = |id: &str| {
             store
-                .read(id, |d| {
-                    doc::read_meta(d).is_ok_and(|m| m.kind == PlaylistKind::Essentials)
-                })
-                .unwrap_or(false)
+                .meta(id)
+                .is_some_and(|m| m.kind == PlaylistKind::Essentials)
         };
         let essentials = store
             .index_essentials()
@@ -351,6 +375,14 @@ impl Store {
         if !self.exists(id) {
             return None;
         }
+        if let Some(cached) = self.cached(id) {
+            let total = cached
+                .entries
+                .iter()
+                .map(|e| u64::from(e.track.duration_ms))
+                .sum();
+            return Some((cached.meta.clone(), cached.entries.len() as u32, total));
+        }
         let mut cache = self
             .summaries
             .lock()
@@ -374,6 +406,9 @@ impl Store {
     /// One playlist, with its entries in order.
     pub fn get(&self, id: &str) -> Result<Playlist> {
         self.playlist(id)?;
+        if let Some(cached) = self.cached(id) {
+            return Ok((*cached).clone());
+        }
         Ok(self.read(id, doc::read)??)
     }
 
@@ -496,10 +531,42 @@ impl Store {
         &self.repo
     }
 
-    /// Waits for every write to finish and stops the repo.
-    pub fn close(self) {
-        let stop = self.repo.stop();
-        self.runtime.block_on(stop);
+    /// Waits for every write to finish, stops the repo (edits fail after this), and saves
+    /// the cache of every playlist samod loaded. Call it when the app quits.
+    pub fn flush(&self) -> Result<()> {
+        self.runtime.block_on(self.repo.stop());
+        let loaded: Vec<(String, DocHandle)> = lock(&self.docs)
+            .handles
+            .iter()
+            .filter(|(id, _)| **id != self.index)
+            .map(|(id, handle)| (id.clone(), handle.clone()))
+            .collect();
+        let cache_dir = self.dir.join("cache");
+        let mut failed = Ok(());
+        for (id, handle) in loaded {
+            let Ok(files) = cache::files(&self.storage.doc_dir(&id)) else {
+                continue;
+            };
+            let files: Vec<String> = files.into_iter().map(|(name, _)| name).collect();
+            if self.fresh.get(&id) == Some(&files) {
+                continue;
+            }
+            let Ok(playlist) = handle.with_document(|d| doc::read(d)) else {
+                continue;
+            };
+            if let Err(source) = cache::save(&cache_dir, &id, &files, &playlist) {
+                failed = Err(StoreError::Io {
+                    path: cache_dir.clone(),
+                    source,
+                });
+            }
+        }
+        failed
+    }
+
+    /// [`Store::flush`], for a store no longer needed.
+    pub fn close(self) -> Result<()> {
+        self.flush()
     }
 
     fn create_kind(&self, kind: PlaylistKind, name: &str, now: i64) -> Result<String> {
@@ -515,7 +582,23 @@ impl Store {
     /// Whether `id` is a document the store holds.
     fn exists(&self, id: &str) -> bool {
         let docs = lock(&self.docs);
-        docs.handles.contains_key(id) || docs.early.contains_key(id) || docs.loading.contains(id)
+        docs.handles.contains_key(id)
+            || docs.early.contains_key(id)
+            || docs.cached.contains_key(id)
+            || docs.loading.contains(id)
+    }
+
+    /// The playlist as cached, while samod has not loaded its document.
+    fn cached(&self, id: &str) -> Option<Arc<Playlist>> {
+        lock(&self.docs).cached.get(id).cloned()
+    }
+
+    /// A playlist's fields, from the cache or its document.
+    fn meta(&self, id: &str) -> Option<PlaylistMeta> {
+        match self.cached(id) {
+            Some(cached) => Some(cached.meta.clone()),
+            None => self.read(id, doc::read_meta).ok()?.ok(),
+        }
     }
 
     /// Fails unless `id` is one of the playlists (not the index).
@@ -532,6 +615,7 @@ impl Store {
         let docs = lock(&self.docs);
         let mut ids: HashSet<&String> = docs.handles.keys().collect();
         ids.extend(docs.early.keys());
+        ids.extend(docs.cached.keys());
         ids.extend(docs.loading.iter());
         ids.into_iter()
             .filter(|id| **id != self.index)
@@ -751,6 +835,7 @@ fn find_later(runtime: &tokio::runtime::Runtime, repo: &Repo, docs: &SharedDocs,
         held.loading.remove(&id);
         if let Ok(Some(handle)) = found {
             held.early.remove(&id);
+            held.cached.remove(&id);
             held.handles.insert(id, handle);
         }
         docs.1.notify_all();
@@ -808,10 +893,20 @@ enum Kind {
     Other,
 }
 
+/// A document's files, as read and checked.
+#[derive(Debug)]
+struct OnDisk {
+    id: String,
+    /// Their contents, snapshots first.
+    chunks: Vec<Vec<u8>>,
+    /// Their names, relative to the document's folder, sorted.
+    files: Vec<String>,
+}
+
 #[derive(Debug, Default)]
 struct Checked {
-    /// Documents whose every file checks out, with their chunks (snapshots first).
-    good: Vec<(String, Vec<Vec<u8>>)>,
+    /// Documents whose every file checks out.
+    good: Vec<OnDisk>,
     quarantined: Vec<Quarantined>,
 }
 
@@ -838,7 +933,7 @@ fn check_documents(repo_dir: &Path, quarantine: &Path) -> Checked {
                 entry.file_name().to_string_lossy()
             );
             match check_dir(&path) {
-                Ok(chunks) => checked.good.push((id, chunks)),
+                Ok((chunks, files)) => checked.good.push(OnDisk { id, chunks, files }),
                 Err(reason) => {
                     let target = quarantine.join(format!(
                         "{}-{}",
@@ -866,39 +961,35 @@ fn check_documents(repo_dir: &Path, quarantine: &Path) -> Checked {
     checked
 }
 
+/// A document's chunks, snapshots first, and its files' names.
+type Chunks = (Vec<Vec<u8>>, Vec<String>);
+
 /// Checks every file of a document's folder (see [`crate::chunks`]): automerge would skip
-/// a damaged chunk without a word, and samod could then compact the rest away. Returns
-/// the chunks, snapshots first.
-fn check_dir(dir: &Path) -> std::result::Result<Vec<Vec<u8>>, String> {
+/// a damaged chunk without a word, and samod could then compact the rest away.
+fn check_dir(dir: &Path) -> std::result::Result<Chunks, String> {
+    let files = cache::files(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
     let mut chunks: Vec<(bool, Vec<u8>)> = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let entries =
-            std::fs::read_dir(&d).map_err(|e| format!("cannot read {}: {e}", d.display()))?;
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') {
-                continue;
-            }
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            let bytes =
-                std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            let incremental = path
-                .parent()
-                .and_then(|p| p.file_name())
-                .is_some_and(|p| p == "incremental");
-            crate::chunks::verify(&bytes, incremental.then_some(name.as_str()))
-                .map_err(|e| format!("{name} is damaged: {e}"))?;
-            chunks.push((incremental, bytes));
-        }
+    for (_, path) in &files {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let bytes =
+            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let incremental = path
+            .parent()
+            .and_then(|p| p.file_name())
+            .is_some_and(|p| p == "incremental");
+        crate::chunks::verify(&bytes, incremental.then_some(name.as_str()))
+            .map_err(|e| format!("{name} is damaged: {e}"))?;
+        chunks.push((incremental, bytes));
     }
     if chunks.is_empty() {
         return Err("the document has no data".into());
     }
     chunks.sort_by_key(|(incremental, _)| *incremental);
-    Ok(chunks.into_iter().map(|(_, bytes)| bytes).collect())
+    Ok((
+        chunks.into_iter().map(|(_, bytes)| bytes).collect(),
+        files.into_iter().map(|(name, _)| name).collect(),
+    ))
 }

@@ -36,12 +36,12 @@ fn essentials_exists_from_the_first_launch_and_only_once() {
         store.delete(&id, 2),
         Err(StoreError::EssentialsIsPermanent)
     ));
-    store.close();
+    store.close().unwrap();
 
     let store = Store::open(dir.path(), 3).unwrap();
     assert_eq!(store.essentials_id(), id);
     assert_eq!(store.list().len(), 1);
-    store.close();
+    store.close().unwrap();
 }
 
 #[test]
@@ -65,7 +65,7 @@ fn every_change_survives_a_restart() {
     store.set_pinned(&road, true).unwrap();
     let want = ["Song 4", "Song 1", "Song 9", "Song 2", "Song 3"];
     assert_eq!(titles(&store, &road), want);
-    store.close();
+    store.close().unwrap();
 
     let store = Store::open(dir.path(), 12).unwrap();
     assert_eq!(titles(&store, &road), want);
@@ -85,7 +85,7 @@ fn every_change_survives_a_restart() {
     // Deleted, and brought back whole.
     store.undelete(&gone).unwrap();
     assert_eq!(store.list().len(), 4);
-    store.close();
+    store.close().unwrap();
 }
 
 #[test]
@@ -99,7 +99,7 @@ fn a_pin_is_this_devices_alone() {
     assert_eq!(store.get(&id).unwrap(), before);
     let device = std::fs::read_to_string(dir.path().join("device.json")).unwrap();
     assert!(device.contains(&id));
-    store.close();
+    store.close().unwrap();
 }
 
 /// Every chunk file of a document.
@@ -131,7 +131,7 @@ fn a_corrupt_playlist_is_quarantined_by_name_and_the_rest_load() {
         .unwrap();
     let keep2 = store.create("Cut short", 5).unwrap();
     let essentials = store.essentials_id().to_owned();
-    store.close();
+    store.close().unwrap();
 
     // One damaged byte in one file is enough (automerge alone would skip that file and
     // load the rest without a word).
@@ -164,7 +164,7 @@ fn a_corrupt_playlist_is_quarantined_by_name_and_the_rest_load() {
     assert_eq!(store.essentials_id(), essentials);
     let names: Vec<String> = store.list().into_iter().map(|p| p.meta.name).collect();
     assert_eq!(names, ["Emergency Essentials", "Keep me"]);
-    store.close();
+    store.close().unwrap();
 }
 
 #[test]
@@ -173,13 +173,69 @@ fn losing_device_json_loses_nothing() {
     let store = Store::open(dir.path(), 1).unwrap();
     let id = store.create("Still here", 2).unwrap();
     let essentials = store.essentials_id().to_owned();
-    store.close();
+    store.close().unwrap();
     std::fs::write(dir.path().join("device.json"), b"{ not json").unwrap();
     let store = Store::open(dir.path(), 3).unwrap();
     assert_eq!(store.essentials_id(), essentials);
     let ids: Vec<String> = store.list().into_iter().map(|p| p.id).collect();
     assert_eq!(ids, [essentials, id]);
-    store.close();
+    store.close().unwrap();
+}
+
+#[test]
+fn a_playlist_reads_the_same_from_the_cache_as_from_its_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), 1).unwrap();
+    let id = store.create("Cached", 2).unwrap();
+    let tracks: Vec<_> = (0..1200).map(track).collect();
+    store.add(&id, &tracks, Place::End, 3).unwrap();
+    let written = store.get(&id).unwrap();
+    store.close().unwrap();
+    assert!(dir
+        .path()
+        .join("cache")
+        .join(format!("{id}.json"))
+        .is_file());
+
+    let store = Store::open(dir.path(), 4).unwrap();
+    let first = store.get(&id).unwrap();
+    let listed = store.list().into_iter().find(|p| p.id == id).unwrap();
+    // An (empty) edit waits for samod's copy; reads come from it after that.
+    store.add(&id, &[], Place::End, 5).unwrap();
+    assert_eq!(first, written);
+    assert_eq!(store.get(&id).unwrap(), written);
+    assert_eq!(listed.entry_count, 1200);
+    assert_eq!(store.list().into_iter().find(|p| p.id == id), Some(listed));
+    store.close().unwrap();
+}
+
+#[test]
+fn a_cache_that_is_out_of_date_or_damaged_is_not_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = |id: &str| dir.path().join("cache").join(format!("{id}.json"));
+    let store = Store::open(dir.path(), 1).unwrap();
+    let id = store.create("Changing", 2).unwrap();
+    store.add(&id, &[track(1)], Place::End, 3).unwrap();
+    store.close().unwrap();
+    let old = std::fs::read(cache(&id)).unwrap();
+
+    let store = Store::open(dir.path(), 4).unwrap();
+    store.add(&id, &[track(2)], Place::End, 5).unwrap();
+    store.close().unwrap();
+    // The cache of before the second add, as if the app had been killed before saving.
+    std::fs::write(cache(&id), &old).unwrap();
+    let store = Store::open(dir.path(), 6).unwrap();
+    assert_eq!(titles(&store, &id), ["Song 1", "Song 2"]);
+    store.close().unwrap();
+
+    std::fs::write(cache(&id), b"{ \"version\": 1, \"files\": [").unwrap();
+    let store = Store::open(dir.path(), 7).unwrap();
+    assert_eq!(titles(&store, &id), ["Song 1", "Song 2"]);
+    store.close().unwrap();
+    // Saved again on close, and current.
+    let store = Store::open(dir.path(), 8).unwrap();
+    assert_eq!(titles(&store, &id), ["Song 1", "Song 2"]);
+    store.close().unwrap();
 }
 
 /// The child half of the kill -9 test: adds tracks one by one, printing each id once the
@@ -244,5 +300,5 @@ fn kill_9_during_edits_keeps_every_acknowledged_edit() {
         assert!(present.contains(id), "acknowledged entry {id} lost");
     }
     assert!(store.quarantined().is_empty());
-    store.close();
+    store.close().unwrap();
 }

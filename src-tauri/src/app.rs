@@ -201,8 +201,27 @@ pub fn run() -> anyhow::Result<()> {
             }
             Ok(())
         })
-        .run(tauri::generate_context!())
-        .context("running the Offbeat window")
+        .build(tauri::generate_context!())
+        .context("starting the Offbeat window")?
+        .run(|app, event| {
+            if let tauri::RunEvent::Exit = event {
+                flush_playlists(app);
+            }
+        });
+    Ok(())
+}
+
+/// On quit: waits for the playlists' last writes and saves their read cache, so the next
+/// launch shows them without loading every document.
+fn flush_playlists(app: &tauri::AppHandle) {
+    let Some(state) = app.try_state::<AppState>() else {
+        return;
+    };
+    if let Ok(store) = &state.playlists {
+        if let Err(e) = store.flush() {
+            eprintln!("offbeat: the playlists' read cache was not saved: {e}");
+        }
+    }
 }
 
 fn open_state(resource_dir: Option<PathBuf>) -> anyhow::Result<AppState> {

@@ -1,12 +1,12 @@
 // End-to-end: Emergency Essentials is in the sidebar from the first launch; E adds the
 // focused song to it; a new playlist is made, renamed in place, filled from the details
 // panel's "Add to playlist…", and reordered with Alt+↓; after a restart all of it is still
-// there; deleting it and pressing Ctrl+Z brings it back. The app gets its own data folder
+// there (and quitting with Ctrl+Q saved their read cache); deleting it and pressing Ctrl+Z brings it back. The app gets its own data folder
 // through a launcher script. Run via tests/e2e/run.sh.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -131,9 +131,16 @@ test('Essentials from the first launch; a playlist made, filled, reordered, kept
     await session.execute(`return new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))`);
     await tools.screenshot('e2e-playlists.png');
 
-    // 5. A restart keeps all of it.
-    await session.delete();
+    // 5. A restart keeps all of it. Quitting saved the playlists' read cache, which the
+    // next launch shows them from.
+    await session.execute(`document.body.dispatchEvent(new KeyboardEvent('keydown', { key: 'q', ctrlKey: true, bubbles: true }));`);
+    await session.delete().catch(() => {});
     session = null;
+    const cacheDir = join(work, 'data', 'playlists', 'cache');
+    await tools.waitFor('the read cache saved on quit', 10, async () => {
+      const files = existsSync(cacheDir) ? readdirSync(cacheDir).filter((f) => f.endsWith('.json')) : [];
+      return { ok: files.length === 2, seen: files };
+    });
     await start();
     await tools.waitFor('both playlists after a restart', 30, async () => {
       const items = await sidebar();

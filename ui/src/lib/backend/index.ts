@@ -2,6 +2,7 @@
 // throws a `BackendError`; every event subscription returns an unsubscribe
 // function. Nothing outside this folder imports Tauri.
 
+import { getCurrentWindow } from '@tauri-apps/api/window';
 import { open, save } from '@tauri-apps/plugin-dialog';
 import { commands, events, type Result } from './bindings';
 import type {
@@ -83,6 +84,16 @@ async function run<T>(call: () => Promise<Result<T, unknown>>): Promise<T> {
   }
   if (result.status === 'error') throw BackendError.from(result.error);
   return result.data;
+}
+
+/** Closes the window as its close button does: the app saves what it must and quits. */
+export async function quit(): Promise<void> {
+  if (!isBackendAvailable()) return;
+  try {
+    await getCurrentWindow().close();
+  } catch (e) {
+    throw BackendError.from(e);
+  }
 }
 
 export function libraryStatus(): Promise<LibraryStatus> {

@@ -35,6 +35,15 @@ describe('shortcutFor', () => {
     ]);
   });
 
+  it('quits with Ctrl/Cmd+Q wherever focus is; plain Q stays the queue', () => {
+    check([
+      [press('q', { ctrlKey: true }), 'other', 'quit'],
+      [press('Q', { metaKey: true }), 'text', 'quit'],
+      [press('q', { ctrlKey: true, shiftKey: true }), 'other', null],
+      [press('q'), 'other', 'toggleQueue'],
+    ]);
+  });
+
   it('toggles playback with Space only where Space has no other meaning', () => {
     check([
       [press(' '), 'other', 'togglePlayback'],

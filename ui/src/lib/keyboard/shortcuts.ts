@@ -12,6 +12,7 @@ export type Shortcut =
   | 'volumeDown'
   | 'toggleQueue'
   | 'undo'
+  | 'quit'
   | 'help';
 
 /** Every shortcut as the help overlay lists it, in that order. */
@@ -29,6 +30,7 @@ export const SHORTCUT_HELP: { keys: string; does: string }[] = [
   { keys: 'Ctrl + Z', does: 'Undo deleting a playlist' },
   { keys: 'I', does: 'Details of the focused song' },
   { keys: 'Alt + ←', does: 'Back' },
+  { keys: 'Ctrl + Q', does: 'Quit' },
   { keys: '?', does: 'This list' },
   { keys: 'Esc', does: 'Close a panel or this list' },
 ];
@@ -56,6 +58,7 @@ export function shortcutFor(press: KeyPress, focus: FocusKind): Shortcut | null 
   if (command && !press.altKey && !press.shiftKey && press.key.toLowerCase() === 'f') return 'focusSearch';
   // In a text field Ctrl+Z undoes typing.
   if (command && !press.altKey && !press.shiftKey && press.key.toLowerCase() === 'z' && focus !== 'text') return 'undo';
+  if (command && !press.altKey && !press.shiftKey && press.key.toLowerCase() === 'q') return 'quit';
   if (press.key === 'MediaPlayPause') return 'togglePlayback';
   if (press.key === 'BrowserBack') return 'back';
   if (press.altKey && !command && !press.shiftKey && press.key === 'ArrowLeft' && focus !== 'text') return 'back';

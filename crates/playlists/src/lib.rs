@@ -10,6 +10,7 @@ pub mod chunks;
 pub mod doc;
 pub mod exchange;
 pub mod pos;
+pub mod remote;
 pub mod storage;
 pub mod store;
 

@@ -51,6 +51,9 @@ impl FolderWatcher {
                         None => Duration::from_secs(3600),
                     };
                     match received.recv_timeout(wait) {
+                        // Reading a file (a scan's own tag reads, playback, streaming)
+                        // changes nothing: without this, every scan set off the next.
+                        Ok(Ok(event)) if matches!(event.kind, notify::EventKind::Access(_)) => {}
                         Ok(Ok(event)) => {
                             let roots = thread_roots
                                 .lock()

@@ -70,3 +70,30 @@ fn a_moved_or_renamed_file_keeps_its_track_uid() -> TestResult {
     assert!(after[0].path.ends_with("b/c/Driftwood (renamed).mp3"));
     Ok(())
 }
+
+#[test]
+fn reading_files_in_a_watched_folder_is_not_a_change() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let folder = dir.path().canonicalize()?;
+    let file = folder.join("01.flac");
+    std::fs::copy(
+        demo_file("Aurora Fields/Northern Lights/01 Aurora.flac"),
+        &file,
+    )?;
+    let (changed, changes) = mpsc::channel();
+    let mut watcher = FolderWatcher::start(move |root| {
+        let _ = changed.send(root.to_path_buf());
+    })?;
+    watcher.watch(&folder)?;
+    // A scan reads every new file's tags; playing or streaming reads it again.
+    let mut library = Library::open_in_memory()?;
+    library.scan_folder(&folder)?;
+    for _ in 0..3 {
+        std::fs::read(&file)?;
+    }
+    assert!(
+        changes.recv_timeout(Duration::from_secs(3)).is_err(),
+        "reading was reported as a change"
+    );
+    Ok(())
+}

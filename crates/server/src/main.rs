@@ -163,6 +163,11 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
+        .with_max_level(if std::env::var_os("OFFBEAT_DEBUG").is_some() {
+            tracing::Level::DEBUG
+        } else {
+            tracing::Level::INFO
+        })
         .init();
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,

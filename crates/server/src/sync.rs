@@ -4,21 +4,25 @@
 //! Who may see what: the token is checked at the upgrade, and the connection's peer id
 //! (the client's choice, `?peer=` in the URL) is bound to that user for good: samod then
 //! refuses a handshake claiming another id. Each document belongs to the user who created
-//! it (claimed with `POST /api/v1/documents`, or by being the first to sync it), and the
-//! share policy lets a peer read and write only its user's documents: another user's, even
-//! by a guessed id, is "unavailable".
+//! it: claimed with `POST /api/v1/documents`, or by the first `sync` message carrying it,
+//! which the server reads off the socket before samod does. (samod asks its share policy
+//! about every connected peer when a document first appears, so the policy itself cannot
+//! tell who brought it.) The share policy then lets a peer read and write only its user's
+//! documents: another user's, even by a guessed id, is "unavailable".
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
-use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::ws::{Message, WebSocketUpgrade};
 use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use futures::{SinkExt, StreamExt};
 use offbeat_playlists::storage::DurableStorage;
-use samod::{AcceptorHandle, DocumentId, PeerId, Repo, ShareConfig};
+use samod::{AcceptorHandle, DocumentId, PeerId, Repo, ShareConfig, Transport};
 use serde::Deserialize;
 
 use crate::app::{error, State};
@@ -31,31 +35,99 @@ type AppState = axum::extract::State<Arc<State>>;
 pub struct Sync {
     repo: Repo,
     acceptor: AcceptorHandle,
+    pub owners: Arc<Owners>,
+}
+
+/// Who owns which document: the database, with the answers kept in memory (every sync
+/// message is checked).
+#[derive(Debug)]
+pub struct Owners {
+    db: Arc<Db>,
+    known: Mutex<HashMap<DocumentId, i64>>,
+}
+
+impl Owners {
+    fn new(db: Arc<Db>) -> Owners {
+        Owners {
+            db,
+            known: Mutex::default(),
+        }
+    }
+
+    fn owner(&self, doc: &DocumentId) -> Option<i64> {
+        if let Some(owner) = self.known().get(doc) {
+            return Some(*owner);
+        }
+        let owner = self.db.document_owner(&doc.to_string()).ok()??;
+        self.known().insert(doc.clone(), owner);
+        Some(owner)
+    }
+
+    /// Records `doc` as `user`'s unless someone owns it already.
+    pub fn claim(&self, doc: &DocumentId, user: i64) -> Result<Claim, crate::db::DbError> {
+        if let Some(owner) = self.owner(doc) {
+            return Ok(if owner == user {
+                Claim::Ours
+            } else {
+                Claim::Theirs
+            });
+        }
+        self.db.claim_document(&doc.to_string(), user)
+    }
+
+    fn known(&self) -> std::sync::MutexGuard<'_, HashMap<DocumentId, i64>> {
+        self.known.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// The decision for one (document, peer): read-write for the owner's peers, nothing for
 /// anyone else. Unannounced: clients ask for the documents they want.
-fn share(db: &Db, doc_id: &DocumentId, peer_id: &PeerId) -> ShareConfig {
+fn share(db: &Db, owners: &Owners, doc_id: &DocumentId, peer_id: &PeerId) -> ShareConfig {
     let Ok(Some(user)) = db.peer_user(peer_id.as_str()) else {
         return ShareConfig::none();
     };
-    match db.claim_document(&doc_id.to_string(), user) {
-        Ok(Claim::Ours) => ShareConfig::read_write().with_announce(false),
-        Ok(Claim::Theirs) => ShareConfig::none(),
-        Err(e) => {
-            tracing::warn!("share policy for {doc_id}: {e}");
-            ShareConfig::none()
+    if owners.owner(doc_id) == Some(user) {
+        ShareConfig::read_write().with_announce(false)
+    } else {
+        ShareConfig::none()
+    }
+}
+
+/// The document a client's `sync` message carries, if the frame is one: a light look at
+/// the CBOR map (`type`, `documentId`), everything else skipped.
+fn synced_document(frame: &[u8]) -> Option<DocumentId> {
+    let mut d = minicbor::Decoder::new(frame);
+    let len = d.map().ok()??;
+    let (mut kind, mut doc) = (None, None);
+    for _ in 0..len {
+        match d.str().ok()? {
+            "type" => kind = Some(d.str().ok()?),
+            "documentId" => {
+                doc = if d.probe().str().is_ok() {
+                    d.str().ok()?.parse().ok()
+                } else {
+                    DocumentId::try_from(d.bytes().ok()?.to_vec()).ok()
+                }
+            }
+            _ => d.skip().ok()?,
         }
+    }
+    if kind == Some("sync") {
+        doc
+    } else {
+        None
     }
 }
 
 impl Sync {
     pub async fn open(dir: &Path, db: Arc<Db>) -> anyhow::Result<Sync> {
         std::fs::create_dir_all(dir)?;
+        let owners = Arc::new(Owners::new(db.clone()));
+        let policy_owners = owners.clone();
         let repo = Repo::builder(tokio::runtime::Handle::current())
             .with_storage(DurableStorage::new(dir))
             .with_share_policy(move |doc_id: DocumentId, peer_id: PeerId| {
-                futures::stream::iter([share(&db, &doc_id, &peer_id)])
+                futures::stream::iter([share(&db, &policy_owners, &doc_id, &peer_id)])
             })
             .load()
             .await;
@@ -63,7 +135,11 @@ impl Sync {
         let acceptor = repo
             .make_acceptor(url)
             .map_err(|_| anyhow::anyhow!("the document repo stopped while starting"))?;
-        Ok(Sync { repo, acceptor })
+        Ok(Sync {
+            repo,
+            acceptor,
+            owners,
+        })
     }
 
     /// Open sync connections.
@@ -133,13 +209,35 @@ pub async fn upgrade(
     ws.max_message_size(limit)
         .max_frame_size(limit)
         .on_upgrade(move |socket| async move {
-            if state
-                .sync
-                .acceptor
-                .accept_axum(socket, Some(PeerId::from(peer)))
-                .is_err()
-            {
-                tracing::debug!(user = %user.name, "sync connection refused: the repo is stopping");
+            // The client's first sync of a document it made claims it for its user.
+            let owners = state.sync.owners.clone();
+            let (sink, stream) = socket.split();
+            let stream = stream.filter_map(move |message| {
+                let result = match message {
+                    Ok(Message::Binary(frame)) => {
+                        if let Some(doc) = synced_document(&frame) {
+                            if let Err(e) = owners.claim(&doc, user.id) {
+                                tracing::warn!("recording who owns {doc}: {e}");
+                            }
+                        }
+                        Some(Ok(frame.to_vec()))
+                    }
+                    Ok(Message::Text(_)) => Some(Err(axum::Error::new(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "text frame on the sync socket",
+                    )))),
+                    Ok(_) => None,
+                    Err(e) => Some(Err(e)),
+                };
+                std::future::ready(result)
+            });
+            let sink = sink.with(|bytes: Vec<u8>| {
+                std::future::ready(Ok::<_, axum::Error>(Message::Binary(bytes.into())))
+            });
+            let transport = Transport::new(Box::pin(stream), Box::pin(sink))
+                .with_expected_peer_id(PeerId::from(peer));
+            if state.sync.acceptor.accept(transport).is_err() {
+                tracing::debug!("sync connection refused: the repo is stopping");
             }
         })
 }
@@ -173,7 +271,7 @@ pub async fn claim(
     let Ok(doc_id) = id.parse::<DocumentId>() else {
         return error(StatusCode::BAD_REQUEST, "not an automerge document id");
     };
-    match state.db.claim_document(&doc_id.to_string(), user.id) {
+    match state.sync.owners.claim(&doc_id, user.id) {
         Ok(Claim::Ours) => (
             StatusCode::OK,
             Json(serde_json::json!({ "id": doc_id.to_string() })),
@@ -184,5 +282,35 @@ pub async fn claim(
             "that document belongs to another user",
         ),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sync_frame_names_its_document() {
+        let id: DocumentId = "4Q3fKJZbvmsZT2rXQxJdYvw4Xt1h"
+            .parse()
+            .unwrap_or_else(|_| unreachable!());
+        let frame = |kind: &str| {
+            let mut e = minicbor::Encoder::new(Vec::new());
+            let _ = e
+                .map(4)
+                .and_then(|e| e.str("type"))
+                .and_then(|e| e.str(kind))
+                .and_then(|e| e.str("senderId"))
+                .and_then(|e| e.str("p"))
+                .and_then(|e| e.str("data"))
+                .and_then(|e| e.bytes(&[1, 2, 3]))
+                .and_then(|e| e.str("documentId"))
+                .and_then(|e| e.str(&id.to_string()));
+            e.into_writer()
+        };
+        assert_eq!(synced_document(&frame("sync")), Some(id.clone()));
+        assert_eq!(synced_document(&frame("request")), None);
+        assert_eq!(synced_document(b"\xff garbage"), None);
+        assert_eq!(synced_document(&[]), None);
     }
 }

@@ -175,7 +175,7 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/metrics", get(metrics))
         .route("/api/v1/catalog", get(crate::catalog::changes))
         .route("/api/v1/tracks/{track_uid}/file", get(crate::catalog::file))
-        .route("/api/v1/art/{id}", get(crate::catalog::art))
+        .route("/api/v1/art/{track_uid}", get(crate::catalog::art))
         .route("/api/v1/history", get(history).post(add_history))
         .route(
             "/api/v1/documents",

@@ -11,10 +11,11 @@ APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev \
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := target/debug/offbeat
 
-.PHONY: run test bench deps apt-deps ui-deps ui build build-tests lint test-rust test-ui test-e2e bindings clean
+.PHONY: run test bench deps apt-deps ui-deps interop-deps ui build build-tests lint test-rust test-ui test-e2e bindings clean
 
-## Installs missing system packages (apt) and the UI's npm packages.
-deps: apt-deps ui-deps
+## Installs missing system packages (apt) and the npm packages (the UI's, and the
+## JavaScript automerge-repo client of the server's interop test).
+deps: apt-deps ui-deps interop-deps
 
 apt-deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -31,6 +32,11 @@ apt-deps:
 ui-deps: ui/node_modules/.installed
 ui/node_modules/.installed: ui/package.json ui/package-lock.json
 	cd ui && npm ci --no-audit --no-fund
+	touch $@
+
+interop-deps: tests/interop/node_modules/.installed
+tests/interop/node_modules/.installed: tests/interop/package.json tests/interop/package-lock.json
+	cd tests/interop && npm ci --no-audit --no-fund
 	touch $@
 
 ## The UI bundle the app embeds.
@@ -59,7 +65,7 @@ lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
-test-rust:
+test-rust: interop-deps
 	cargo test --workspace
 
 test-ui: ui-deps

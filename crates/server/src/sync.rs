@@ -11,8 +11,8 @@
 //! documents: another user's, even by a guessed id, is "unavailable".
 
 use std::collections::HashMap;
-use std::path::Path;
-use std::sync::atomic::Ordering;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::extract::ws::{Message, WebSocketUpgrade};
@@ -22,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures::{SinkExt, StreamExt};
 use offbeat_playlists::storage::DurableStorage;
-use samod::{AcceptorHandle, DocumentId, PeerId, Repo, ShareConfig, Transport};
+use samod::{AcceptorEvent, AcceptorHandle, DocumentId, PeerId, Repo, ShareConfig, Transport};
 use serde::Deserialize;
 
 use crate::app::{error, State};
@@ -30,13 +30,6 @@ use crate::auth::Authed;
 use crate::db::{Claim, Db};
 
 type AppState = axum::extract::State<Arc<State>>;
-
-#[derive(Debug)]
-pub struct Sync {
-    repo: Repo,
-    acceptor: AcceptorHandle,
-    pub owners: Arc<Owners>,
-}
 
 /// Who owns which document: the database, with the answers kept in memory (every sync
 /// message is checked).
@@ -119,42 +112,119 @@ fn synced_document(frame: &[u8]) -> Option<DocumentId> {
     }
 }
 
+/// One user's repo: their documents, in `<data>/docs/<user id>/`, and their devices'
+/// connections.
+#[derive(Debug, Clone)]
+struct UserRepo {
+    repo: Repo,
+    acceptor: AcceptorHandle,
+}
+
+/// Every user's repo, made when one of their devices first connects.
+///
+/// One repo per user, not one for everyone: samod's hub matches every connection against
+/// every loaded document on each event (and asks the share policy for every pair), which
+/// at 2,000 users' devices and documents kept a core busy for minutes. Apart, each hub
+/// holds one user's few devices and documents, and a document of another user is not in
+/// the repo to be found at all.
+#[derive(Debug)]
+pub struct Sync {
+    dir: PathBuf,
+    db: Arc<Db>,
+    pub owners: Arc<Owners>,
+    repos: Mutex<HashMap<i64, Arc<tokio::sync::OnceCell<UserRepo>>>>,
+    open: Arc<AtomicUsize>,
+}
+
 impl Sync {
     pub async fn open(dir: &Path, db: Arc<Db>) -> anyhow::Result<Sync> {
         std::fs::create_dir_all(dir)?;
-        let owners = Arc::new(Owners::new(db.clone()));
-        let policy_owners = owners.clone();
-        let repo = Repo::builder(tokio::runtime::Handle::current())
-            .with_storage(DurableStorage::new(dir))
-            .with_share_policy(move |doc_id: DocumentId, peer_id: PeerId| {
-                futures::stream::iter([share(&db, &policy_owners, &doc_id, &peer_id)])
-            })
-            .load()
-            .await;
-        let url = url_for("ws://offbeat-server/api/v1/sync")?;
-        let acceptor = repo
-            .make_acceptor(url)
-            .map_err(|_| anyhow::anyhow!("the document repo stopped while starting"))?;
         Ok(Sync {
-            repo,
-            acceptor,
-            owners,
+            dir: dir.to_path_buf(),
+            owners: Arc::new(Owners::new(db.clone())),
+            db,
+            repos: Mutex::default(),
+            open: Arc::default(),
         })
+    }
+
+    fn repos(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<i64, Arc<tokio::sync::OnceCell<UserRepo>>>> {
+        self.repos.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The user's repo, loaded on first use.
+    async fn repo_for(&self, user: i64) -> anyhow::Result<UserRepo> {
+        let cell = self.repos().entry(user).or_default().clone();
+        let repo = cell
+            .get_or_try_init(|| async {
+                let dir = self.dir.join(user.to_string());
+                std::fs::create_dir_all(&dir)?;
+                let (db, owners) = (self.db.clone(), self.owners.clone());
+                let repo = Repo::builder(tokio::runtime::Handle::current())
+                    .with_storage(DurableStorage::new(&dir))
+                    .with_share_policy(move |doc_id: DocumentId, peer_id: PeerId| {
+                        futures::stream::iter([share(&db, &owners, &doc_id, &peer_id)])
+                    })
+                    .load()
+                    .await;
+                let url = url_for(&format!("ws://offbeat-server/api/v1/sync/{user}"))?;
+                let acceptor = repo
+                    .make_acceptor(url)
+                    .map_err(|_| anyhow::anyhow!("the document repo stopped while starting"))?;
+                // Count this repo's connections into the server's total.
+                let (watched, open) = (acceptor.clone(), self.open.clone());
+                tokio::spawn(async move {
+                    let mut events = watched.events();
+                    // (A connection that never finished its handshake is reported lost
+                    // without having been reported connected.)
+                    let mut connected = std::collections::HashSet::new();
+                    while let Some(event) = events.next().await {
+                        match event {
+                            AcceptorEvent::ClientConnected { connection_id, .. } => {
+                                if connected.insert(connection_id) {
+                                    open.fetch_add(1, Ordering::Relaxed);
+                                }
+                            }
+                            AcceptorEvent::ClientDisconnected { connection_id, .. } => {
+                                if connected.remove(&connection_id) {
+                                    open.fetch_sub(1, Ordering::Relaxed);
+                                }
+                            }
+                        }
+                    }
+                });
+                Ok::<_, anyhow::Error>(UserRepo { repo, acceptor })
+            })
+            .await?;
+        Ok(repo.clone())
+    }
+
+    fn loaded(&self) -> Vec<UserRepo> {
+        self.repos()
+            .values()
+            .filter_map(|cell| cell.get().cloned())
+            .collect()
     }
 
     /// Open sync connections.
     pub fn connections(&self) -> usize {
-        self.acceptor.connection_count()
+        self.open.load(Ordering::Relaxed)
     }
 
     /// Ends every sync connection (clients reconnect to the next server).
     pub fn close_connections(&self) {
-        self.acceptor.close();
+        for user in self.loaded() {
+            user.acceptor.close();
+        }
     }
 
     /// Writes every document to disk and stops.
     pub async fn stop(&self) {
-        self.repo.stop().await;
+        for user in self.loaded() {
+            user.repo.stop().await;
+        }
     }
 }
 
@@ -236,8 +306,15 @@ pub async fn upgrade(
             });
             let transport = Transport::new(Box::pin(stream), Box::pin(sink))
                 .with_expected_peer_id(PeerId::from(peer));
-            if state.sync.acceptor.accept(transport).is_err() {
-                tracing::debug!("sync connection refused: the repo is stopping");
+            let accepted = match state.sync.repo_for(user.id).await {
+                Ok(repo) => repo.acceptor.accept(transport).is_ok(),
+                Err(e) => {
+                    tracing::warn!(user = %user.name, "cannot open the user's documents: {e}");
+                    false
+                }
+            };
+            if !accepted {
+                tracing::debug!(user = %user.name, "sync connection dropped: the repo is stopping");
             }
         })
 }

@@ -126,7 +126,7 @@ async fn a_javascript_client_and_the_rust_client_edit_the_same_playlists() {
     from_js.with_document(|d| {
         doc::add(
             d,
-            &[rust_track.clone()],
+            std::slice::from_ref(&rust_track),
             Place::End,
             5,
             &mut RandomJitter::seeded(1),

@@ -179,9 +179,12 @@ async fn a_users_devices_share_playlists_and_no_one_else_sees_them() {
         serde_json::json!([mine.document_id().to_string()])
     );
 
+    let open = || server.get("/api/v1/status", Some(&ana)).json()["sync_connections"].clone();
+    eventually("three open connections", || open() == 3).await;
     for c in [laptop, phone, bos] {
         c.stop().await;
     }
+    eventually("none open", || open() == 0).await;
 }
 
 /// A raw WebSocket to the sync endpoint (no samod), for sending what samod never would.

@@ -10,4 +10,5 @@ start=$SECONDS
 cargo bench -p offbeat-library --bench library
 cargo bench -p offbeat-playback --bench playback
 cargo bench -p offbeat-playlists --bench playlists
+cargo bench -p offbeat-server --bench server
 echo "make bench: $((SECONDS - start)) s"

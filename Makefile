@@ -36,7 +36,10 @@ ui/node_modules/.installed: ui/package.json ui/package-lock.json
 
 interop-deps: tests/interop/node_modules/.installed
 tests/interop/node_modules/.installed: tests/interop/package.json tests/interop/package-lock.json
-	cd tests/interop && npm ci --no-audit --no-fund
+	# `npm install` with the lock, not `npm ci`: cbor-x's optional native helpers
+	# (cbor-extract's per-platform packages) never make it into the lock here, and npm ci
+	# refuses a lock without them; cbor-x works without them.
+	cd tests/interop && npm install --no-audit --no-fund --no-save
 	touch $@
 
 ## The UI bundle the app embeds.

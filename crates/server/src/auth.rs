@@ -23,6 +23,7 @@ const MAX_TRACKED: usize = 100_000;
 #[derive(Debug, Default)]
 pub struct Failures {
     seen: Mutex<HashMap<Vec<u8>, (u32, Instant)>>,
+    pruned: Mutex<Option<Instant>>,
 }
 
 impl Failures {
@@ -36,8 +37,17 @@ impl Failures {
 
     fn failed(&self, hash: Vec<u8>) {
         let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
-        if seen.len() >= MAX_TRACKED {
-            seen.retain(|_, (_, since)| since.elapsed() < FAILURE_WINDOW);
+        if seen.len() >= MAX_TRACKED && !seen.contains_key(&hash) {
+            // Full: drop expired windows, at most once per second (a flood of distinct
+            // bad tokens must not turn every failure into a scan of the whole map).
+            let mut pruned = self.pruned.lock().unwrap_or_else(PoisonError::into_inner);
+            if pruned.is_none_or(|at| at.elapsed() >= Duration::from_secs(1)) {
+                seen.retain(|_, (_, since)| since.elapsed() < FAILURE_WINDOW);
+                *pruned = Some(Instant::now());
+            }
+            if seen.len() >= MAX_TRACKED {
+                return; // Still full: this token is not tracked (the map stays bounded).
+            }
         }
         let entry = seen.entry(hash).or_insert((0, Instant::now()));
         if entry.1.elapsed() >= FAILURE_WINDOW {
@@ -115,6 +125,16 @@ impl FromRequestParts<Arc<State>> for Authed {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_failures_tracked_stay_bounded() {
+        let f = Failures::default();
+        for i in 0..MAX_TRACKED + 10 {
+            f.failed(i.to_le_bytes().to_vec());
+        }
+        let seen = f.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        assert_eq!(seen.len(), MAX_TRACKED);
+    }
 
     #[test]
     fn a_token_is_blocked_after_five_failures_in_a_minute() {

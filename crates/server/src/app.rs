@@ -49,6 +49,8 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// Sync WebSocket messages, in bytes.
     pub max_sync_message_bytes: usize,
+    /// How often an open sync connection checks its user was not revoked, in seconds.
+    pub revocation_check_s: u64,
 }
 
 impl Default for Limits {
@@ -59,6 +61,7 @@ impl Default for Limits {
             request_timeout_s: 30,
             max_body_bytes: 1 << 20,
             max_sync_message_bytes: 16 << 20,
+            revocation_check_s: 15,
         }
     }
 }
@@ -91,7 +94,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data)
         .with_context(|| format!("creating the data folder {}", config.data.display()))?;
     let db = Arc::new(Db::open(&config.data.join("server.db"))?);
-    let catalog = Catalog::open(&config, db.clone())?;
+    let catalog = Catalog::open(&config)?;
     let sync = crate::sync::Sync::open(&config.data.join("docs"), db.clone()).await?;
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
@@ -208,31 +211,29 @@ async fn guard(
     let response = match state.in_flight.clone().try_acquire_owned() {
         Err(_) => {
             state.metrics.shed.fetch_add(1, Ordering::Relaxed);
-            let mut response = error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the server is busy; retry after the time in Retry-After",
-            );
-            // 1-3 s, so clients that were shed together do not all return together.
-            let wait = 1 + fastrand_u64(3);
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(wait));
-            response
+            unavailable("the server is busy; retry after the time in Retry-After")
         }
         Ok(_permit) => {
             let limit = Duration::from_secs(state.config.limits.request_timeout_s);
             match tokio::time::timeout(limit, next.run(request)).await {
                 Ok(response) => response,
-                Err(_) => error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the request took too long and was given up",
-                ),
+                Err(_) => unavailable("the request took too long and was given up"),
             }
         }
     };
     state
         .metrics
         .record(&route, response.status().as_u16(), started.elapsed());
+    response
+}
+
+/// 503 with a Retry-After of 1-3 s, so clients turned away together do not all come back
+/// together.
+pub fn unavailable(message: &str) -> Response {
+    let mut response = error(StatusCode::SERVICE_UNAVAILABLE, message);
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(1 + fastrand_u64(3)));
     response
 }
 
@@ -307,7 +308,7 @@ pub struct PlayEvent {
     /// When it started, ms since the epoch.
     pub played_at: i64,
     pub ms_played: u64,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub track_uid: Option<String>,
     #[serde(flatten)]
     pub rest: serde_json::Map<String, serde_json::Value>,
@@ -410,6 +411,7 @@ async fn history(
         return bad_cursor();
     };
     match state.db.history(user.id, since, limit) {
+        Err(crate::db::DbError::UnknownCursor) => bad_cursor(),
         Ok(page) => {
             let events: Vec<serde_json::Value> = page
                 .rows

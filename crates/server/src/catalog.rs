@@ -44,17 +44,17 @@ pub struct CatalogTrack {
 pub struct Catalog {
     music: PathBuf,
     library_path: PathBuf,
+    db_path: PathBuf,
     /// For lookups by request handlers (scans write through their own connection).
     reader: Mutex<Library>,
     covers: CoverCache,
-    db: Arc<Db>,
     scanning: Arc<AtomicBool>,
     rescan: Mutex<Option<mpsc::Sender<()>>>,
     watcher: Mutex<Option<FolderWatcher>>,
 }
 
 impl Catalog {
-    pub fn open(config: &Config, db: Arc<Db>) -> anyhow::Result<Catalog> {
+    pub fn open(config: &Config) -> anyhow::Result<Catalog> {
         let music = config
             .music
             .canonicalize()
@@ -67,9 +67,9 @@ impl Catalog {
         Ok(Catalog {
             music,
             library_path,
+            db_path: config.data.join("server.db"),
             reader: Mutex::new(reader),
             covers: CoverCache::new(config.data.join("covers")),
-            db,
             scanning: Arc::default(),
             rescan: Mutex::default(),
             watcher: Mutex::default(),
@@ -86,7 +86,7 @@ impl Catalog {
         let (tx, rx) = mpsc::channel::<()>();
         let music = self.music.clone();
         let library_path = self.library_path.clone();
-        let db = self.db.clone();
+        let db_path = self.db_path.clone();
         let scanning = self.scanning.clone();
         scanning.store(true, Ordering::Relaxed);
         let spawned = std::thread::Builder::new()
@@ -96,6 +96,16 @@ impl Catalog {
                     Ok(l) => l,
                     Err(e) => {
                         tracing::error!("cannot open the library to scan: {e}");
+                        scanning.store(false, Ordering::Relaxed);
+                        return;
+                    }
+                };
+                // Its own connection: a rescan's long transaction must not hold the lock
+                // every request's token lookup takes (WAL lets them read meanwhile).
+                let db = match Db::open(&db_path) {
+                    Ok(db) => db,
+                    Err(e) => {
+                        tracing::error!("cannot open the server database to scan: {e}");
                         scanning.store(false, Ordering::Relaxed);
                         return;
                     }
@@ -228,6 +238,7 @@ pub async fn changes(
     let db = state.db.clone();
     let page = match tokio::task::spawn_blocking(move || db.catalog(since, limit)).await {
         Ok(Ok(page)) => page,
+        Ok(Err(crate::db::DbError::UnknownCursor)) => return crate::app::bad_cursor(),
         Ok(Err(e)) => return error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     };
@@ -372,11 +383,23 @@ pub async fn file(
     if headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+        .is_some_and(|v| {
+            v.split(',').any(|t| {
+                let t = t.trim();
+                t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag
+            })
+        })
     {
         return (StatusCode::NOT_MODIFIED, response_headers).into_response();
     }
-    let (status, start, count) = match wanted(headers.get(header::RANGE), len) {
+    // A resumed download whose file changed since gets the whole new file, not a mix.
+    let range = headers.get(header::RANGE).filter(|_| {
+        headers
+            .get(header::IF_RANGE)
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|v| v.trim() == etag)
+    });
+    let (status, start, count) = match wanted(range, len) {
         Wanted::Whole => (StatusCode::OK, 0, len),
         Wanted::Part(s, e) => {
             if let Ok(v) = HeaderValue::from_str(&format!("bytes {s}-{e}/{len}")) {

@@ -73,6 +73,8 @@ pub enum DbError {
     UserExists(String),
     #[error("there is no user named {0}")]
     NoSuchUser(String),
+    #[error("the cursor is past anything this server has given out")]
+    UnknownCursor,
 }
 
 pub type Result<T> = std::result::Result<T, DbError>;
@@ -304,6 +306,15 @@ impl Db {
         Ok(owner == user)
     }
 
+    /// Whether a user may still connect (not revoked).
+    pub fn user_active(&self, user: i64) -> Result<bool> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM users WHERE id = ? AND revoked_at IS NULL)",
+        )?;
+        Ok(stmt.query_row([user], |r| r.get(0))?)
+    }
+
     pub fn peer_user(&self, peer_id: &str) -> Result<Option<i64>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached("SELECT user_id FROM peers WHERE peer_id = ?")?;
@@ -332,6 +343,12 @@ impl Db {
 
     pub fn history(&self, user: i64, since: i64, limit: u32) -> Result<Page> {
         let conn = self.conn();
+        let newest: i64 = conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM history", [], |r| {
+            r.get(0)
+        })?;
+        if since > newest {
+            return Err(DbError::UnknownCursor);
+        }
         let mut stmt = conn.prepare_cached(
             "SELECT seq, body FROM history WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?",
         )?;
@@ -391,6 +408,12 @@ impl Db {
     /// Catalog changes after `since`: (uid-bearing body or a deletion) in seq order.
     pub fn catalog(&self, since: i64, limit: u32) -> Result<(Page, Vec<String>)> {
         let conn = self.conn();
+        let newest: i64 = conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM catalog", [], |r| {
+            r.get(0)
+        })?;
+        if since > newest {
+            return Err(DbError::UnknownCursor);
+        }
         let mut stmt = conn.prepare_cached(
             "SELECT seq, deleted, body, uid FROM catalog WHERE seq > ? ORDER BY seq LIMIT ?",
         )?;

@@ -22,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures::{SinkExt, StreamExt};
 use offbeat_playlists::storage::DurableStorage;
-use samod::{AcceptorEvent, AcceptorHandle, DocumentId, PeerId, Repo, ShareConfig, Transport};
+use samod::{AcceptorHandle, DocumentId, PeerId, Repo, ShareConfig, Transport};
 use serde::Deserialize;
 
 use crate::app::{error, State};
@@ -112,6 +112,32 @@ fn synced_document(frame: &[u8]) -> Option<DocumentId> {
     }
 }
 
+/// Counts a sync socket from its upgrade until samod drops its stream.
+struct Counted(Arc<AtomicUsize>);
+
+impl Counted {
+    fn new(open: &Arc<AtomicUsize>) -> Counted {
+        open.fetch_add(1, Ordering::Relaxed);
+        Counted(open.clone())
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Resolves once the user is revoked (checked every `every`).
+async fn revoked(db: Arc<Db>, user: i64, every: std::time::Duration) {
+    loop {
+        tokio::time::sleep(every).await;
+        if matches!(db.user_active(user), Ok(false)) {
+            return;
+        }
+    }
+}
+
 /// One user's repo: their documents, in `<data>/docs/<user id>/`, and their devices'
 /// connections.
 #[derive(Debug, Clone)]
@@ -173,28 +199,6 @@ impl Sync {
                 let acceptor = repo
                     .make_acceptor(url)
                     .map_err(|_| anyhow::anyhow!("the document repo stopped while starting"))?;
-                // Count this repo's connections into the server's total.
-                let (watched, open) = (acceptor.clone(), self.open.clone());
-                tokio::spawn(async move {
-                    let mut events = watched.events();
-                    // (A connection that never finished its handshake is reported lost
-                    // without having been reported connected.)
-                    let mut connected = std::collections::HashSet::new();
-                    while let Some(event) = events.next().await {
-                        match event {
-                            AcceptorEvent::ClientConnected { connection_id, .. } => {
-                                if connected.insert(connection_id) {
-                                    open.fetch_add(1, Ordering::Relaxed);
-                                }
-                            }
-                            AcceptorEvent::ClientDisconnected { connection_id, .. } => {
-                                if connected.remove(&connection_id) {
-                                    open.fetch_sub(1, Ordering::Relaxed);
-                                }
-                            }
-                        }
-                    }
-                });
                 Ok::<_, anyhow::Error>(UserRepo { repo, acceptor })
             })
             .await?;
@@ -208,7 +212,7 @@ impl Sync {
             .collect()
     }
 
-    /// Open sync connections.
+    /// Open sync sockets.
     pub fn connections(&self) -> usize {
         self.open.load(Ordering::Relaxed)
     }
@@ -268,12 +272,7 @@ pub async fn upgrade(
     }
     if state.sync.connections() >= state.config.limits.max_sync_connections {
         state.metrics.shed.fetch_add(1, Ordering::Relaxed);
-        let mut r = error(StatusCode::SERVICE_UNAVAILABLE, "too many sync connections");
-        r.headers_mut().insert(
-            axum::http::header::RETRY_AFTER,
-            axum::http::HeaderValue::from_static("5"),
-        );
-        return r;
+        return crate::app::unavailable("too many sync connections");
     }
     let limit = state.config.limits.max_sync_message_bytes;
     ws.max_message_size(limit)
@@ -281,8 +280,10 @@ pub async fn upgrade(
         .on_upgrade(move |socket| async move {
             // The client's first sync of a document it made claims it for its user.
             let owners = state.sync.owners.clone();
+            let counted = Counted::new(&state.sync.open);
             let (sink, stream) = socket.split();
             let stream = stream.filter_map(move |message| {
+                let _counted = &counted;
                 let result = match message {
                     Ok(Message::Binary(frame)) => {
                         if let Some(doc) = synced_document(&frame) {
@@ -304,6 +305,10 @@ pub async fn upgrade(
             let sink = sink.with(|bytes: Vec<u8>| {
                 std::future::ready(Ok::<_, axum::Error>(Message::Binary(bytes.into())))
             });
+            // Revoking the user ends the stream, and so the connection, soon after.
+            let every =
+                std::time::Duration::from_secs(state.config.limits.revocation_check_s.max(1));
+            let stream = stream.take_until(revoked(state.db.clone(), user.id, every));
             let transport = Transport::new(Box::pin(stream), Box::pin(sink))
                 .with_expected_peer_id(PeerId::from(peer));
             let accepted = match state.sync.repo_for(user.id).await {

@@ -165,14 +165,7 @@ async fn a_users_devices_share_playlists_and_no_one_else_sees_them() {
     }
 
     // bo's own playlist syncs as usual.
-    eprintln!("DEBUG conn {:?}", bos.dialer.connection_id());
     let mine = new_playlist(&bos, "Bo's", 1).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    eprintln!(
-        "DEBUG conn {:?} {}",
-        bos.dialer.connection_id(),
-        server.log()
-    );
     bos.pushed(&mine).await;
     assert_eq!(
         listed(&bo),
@@ -335,4 +328,24 @@ async fn sigterm_loses_no_acknowledged_change_or_history() {
     }
     assert_eq!(seen, 200);
     phone.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_a_user_closes_their_open_sync_connections() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let ana = add_user(&data, "ana");
+    let bo = add_user(&data, "bo");
+    let config = dir.path().join("server.toml");
+    std::fs::write(&config, "[limits]\nrevocation_check_s = 1\n").unwrap();
+    let server = Server::start_with(&music_copy(dir.path()), &data, Some(&config));
+    let mut socket = raw_socket(&server, &bo, "bo-laptop").await;
+    let open = || server.get("/api/v1/status", Some(&ana)).json()["sync_connections"].clone();
+    assert_eq!(open(), 1);
+    common::cli(&data, &["user", "revoke", "bo"]);
+    assert!(
+        closed_by_server(&mut socket).await,
+        "the revoked user's socket stayed open"
+    );
+    eventually("the connection to be gone", || open() == 0).await;
 }

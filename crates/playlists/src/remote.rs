@@ -22,10 +22,19 @@ pub enum Refused {
 }
 
 /// Dials `<server>/api/v1/sync?peer=<peer id>` with a bearer token.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ServerDialer {
     url: Url,
     token: String,
+}
+
+impl std::fmt::Debug for ServerDialer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the token.
+        f.debug_struct("ServerDialer")
+            .field("url", &self.url.as_str())
+            .finish()
+    }
 }
 
 impl ServerDialer {
@@ -39,7 +48,9 @@ impl ServerDialer {
         };
         url.set_scheme(scheme)
             .map_err(|()| Refused::BadUrl(server.to_owned()))?;
-        url.set_path("/api/v1/sync");
+        // A server behind a path prefix (a reverse proxy) keeps it.
+        let prefix = url.path().trim_end_matches('/').to_owned();
+        url.set_path(&format!("{prefix}/api/v1/sync"));
         url.query_pairs_mut()
             .clear()
             .append_pair("peer", peer.as_str());
@@ -66,9 +77,10 @@ impl Dialer for ServerDialer {
                     "wss:// needs TLS, which this build does not have".into(),
                 )));
             }
+            // (`host_str` keeps an IPv6 address's brackets, which this form needs.)
             let host = url.host_str().unwrap_or("127.0.0.1").to_owned();
             let port = url.port_or_known_default().unwrap_or(80);
-            let tcp = tokio::net::TcpStream::connect((host.as_str(), port))
+            let tcp = tokio::net::TcpStream::connect(format!("{host}:{port}"))
                 .await
                 .map_err(DialError::transient)?;
             tcp.set_nodelay(true).map_err(DialError::transient)?;

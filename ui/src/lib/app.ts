@@ -14,6 +14,7 @@ import { Notices } from '$lib/notices/notices.svelte';
 import { Player } from '$lib/player/player.svelte';
 import { PlayQueue } from '$lib/queue/queue.svelte';
 import { Playlists } from '$lib/playlists/playlists.svelte';
+import { SkipWatcher } from '$lib/playlists/skips.svelte';
 import { Panels } from '$lib/layout/panels.svelte';
 import { ScanActivity } from '$lib/scan/activity.svelte';
 import { throttle } from '$lib/throttle';
@@ -36,6 +37,8 @@ export const library = new Library(backend, { onError: report });
 export const nav = new Nav(library);
 export const player = new Player(backend, { onError: report });
 export const playQueue = new PlayQueue(backend, report);
+/** Announces a playlist's songs that are not on this device as playback reaches them. */
+export const playlistSkips = new SkipWatcher(playQueue, (message) => notices.show(message));
 export const panels = new Panels();
 export const trackInfo = new TrackInfo(backend);
 export const playlists = new Playlists(backend, { onError: report, onNotice: (m) => notices.show(m, 'done') });

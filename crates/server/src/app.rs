@@ -233,17 +233,8 @@ pub fn unavailable(message: &str) -> Response {
     let mut response = error(StatusCode::SERVICE_UNAVAILABLE, message);
     response
         .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(1 + fastrand_u64(3)));
+        .insert(header::RETRY_AFTER, HeaderValue::from(fastrand::u64(1..=3)));
     response
-}
-
-/// A number in 0..n from the OS's randomness (0 if it is unavailable).
-fn fastrand_u64(n: u64) -> u64 {
-    let mut b = [0u8; 8];
-    if getrandom::fill(&mut b).is_err() || n == 0 {
-        return 0;
-    }
-    u64::from_le_bytes(b) % n
 }
 
 #[derive(Debug, Serialize)]

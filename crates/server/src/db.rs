@@ -343,12 +343,7 @@ impl Db {
 
     pub fn history(&self, user: i64, since: i64, limit: u32) -> Result<Page> {
         let conn = self.conn();
-        let newest: i64 = conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM history", [], |r| {
-            r.get(0)
-        })?;
-        if since > newest {
-            return Err(DbError::UnknownCursor);
-        }
+        known_cursor(&conn, "history", since)?;
         let mut stmt = conn.prepare_cached(
             "SELECT seq, body FROM history WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?",
         )?;
@@ -408,12 +403,7 @@ impl Db {
     /// Catalog changes after `since`: (uid-bearing body or a deletion) in seq order.
     pub fn catalog(&self, since: i64, limit: u32) -> Result<(Page, Vec<String>)> {
         let conn = self.conn();
-        let newest: i64 = conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM catalog", [], |r| {
-            r.get(0)
-        })?;
-        if since > newest {
-            return Err(DbError::UnknownCursor);
-        }
+        known_cursor(&conn, "catalog", since)?;
         let mut stmt = conn.prepare_cached(
             "SELECT seq, deleted, body, uid FROM catalog WHERE seq > ? ORDER BY seq LIMIT ?",
         )?;
@@ -462,6 +452,20 @@ impl Db {
         };
         Ok(())
     }
+}
+
+/// Refuses a cursor past anything `table`'s log has given out (the database was reset or
+/// restored): the client must start again rather than silently miss changes.
+fn known_cursor(conn: &Connection, table: &str, since: i64) -> Result<()> {
+    let newest: i64 = conn.query_row(
+        &format!("SELECT COALESCE(MAX(seq), 0) FROM {table}"),
+        [],
+        |r| r.get(0),
+    )?;
+    if since > newest {
+        return Err(DbError::UnknownCursor);
+    }
+    Ok(())
 }
 
 /// Trims a query's `limit + 1` rows to a page, saying whether there is more.

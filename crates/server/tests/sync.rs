@@ -149,15 +149,7 @@ async fn a_users_devices_share_playlists_and_no_one_else_sees_them() {
     assert_eq!(claim.status, 409);
 
     // Nor can bo pass as one of ana's devices.
-    let url = format!("ws://127.0.0.1:{}/api/v1/sync?peer=ana-laptop", server.port);
-    let mut request = url.into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("authorization", format!("Bearer {bo}").parse().unwrap());
-    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", server.port))
-        .await
-        .unwrap();
-    match tokio_tungstenite::client_async(request, tcp).await {
+    match upgrade(&server, &bo, "ana-laptop").await {
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
             assert_eq!(response.status(), 403)
         }
@@ -180,12 +172,14 @@ async fn a_users_devices_share_playlists_and_no_one_else_sees_them() {
     eventually("none open", || open() == 0).await;
 }
 
-/// A raw WebSocket to the sync endpoint (no samod), for sending what samod never would.
-async fn raw_socket(
+type Socket = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+
+/// The WebSocket upgrade to the sync endpoint, as `peer` with `token` (no samod).
+async fn upgrade(
     server: &Server,
     token: &str,
     peer: &str,
-) -> tokio_tungstenite::WebSocketStream<tokio::net::TcpStream> {
+) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
     let url = format!("ws://127.0.0.1:{}/api/v1/sync?peer={peer}", server.port);
     let mut request = url.into_client_request().unwrap();
     request
@@ -196,14 +190,16 @@ async fn raw_socket(
         .unwrap();
     tokio_tungstenite::client_async(request, tcp)
         .await
-        .unwrap()
-        .0
+        .map(|(ws, _)| ws)
+}
+
+/// A raw WebSocket to the sync endpoint, for sending what samod never would.
+async fn raw_socket(server: &Server, token: &str, peer: &str) -> Socket {
+    upgrade(server, token, peer).await.unwrap()
 }
 
 /// Reads until the server ends the connection; true if it did within the wait.
-async fn closed_by_server(
-    socket: &mut tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>,
-) -> bool {
+async fn closed_by_server(socket: &mut Socket) -> bool {
     tokio::time::timeout(WAIT, async {
         loop {
             match socket.next().await {

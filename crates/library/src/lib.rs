@@ -14,6 +14,7 @@ mod browse;
 mod covers;
 mod error;
 mod paths;
+mod remote;
 mod scan;
 mod schema;
 mod search;
@@ -28,6 +29,7 @@ use rusqlite::Connection;
 
 pub use covers::{CoverCache, COVER_SIZES};
 pub use error::{LibraryError, Result};
+pub use remote::{CachedFile, RemoteChange, RemoteFile, RemoteTrack, SERVER_FOLDER_PREFIX};
 pub use schema::SCHEMA_VERSION;
 pub use search::{fts_query, MATCH_COUNT_LIMIT, NAME_MATCH_LIMIT};
 pub use watch::FolderWatcher;
@@ -66,7 +68,9 @@ impl Library {
 
     /// The folders that have been added to the library, in the order they were added.
     pub fn folders(&self) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare("SELECT path FROM folders ORDER BY id")?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT path FROM folders WHERE server_id IS NULL ORDER BY id")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

@@ -39,12 +39,12 @@ struct KnownFile {
 }
 
 /// A file that is new or changed since the last scan, and so must be read.
-struct Candidate {
-    path: PathBuf,
-    size: i64,
-    mtime_ns: i64,
+pub(crate) struct Candidate {
+    pub path: PathBuf,
+    pub size: i64,
+    pub mtime_ns: i64,
     /// The file's row, when the library already has it.
-    existing: Option<i64>,
+    pub existing: Option<i64>,
 }
 
 impl Library {
@@ -190,6 +190,8 @@ impl Library {
                 params![problem.path, folder_id, crate::problem_kind_name(problem.kind), problem.reason],
             )?;
         }
+        // A local file hides the server's copy of the same track; a local file gone shows it again.
+        crate::remote::reconcile(&tx)?;
         remove_orphans(&tx)?;
         tx.commit()?;
         // Readers finish in any order; report problems in a stable one.
@@ -344,7 +346,7 @@ fn known_files(tx: &Transaction<'_>, folder_id: i64) -> Result<HashMap<Vec<u8>, 
 
 /// Writes tracks, remembering artist and album ids for the length of a scan.
 #[derive(Default)]
-struct Writer {
+pub(crate) struct Writer {
     artists: HashMap<String, i64>,
     albums: HashMap<(i64, String), i64>,
 }
@@ -383,7 +385,7 @@ impl Writer {
         Ok(id)
     }
 
-    fn upsert(
+    pub(crate) fn upsert(
         &mut self,
         tx: &Transaction<'_>,
         folder_id: i64,
@@ -510,7 +512,7 @@ impl Writer {
     }
 }
 
-fn delete_file(tx: &Transaction<'_>, file_id: i64) -> Result<()> {
+pub(crate) fn delete_file(tx: &Transaction<'_>, file_id: i64) -> Result<()> {
     tx.prepare_cached(
         "DELETE FROM track_search WHERE rowid IN (SELECT id FROM tracks WHERE file_id = ?1)",
     )?
@@ -520,7 +522,7 @@ fn delete_file(tx: &Transaction<'_>, file_id: i64) -> Result<()> {
     Ok(())
 }
 
-fn remove_orphans(tx: &Transaction<'_>) -> Result<()> {
+pub(crate) fn remove_orphans(tx: &Transaction<'_>) -> Result<()> {
     tx.execute(
         "DELETE FROM albums WHERE id NOT IN (SELECT album_id FROM tracks)",
         [],

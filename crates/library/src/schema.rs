@@ -9,6 +9,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/0001_initial.sql"),
     include_str!("../../../migrations/0002_track_details.sql"),
     include_str!("../../../migrations/0003_name_search.sql"),
+    include_str!("../../../migrations/0004_remote.sql"),
 ];
 
 /// The schema version this build writes.

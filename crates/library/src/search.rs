@@ -378,6 +378,7 @@ mod tests {
             genre: None,
             duration_ms: 0,
             format: "FLAC".into(),
+            source: offbeat_model::TrackSource::Local,
         };
         let tier = |word: &str| TIERS.iter().position(|p| p.holds(&track, word));
         assert_eq!(tier("mot"), Some(0));

@@ -33,7 +33,7 @@ pub(crate) struct TrackTags {
     pub genres: Vec<String>,
     pub compilation: bool,
     pub duration_ms: u32,
-    pub format: &'static str,
+    pub format: std::borrow::Cow<'static, str>,
     pub bitrate_kbps: Option<u32>,
     pub sample_rate: Option<u32>,
     pub channels: Option<u8>,
@@ -108,7 +108,7 @@ pub(crate) fn read_tags(path: &Path) -> Result<TrackTags, Unreadable> {
                 }
                 let mut tags = collect(path, &tagged, duration_ms);
                 if let Some(codec) = codec {
-                    tags.format = codec;
+                    tags.format = codec.into();
                 }
                 return Ok(tags);
             }
@@ -308,7 +308,7 @@ fn collect(path: &Path, tagged: &TaggedFile, duration_ms: u32) -> TrackTags {
             .text(ItemKey::FlagCompilation)
             .is_some_and(|v| matches!(v.as_str(), "1" | "true" | "True" | "TRUE" | "yes")),
         duration_ms,
-        format: format_name(tagged.file_type()),
+        format: format_name(tagged.file_type()).into(),
         bitrate_kbps: properties
             .audio_bitrate()
             .or(properties.overall_bitrate())

@@ -7,11 +7,14 @@ use crate::{Library, Result};
 
 /// The columns every track query selects, in the order [`track_from_row`] reads them.
 pub(crate) const TRACK_COLUMNS: &str = "t.id, t.uid, f.path, t.title, ar.name, al.title, aa.name,
-     t.track_number, t.disc_number, t.year, t.genre, t.duration_ms, t.format";
+     t.track_number, t.disc_number, t.year, t.genre, t.duration_ms, t.format,
+     CASE WHEN fo.server_id IS NULL THEN 0
+          WHEN EXISTS (SELECT 1 FROM cached_files c WHERE c.uid = t.uid) THEN 1 ELSE 2 END";
 
 /// The joins that go with [`TRACK_COLUMNS`].
 pub(crate) const TRACK_JOINS: &str = "tracks t
      JOIN files f ON f.id = t.file_id
+     JOIN folders fo ON fo.id = f.folder_id
      JOIN artists ar ON ar.id = t.artist_id
      JOIN albums al ON al.id = t.album_id
      JOIN artists aa ON aa.id = al.album_artist_id";
@@ -35,6 +38,11 @@ pub(crate) fn track_from_row(r: &Row<'_>) -> rusqlite::Result<Track> {
         genre: r.get(10)?,
         duration_ms: r.get(11)?,
         format: r.get(12)?,
+        source: match r.get::<_, i64>(13)? {
+            0 => offbeat_model::TrackSource::Local,
+            1 => offbeat_model::TrackSource::Cached,
+            _ => offbeat_model::TrackSource::Server,
+        },
     })
 }
 
@@ -70,6 +78,15 @@ impl Library {
             }
         }
         Ok(out)
+    }
+
+    /// Every track's file length in bytes, by track id.
+    pub fn file_sizes(&self) -> Result<std::collections::HashMap<TrackId, u64>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT t.id, f.size FROM tracks t JOIN files f ON f.id = t.file_id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)?.max(0) as u64)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// One track by its row id, or `None` if it is no longer in the library.
@@ -139,26 +156,26 @@ impl Library {
                     track: track_from_row(r)?,
                     artists: Vec::new(),
                     genres: Vec::new(),
-                    track_total: r.get(13)?,
-                    disc_total: r.get(14)?,
-                    original_year: r.get(15)?,
-                    compilation: r.get(16)?,
-                    bitrate_kbps: r.get(17)?,
-                    sample_rate: r.get(18)?,
-                    channels: r.get(19)?,
-                    bit_depth: r.get(20)?,
+                    track_total: r.get(14)?,
+                    disc_total: r.get(15)?,
+                    original_year: r.get(16)?,
+                    compilation: r.get(17)?,
+                    bitrate_kbps: r.get(18)?,
+                    sample_rate: r.get(19)?,
+                    channels: r.get(20)?,
+                    bit_depth: r.get(21)?,
                     musicbrainz: MusicBrainzIds {
-                        recording: r.get(21)?,
-                        release: r.get(22)?,
-                        artist: r.get(23)?,
+                        recording: r.get(22)?,
+                        release: r.get(23)?,
+                        artist: r.get(24)?,
                     },
                     replay_gain: ReplayGain {
-                        track_gain_db: r.get(24)?,
-                        track_peak: r.get(25)?,
-                        album_gain_db: r.get(26)?,
-                        album_peak: r.get(27)?,
+                        track_gain_db: r.get(25)?,
+                        track_peak: r.get(26)?,
+                        album_gain_db: r.get(27)?,
+                        album_peak: r.get(28)?,
                     },
-                    has_lyrics: r.get(28)?,
+                    has_lyrics: r.get(29)?,
                 })
             })
             .optional()?;

@@ -16,5 +16,5 @@ pub use browse::{AlbumSummary, ArtistSummary, GenreSummary, SearchResults, YearS
 pub use details::{MusicBrainzIds, ReplayGain, TrackDetails};
 pub use scan::{ProblemKind, ScanProblem, ScanReport};
 pub use scan_progress::ScanProgress;
-pub use track::{Track, TrackId};
+pub use track::{Track, TrackId, TrackSource};
 pub use uid::{normalize_for_identity, TrackUid, UidInputs};

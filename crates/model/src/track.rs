@@ -26,4 +26,25 @@ pub struct Track {
     pub duration_ms: u32,
     /// The container/codec family, e.g. "FLAC", "MP3", "Ogg Vorbis", "M4A", "WAV".
     pub format: String,
+    /// Where the track would play from now.
+    pub source: TrackSource,
+}
+
+/// Where a track's audio is: a file of the user's on this device, a verified copy of a
+/// server's file in this device's cache, or only on the paired server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub enum TrackSource {
+    #[default]
+    Local,
+    Cached,
+    Server,
+}
+
+impl TrackSource {
+    /// Plays with no server: on this device, or cached.
+    pub fn on_device(self) -> bool {
+        self != TrackSource::Server
+    }
 }

@@ -15,4 +15,5 @@ pub mod storage;
 pub mod store;
 
 pub use doc::{DocError, Entry, Place, Playlist, PlaylistKind, PlaylistMeta, TrackRef};
+pub use remote::ServerDialer;
 pub use store::{PlaylistSummary, Quarantined, Store, StoreError};

@@ -3,7 +3,11 @@
 //! samod's stock WebSocket dialer cannot send a header and leaves Nagle on. This one sends
 //! `Authorization: Bearer <token>`, names the repo's peer id in the URL (the server binds
 //! it to the token's user), sets TCP_NODELAY, and reports a refused token (401/403) as a
-//! permanent failure so the repo stops redialling.
+//! permanent failure so the repo stops redialling. It pings every second and gives the
+//! connection up after three seconds without a frame (a half-open connection after sleep),
+//! and waits out a 503's `Retry-After` (plus jitter) before samod's backoff redials.
+
+use std::time::Duration;
 
 use futures::future::BoxFuture;
 use futures::{FutureExt, SinkExt, StreamExt};
@@ -11,6 +15,11 @@ use samod::{DialError, Dialer, PeerId, Transport, Url};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
 use tokio_tungstenite::tungstenite::{self, Message};
+
+/// How often a ping goes to the server.
+pub const HEARTBEAT: Duration = Duration::from_secs(1);
+/// Silence after which the connection counts as dead (three heartbeats missed).
+pub const DEAD_AFTER: Duration = Duration::from_secs(3);
 
 /// Why a connection to the server failed for good.
 #[derive(Debug, thiserror::Error)]
@@ -103,24 +112,82 @@ impl Dialer for ServerDialer {
                         response.status(),
                     )));
                 }
+                Err(tungstenite::Error::Http(response))
+                    if matches!(
+                        response.status(),
+                        StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS
+                    ) =>
+                {
+                    // The server said when to come back: wait that long (plus jitter, so a
+                    // crowd of clients does not return at once) before samod's own backoff.
+                    let seconds = response
+                        .headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .unwrap_or(1)
+                        .min(300);
+                    let wait = Duration::from_secs(seconds)
+                        + Duration::from_millis(fastrand::u64(0..=1000));
+                    tokio::time::sleep(wait).await;
+                    return Err(DialError::transient(tungstenite::Error::Http(response)));
+                }
                 Err(e) => return Err(DialError::transient(e)),
             };
-            let (sink, stream) = ws.split();
-            let stream = stream.filter_map(|message| async move {
-                match message {
-                    Ok(Message::Binary(bytes)) => Some(Ok(bytes.to_vec())),
-                    Ok(Message::Close(_)) => None,
-                    Ok(Message::Text(_)) => Some(Err(tungstenite::Error::Protocol(
-                        tungstenite::error::ProtocolError::InvalidOpcode(1),
-                    ))),
-                    Ok(_) => None,
-                    Err(e) => Some(Err(e)),
+            let (mut ws_sink, ws_stream) = ws.split();
+            // One task writes: samod's frames, and a ping every HEARTBEAT.
+            let (out, mut outgoing) = futures::channel::mpsc::channel::<Vec<u8>>(64);
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(HEARTBEAT);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    let sent = tokio::select! {
+                        frame = outgoing.next() => match frame {
+                            Some(bytes) => ws_sink.send(Message::Binary(bytes.into())).await,
+                            None => {
+                                let _ = ws_sink.close().await;
+                                break;
+                            }
+                        },
+                        _ = tick.tick() => ws_sink.send(Message::Ping(Vec::new().into())).await,
+                    };
+                    if sent.is_err() {
+                        break;
+                    }
                 }
             });
-            let sink = sink.with(|bytes: Vec<u8>| async move {
-                Ok::<_, tungstenite::Error>(Message::Binary(bytes.into()))
+            // Reading: any frame (a pong included) proves the server is there; nothing for
+            // DEAD_AFTER means a half-open connection (a laptop that slept, a cable pulled,
+            // a server gone without a goodbye), and the connection is given up.
+            let stream = futures::stream::unfold(Some(ws_stream), |state| async move {
+                let mut ws = state?;
+                loop {
+                    match tokio::time::timeout(DEAD_AFTER, ws.next()).await {
+                        Err(_) => {
+                            let e = std::io::Error::new(
+                                std::io::ErrorKind::TimedOut,
+                                "no heartbeat from the server",
+                            );
+                            return Some((Err(tungstenite::Error::Io(e)), None));
+                        }
+                        Ok(None) | Ok(Some(Ok(Message::Close(_)))) => return None,
+                        Ok(Some(Ok(Message::Binary(bytes)))) => {
+                            return Some((Ok(bytes.to_vec()), Some(ws)))
+                        }
+                        Ok(Some(Ok(Message::Text(_)))) => {
+                            let e = tungstenite::Error::Protocol(
+                                tungstenite::error::ProtocolError::InvalidOpcode(1),
+                            );
+                            return Some((Err(e), None));
+                        }
+                        Ok(Some(Ok(_))) => continue,
+                        Ok(Some(Err(e))) => return Some((Err(e), None)),
+                    }
+                }
             });
-            Ok(Transport::new(Box::pin(stream), Box::pin(sink)))
+            let stream = Box::pin(stream);
+            let sink = out;
+            Ok(Transport::new(stream, sink))
         }
         .boxed()
     }

@@ -527,6 +527,12 @@ impl Store {
     }
 
     /// The repo, for syncing with a server (paired mode).
+    /// The handles of every document samod has loaded (the index and the playlists), for
+    /// waiting until a connection has exchanged each one.
+    pub fn handles(&self) -> Vec<DocHandle> {
+        lock(&self.docs).handles.values().cloned().collect()
+    }
+
     pub fn repo(&self) -> &Repo {
         &self.repo
     }

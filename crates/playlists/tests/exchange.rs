@@ -25,6 +25,7 @@ fn lib_track(id: i64, path: &str, artist: &str, title: &str, album: &str) -> Tra
         genre: None,
         duration_ms: 200_000,
         format: "FLAC".into(),
+        source: offbeat_model::TrackSource::Local,
     }
 }
 

@@ -81,6 +81,8 @@ pub struct State {
     pub in_flight: Arc<Semaphore>,
     pub sync: crate::sync::Sync,
     pub started: Instant,
+    /// See [`Db::server_id`].
+    pub server_id: String,
 }
 
 /// A JSON error body: `{"error": "..."}`.
@@ -96,6 +98,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let db = Arc::new(Db::open(&config.data.join("server.db"))?);
     let catalog = Catalog::open(&config)?;
     let sync = crate::sync::Sync::open(&config.data.join("docs"), db.clone()).await?;
+    let server_id = db.server_id()?;
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("listening on {}", config.bind))?;
@@ -109,6 +112,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         failures: Failures::default(),
         sync,
         started: Instant::now(),
+        server_id,
     });
     state.catalog.start(state.clone());
     let app = router(state.clone());
@@ -239,6 +243,7 @@ pub fn unavailable(message: &str) -> Response {
 
 #[derive(Debug, Serialize)]
 struct Status {
+    server_id: String,
     version: &'static str,
     uptime_s: u64,
     catalog_tracks: u64,
@@ -257,6 +262,7 @@ async fn status(
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     };
     Json(Status {
+        server_id: state.server_id.clone(),
         version: env!("CARGO_PKG_VERSION"),
         uptime_s: state.started.elapsed().as_secs(),
         catalog_tracks,

@@ -75,6 +75,8 @@ pub enum DbError {
     NoSuchUser(String),
     #[error("the cursor is past anything this server has given out")]
     UnknownCursor,
+    #[error("no randomness from the operating system: {0}")]
+    Random(#[from] std::io::Error),
 }
 
 pub type Result<T> = std::result::Result<T, DbError>;
@@ -438,6 +440,25 @@ impl Db {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached("SELECT value FROM settings WHERE key = ?")?;
         Ok(stmt.query_row([key], |r| r.get(0)).optional()?)
+    }
+
+    /// This server's id: made once, at first start, and kept. Clients use it to know two
+    /// addresses (LAN, WAN) of one server for the same server.
+    pub fn server_id(&self) -> Result<String> {
+        if let Some(id) = self.setting("server_id")? {
+            return Ok(id);
+        }
+        let id = new_token()?[..32].to_owned();
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO settings (key, value) VALUES ('server_id', ?) ON CONFLICT (key) DO NOTHING",
+            [&id],
+        )?;
+        Ok(conn.query_row(
+            "SELECT value FROM settings WHERE key = 'server_id'",
+            [],
+            |r| r.get(0),
+        )?)
     }
 
     pub fn set_setting(&self, key: &str, value: Option<&str>) -> Result<()> {

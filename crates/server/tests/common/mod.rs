@@ -10,7 +10,26 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_offbeat-server");
+/// The server binary: Cargo names it for the server's own tests; other crates' tests
+/// (which include this file) find it beside their own executable, where `cargo test
+/// --workspace` builds it.
+pub fn bin() -> PathBuf {
+    if let Some(bin) = option_env!("CARGO_BIN_EXE_offbeat-server") {
+        return PathBuf::from(bin);
+    }
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|dir| dir.join("offbeat-server"))
+        .unwrap();
+    assert!(
+        bin.is_file(),
+        "{} is not built: run `cargo build -p offbeat-server` (or `cargo test --workspace`)",
+        bin.display()
+    );
+    bin
+}
 
 pub fn demo_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo")
@@ -45,7 +64,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 
 /// Runs the CLI against a data folder; returns its stdout.
 pub fn cli(data: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
+    let out = Command::new(bin())
         .arg("--data")
         .arg(data)
         .args(args)
@@ -74,15 +93,20 @@ impl Server {
     }
 
     pub fn start_with(music: &Path, data: &Path, config: Option<&Path>) -> Server {
+        Server::start_at(music, data, config, "127.0.0.1:0")
+    }
+
+    /// On a chosen address (a restart on the port clients know).
+    pub fn start_at(music: &Path, data: &Path, config: Option<&Path>, bind: &str) -> Server {
         std::fs::create_dir_all(data).unwrap();
         let stderr = data.join(format!("server-{}.log", fastrand_suffix()));
-        let mut command = Command::new(BIN);
+        let mut command = Command::new(bin());
         command
             .arg("--music")
             .arg(music)
             .arg("--data")
             .arg(data)
-            .args(["--bind", "127.0.0.1:0"])
+            .args(["--bind", bind])
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&stderr).unwrap());
         if let Some(config) = config {
@@ -127,6 +151,10 @@ impl Server {
             if let Some(token) = &token {
                 let r = self.get("/api/v1/status", Some(token));
                 if r.status == 200 && !r.json()["scanning"].as_bool().unwrap_or(true) {
+                    return;
+                }
+                // A server started to shed everything never says; it is up, though.
+                if r.status == 503 && self.get("/healthz", None).status == 200 {
                     return;
                 }
             } else if self.get("/healthz", None).status == 200 {
@@ -177,6 +205,14 @@ impl Server {
                 panic!("the server did not stop within 15 s of SIGTERM");
             }
             std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGKILL: the server dies with no goodbye, as in a crash or a power cut.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
         }
     }
 

@@ -1,0 +1,511 @@
+//! Paired mode: Offbeat with a home server (`offbeat-server`).
+//!
+//! - [`pairing`]: URL + token, checked against the server's status, kept in `server.json`
+//!   (0600); two addresses with one server id are one server.
+//! - [`api`]: the server's HTTP API, each outcome sorted into what the health state needs.
+//! - [`cache`]: verified copies of server files, resumable, within a budget (LRU, never a
+//!   pinned track).
+//! - [`health`]: the indicator's states, made from real signals, and the reconnect backoff.
+//! - [`Remote`]: the running service: mirrors the catalog into the library, keeps pinned
+//!   tracks downloaded, syncs the playlists repo through [`offbeat_playlists::ServerDialer`],
+//!   and publishes [`Health`].
+//!
+//! Everything here can fail at any moment (the server dies, the token is revoked, the
+//! network goes); the library, playlists and playback never wait on it.
+
+pub mod api;
+pub mod cache;
+pub mod health;
+pub mod pairing;
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use offbeat_library::Library;
+use offbeat_playlists::{ServerDialer, Store};
+use samod::{BackoffConfig, DialerEvent};
+use tokio::sync::{watch, Notify};
+
+pub use api::{Api, ApiError, PlayEvent, ServerStatus};
+pub use cache::{Cache, DownloadError};
+pub use health::{Backoff, Health, HealthState, Progress, Signals};
+pub use pairing::{pair, PairError, Pairing, PairingFile};
+
+/// Catalog changes asked for per request.
+pub const CATALOG_PAGE: u32 = 5000;
+
+/// What the service needs to run.
+#[derive(Debug, Clone)]
+pub struct RemoteOptions {
+    pub pairing: Pairing,
+    /// The library database the catalog is mirrored into (the service opens its own
+    /// connection).
+    pub library: PathBuf,
+    pub cache_dir: PathBuf,
+    pub cache_budget_bytes: u64,
+    /// How often to look for catalog changes while all is well.
+    pub poll: Duration,
+}
+
+/// Errors starting the service.
+#[derive(Debug, thiserror::Error)]
+pub enum RemoteError {
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error("the library: {0}")]
+    Library(#[from] offbeat_library::LibraryError),
+    #[error("cannot start the network runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error("the playlists cannot sync: {0}")]
+    Sync(String),
+}
+
+struct Inner {
+    server_id: String,
+    api: Api,
+    cache: Cache,
+    library: Arc<Mutex<Library>>,
+    signals: Mutex<Signals>,
+    health: watch::Sender<Health>,
+    status: Mutex<Status>,
+    /// Pinned tracks (uid → format) to keep downloaded.
+    pinned: Mutex<HashMap<String, String>>,
+    wake: Notify,
+    poll: Duration,
+}
+
+/// What the popover shows besides the state.
+#[derive(Debug, Default)]
+struct Status {
+    message: Option<String>,
+    last_sync_ms: Option<i64>,
+    catalog_progress: Option<Progress>,
+    downloads: Option<Progress>,
+    pending_uploads: u32,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// The running paired mode. Dropping it stops it.
+#[derive(Debug)]
+pub struct Remote {
+    inner: Arc<Inner>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inner")
+            .field("server_id", &self.server_id)
+            .finish()
+    }
+}
+
+impl Remote {
+    /// Starts the service: a round (status, catalog, pinned downloads) now, then every
+    /// `poll`, or sooner after a failure (backoff), or when woken.
+    pub fn start(options: RemoteOptions) -> Result<Remote, RemoteError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("offbeat-remote")
+            .enable_all()
+            .build()
+            .map_err(RemoteError::Runtime)?;
+        let library = Arc::new(Mutex::new(Library::open(&options.library)?));
+        let api = Api::new(&options.pairing.urls, &options.pairing.token)?;
+        let (health, _) = watch::channel(Health::local_only());
+        let inner = Arc::new(Inner {
+            server_id: options.pairing.server_id.clone(),
+            cache: Cache::new(
+                options.cache_dir.clone(),
+                options.cache_budget_bytes,
+                library.clone(),
+            ),
+            api,
+            library,
+            signals: Mutex::default(),
+            health,
+            status: Mutex::default(),
+            pinned: Mutex::default(),
+            wake: Notify::new(),
+            poll: options.poll,
+        });
+        inner.publish();
+        runtime.spawn(run(inner.clone()));
+        Ok(Remote {
+            inner,
+            runtime: Some(runtime),
+        })
+    }
+
+    pub fn server_id(&self) -> &str {
+        &self.inner.server_id
+    }
+
+    /// The health as it changes.
+    pub fn subscribe(&self) -> watch::Receiver<Health> {
+        self.inner.health.subscribe()
+    }
+
+    pub fn health(&self) -> Health {
+        self.inner.health.borrow().clone()
+    }
+
+    /// Look at the server now (a user action, or a sign it may be back).
+    pub fn wake(&self) {
+        self.inner.wake.notify_one();
+    }
+
+    /// The tracks to keep on this device (uid → format): the pinned playlists' tracks.
+    /// Missing ones download in the background; others may now be evicted.
+    pub fn set_pinned(&self, tracks: HashMap<String, String>) {
+        *lock(&self.inner.pinned) = tracks;
+        self.wake();
+    }
+
+    pub fn set_cache_budget(&self, bytes: u64) {
+        self.inner.cache.set_budget(bytes);
+        self.wake();
+    }
+
+    /// A verified local copy of a server track, downloading it now if there is none.
+    pub async fn fetch(&self, uid: &str, format: &str) -> Result<PathBuf, DownloadError> {
+        let inner = self.inner.clone();
+        let (uid, format) = (uid.to_owned(), format.to_owned());
+        let Some(runtime) = &self.runtime else {
+            return Err(DownloadError::Io(std::io::Error::other("stopped")));
+        };
+        let task = runtime.spawn(async move {
+            let result = inner
+                .cache
+                .download(&inner.api, &uid, &format, &|_, _| {})
+                .await;
+            inner.record(result.as_ref().map(|_| ()).map_err(|e| match e {
+                DownloadError::Api(e) => Some(e),
+                _ => None,
+            }));
+            if result.is_ok() {
+                let pinned: HashSet<String> = lock(&inner.pinned).keys().cloned().collect();
+                let _ = inner.cache.evict(&pinned);
+                inner.publish();
+            }
+            result
+        });
+        task.await
+            .map_err(|e| DownloadError::Io(std::io::Error::other(e)))?
+    }
+
+    /// The cached copy of a server track, if there is one (no network).
+    pub fn cached(&self, uid: &str) -> Option<PathBuf> {
+        self.inner.cache.cached(uid).ok().flatten()
+    }
+
+    /// Syncs the playlists repo with the server: a dialer with the token, heartbeat and
+    /// backoff (capped at 5 s, with jitter, and waiting out a 503's Retry-After). After each
+    /// connect, the state is "syncing" until every document has been exchanged both ways.
+    pub fn sync_playlists(&self, store: Arc<Store>) -> Result<(), RemoteError> {
+        let Some(runtime) = &self.runtime else {
+            return Err(RemoteError::Sync("stopped".into()));
+        };
+        let repo = store.repo().clone();
+        let dialer = ServerDialer::new(
+            self.inner.api.url(),
+            self.inner.api.token(),
+            &repo.peer_id(),
+        )
+        .map_err(|e| RemoteError::Sync(e.to_string()))?;
+        let backoff = BackoffConfig {
+            initial_delay: Backoff::FIRST,
+            max_delay: Backoff::CAP,
+            max_retries: None,
+        };
+        let handle = repo
+            .dial(backoff, Arc::new(dialer))
+            .map_err(|_| RemoteError::Sync("the playlists repo has stopped".into()))?;
+        let inner = self.inner.clone();
+        runtime.spawn(async move {
+            let mut events = handle.events();
+            while let Some(event) = events.next().await {
+                match event {
+                    DialerEvent::Connected { .. } => {
+                        lock(&inner.signals).sync_connected = true;
+                        inner.record(Ok(()));
+                        let Some(conn) = handle.connection_id() else {
+                            continue;
+                        };
+                        let inner = inner.clone();
+                        let store = store.clone();
+                        tokio::spawn(async move {
+                            inner.busy(1);
+                            let docs = store.handles();
+                            let exchanged = futures::future::join_all(docs.iter().map(|doc| {
+                                let ours = doc.they_have_our_changes(conn);
+                                let theirs = doc.we_have_their_changes(conn);
+                                async move { futures::join!(ours, theirs) }
+                            }));
+                            if tokio::time::timeout(Duration::from_secs(30), exchanged)
+                                .await
+                                .is_ok()
+                            {
+                                lock(&inner.status).last_sync_ms = Some(now_ms());
+                            }
+                            inner.busy(-1);
+                        });
+                    }
+                    DialerEvent::Disconnected { .. } => {
+                        lock(&inner.signals).sync_connected = false;
+                        inner.publish();
+                        // Is it the server or the connection? Ask now.
+                        inner.wake.notify_one();
+                    }
+                    DialerEvent::PermanentFailure => {
+                        lock(&inner.signals).sync_connected = false;
+                        inner.wake.notify_one();
+                    }
+                    DialerEvent::Reconnecting { .. } | DialerEvent::MaxRetriesReached => {}
+                }
+            }
+        });
+        Ok(())
+    }
+
+    /// Forgets the server's catalog and deletes its cached files (unpairing).
+    pub fn forget(self) -> Result<(), RemoteError> {
+        let cached = lock(&self.inner.library).forget_server(&self.inner.server_id)?;
+        self.inner.cache.delete(&cached);
+        Ok(())
+    }
+}
+
+impl Drop for Remote {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl Inner {
+    /// Notes a request's outcome (`Err(None)`: failed for a reason that says nothing about
+    /// the server) and publishes the health.
+    fn record(&self, outcome: Result<(), Option<&ApiError>>) {
+        match outcome {
+            Ok(()) => lock(&self.signals).record(Ok(())),
+            Err(Some(e)) => lock(&self.signals).record(Err(e)),
+            Err(None) => {}
+        }
+        self.publish();
+    }
+
+    fn busy(&self, delta: i32) {
+        {
+            let mut s = lock(&self.signals);
+            s.busy = s.busy.saturating_add_signed(delta);
+        }
+        self.publish();
+    }
+
+    fn publish(&self) {
+        let (state, reason, retry_in, connected) = {
+            let s = lock(&self.signals);
+            (
+                s.state(),
+                s.reason(),
+                s.retry_in(Instant::now()),
+                s.sync_connected,
+            )
+        };
+        let (mirrored, tracks) = lock(&self.library)
+            .remote_summary(&self.server_id)
+            .unwrap_or((None, 0));
+        let cache_bytes = self.cache.used().unwrap_or(0);
+        let status = lock(&self.status);
+        let health = Health {
+            state,
+            server: Some(self.api.url().to_owned()),
+            reason: reason.filter(|_| {
+                matches!(
+                    state,
+                    HealthState::Degraded | HealthState::Offline | HealthState::Unauthorized
+                )
+            }),
+            retry_in_s: retry_in
+                .filter(|_| matches!(state, HealthState::Degraded | HealthState::Offline))
+                .map(|d| d.as_secs_f64().ceil() as u32),
+            last_sync_ms: status.last_sync_ms.map(|v| v as f64),
+            catalog_mirrored_ms: mirrored.map(|v| v as f64),
+            catalog_tracks: u32::try_from(tracks).unwrap_or(u32::MAX),
+            catalog_progress: status.catalog_progress,
+            pending_uploads: status.pending_uploads,
+            downloads: status.downloads,
+            cache_bytes: cache_bytes as f64,
+            cache_budget_bytes: self.cache.budget() as f64,
+            message: status.message.clone(),
+            sync_connected: connected,
+        };
+        drop(status);
+        self.health.send_if_modified(|old| {
+            let changed = *old != health;
+            *old = health;
+            changed
+        });
+    }
+
+    /// One round: status, catalog changes, pinned downloads, eviction.
+    async fn round(&self) -> Result<(), ApiError> {
+        let status = self.api.status().await;
+        self.record(status.as_ref().map(|_| ()).map_err(Some));
+        let status = status?;
+        if status.server_id != self.server_id {
+            // Another server answers at this address now: nothing of it is ours.
+            let e = ApiError::BadResponse(format!(
+                "a different server ({}) answers at {}",
+                status.server_id,
+                self.api.url()
+            ));
+            self.record(Err(Some(&e)));
+            return Err(e);
+        }
+        lock(&self.status).message = status.message.clone();
+        self.mirror(status.catalog_tracks).await?;
+        lock(&self.status).last_sync_ms = Some(now_ms());
+        self.download_pinned().await?;
+        Ok(())
+    }
+
+    /// Reads the catalog's change log from where the mirror stopped, a page per
+    /// transaction, until the server says there is no more.
+    async fn mirror(&self, catalog_tracks: u64) -> Result<(), ApiError> {
+        let mut cursor = lock(&self.library)
+            .remote_cursor(&self.server_id)
+            .ok()
+            .flatten();
+        let total_pages = u32::try_from(catalog_tracks.div_ceil(u64::from(CATALOG_PAGE)).max(1))
+            .unwrap_or(u32::MAX);
+        let mut done = 0u32;
+        self.busy(1);
+        let result = loop {
+            let page = match self.api.catalog(cursor.as_deref(), CATALOG_PAGE).await {
+                Ok(page) => page,
+                Err(ApiError::CursorGone) => {
+                    // The server's log restarted: mirror it whole again.
+                    let _ = lock(&self.library).forget_server(&self.server_id);
+                    cursor = None;
+                    continue;
+                }
+                Err(e) => break Err(e),
+            };
+            done += 1;
+            lock(&self.status).catalog_progress = page.more.then_some(Progress {
+                done,
+                total: total_pages.max(done + 1),
+            });
+            let applied = {
+                let mut library = lock(&self.library);
+                library.apply_remote_changes(
+                    &self.server_id,
+                    &page.changes,
+                    &page.cursor,
+                    !page.more,
+                )
+            };
+            if let Err(e) = applied {
+                break Err(ApiError::BadResponse(format!(
+                    "cannot store the catalog: {e}"
+                )));
+            }
+            self.record(Ok(()));
+            cursor = Some(page.cursor);
+            if !page.more {
+                break Ok(());
+            }
+        };
+        lock(&self.status).catalog_progress = None;
+        self.busy(-1);
+        result
+    }
+
+    /// Downloads pinned tracks this device lacks, then evicts down to the budget.
+    async fn download_pinned(&self) -> Result<(), ApiError> {
+        let pinned: Vec<(String, String)> = lock(&self.pinned)
+            .iter()
+            .map(|(u, f)| (u.clone(), f.clone()))
+            .collect();
+        let missing: Vec<(String, String)> = {
+            let library = lock(&self.library);
+            let uids: Vec<&str> = pinned.iter().map(|(u, _)| u.as_str()).collect();
+            let on_device = library.on_device(&uids).unwrap_or_default();
+            // Only what the server has: an entry of a track it does not know cannot come.
+            pinned
+                .into_iter()
+                .filter(|(u, _)| !on_device.contains(u))
+                .filter(|(u, _)| library.remote_tracked(u).unwrap_or(false))
+                .collect()
+        };
+        let total = u32::try_from(missing.len()).unwrap_or(u32::MAX);
+        let mut result = Ok(());
+        if total > 0 {
+            self.busy(1);
+            for (i, (uid, format)) in missing.iter().enumerate() {
+                lock(&self.status).downloads = Some(Progress {
+                    done: i as u32,
+                    total,
+                });
+                self.publish();
+                match self
+                    .cache
+                    .download(&self.api, uid, format, &|_, _| {})
+                    .await
+                {
+                    Ok(_) => self.record(Ok(())),
+                    Err(DownloadError::Api(e)) => {
+                        self.record(Err(Some(&e)));
+                        result = Err(e);
+                        break;
+                    }
+                    // One bad file (corrupt, cut short) is retried next round; the rest go on.
+                    Err(_) => {}
+                }
+            }
+            lock(&self.status).downloads = None;
+            self.busy(-1);
+        }
+        let keep: HashSet<String> = lock(&self.pinned).keys().cloned().collect();
+        let _ = self.cache.evict(&keep);
+        self.publish();
+        result
+    }
+}
+
+async fn run(inner: Arc<Inner>) {
+    let mut backoff = Backoff::default();
+    loop {
+        let wait = match inner.round().await {
+            Ok(()) => {
+                backoff.reset();
+                inner.poll
+            }
+            Err(e) => {
+                let wait = backoff.next(&e);
+                lock(&inner.signals).retry_at = Some(Instant::now() + wait);
+                wait
+            }
+        };
+        inner.publish();
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = inner.wake.notified() => {}
+        }
+    }
+}

@@ -54,6 +54,12 @@ fn main() {
         "set_playlist_pinned",
         "import_playlist",
         "export_playlist",
+        "server_health",
+        "pair_server",
+        "unpair_server",
+        "retry_server",
+        "remote_settings",
+        "set_cache_budget",
     ];
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

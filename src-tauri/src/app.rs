@@ -17,6 +17,29 @@ use crate::paths;
 use crate::player::{PlayerState, QueueState};
 use crate::session::{self, Session};
 
+/// Tracks for the engine, and the server tracks among them still to download.
+#[derive(Debug, Default)]
+pub struct QueueTracks {
+    pub tracks: Vec<offbeat_playback::QueueTrack>,
+    pub pending: Vec<crate::remote::Pending>,
+}
+
+impl QueueTracks {
+    /// The pending download of the track at `index`, and the others.
+    pub fn split_pending(
+        &mut self,
+        index: usize,
+    ) -> (Option<crate::remote::Pending>, Vec<crate::remote::Pending>) {
+        let id = self.tracks.get(index).map(|t| t.track_id);
+        let mut pending = std::mem::take(&mut self.pending);
+        let first = pending
+            .iter()
+            .position(|p| Some(p.track_id) == id)
+            .map(|i| pending.remove(i));
+        (first, pending)
+    }
+}
+
 /// Everything the commands share.
 #[derive(Debug)]
 pub struct AppState {
@@ -42,6 +65,8 @@ pub struct AppState {
     pub covers: CoverCache,
     /// The playlists, or why they could not be opened (the rest of the app still works).
     pub playlists: Result<Arc<offbeat_playlists::Store>, String>,
+    /// Paired mode: the home server, when one is paired.
+    pub paired: crate::remote::Paired,
 }
 
 impl AppState {
@@ -91,12 +116,12 @@ impl AppState {
         &self,
         ids: &[offbeat_model::TrackId],
         start: usize,
-    ) -> Result<(Vec<offbeat_playback::QueueTrack>, Option<usize>), AppError> {
-        let tracks = self.queue_tracks(ids)?;
+    ) -> Result<(QueueTracks, Option<usize>), AppError> {
+        let queued = self.queue_tracks(ids)?;
         let mut kept = 0;
         let mut found = None;
         for (i, id) in ids.iter().enumerate() {
-            let here = tracks.get(kept).is_some_and(|t| t.track_id == *id);
+            let here = queued.tracks.get(kept).is_some_and(|t| t.track_id == *id);
             if i == start {
                 found = here.then_some(kept);
                 break;
@@ -105,20 +130,32 @@ impl AppState {
                 kept += 1;
             }
         }
-        Ok((tracks, found))
+        Ok((queued, found))
     }
 
-    /// The engine's queue tracks for library track ids (ids no longer in the library are
-    /// left out), with their files and ReplayGain tags.
-    pub fn queue_tracks(
-        &self,
-        ids: &[offbeat_model::TrackId],
-    ) -> Result<Vec<offbeat_playback::QueueTrack>, AppError> {
-        Ok(self
-            .library()?
-            .playable(ids)?
-            .into_iter()
-            .map(|(track_id, path, rg)| offbeat_playback::QueueTrack {
+    /// The engine's queue tracks for library track ids, with their files and ReplayGain
+    /// tags. Ids no longer in the library are left out, and so are server tracks that
+    /// cannot come now (no copy here, and the server is not reachable); a server track
+    /// that can is given the path its copy will have, and listed as pending.
+    pub fn queue_tracks(&self, ids: &[offbeat_model::TrackId]) -> Result<QueueTracks, AppError> {
+        let playable = self.library()?.playable(ids)?;
+        let mut out = QueueTracks::default();
+        for (track_id, path, rg) in playable {
+            let remote = path
+                .to_str()
+                .is_some_and(|p| p.starts_with(offbeat_library::SERVER_FOLDER_PREFIX));
+            let path = if remote {
+                match crate::remote::resolve(self, track_id)? {
+                    Some((path, pending)) => {
+                        out.pending.extend(pending);
+                        path
+                    }
+                    None => continue,
+                }
+            } else {
+                path
+            };
+            out.tracks.push(offbeat_playback::QueueTrack {
                 track_id,
                 path,
                 replay_gain: offbeat_playback::ReplayGainTags {
@@ -127,8 +164,18 @@ impl AppState {
                     album_gain_db: rg.album_gain_db,
                     album_peak: rg.album_peak,
                 },
-            })
-            .collect())
+            });
+        }
+        Ok(out)
+    }
+
+    /// Tells whoever keeps tracks around (the event pump's cache) to read them again.
+    pub fn library_changed(&self) {
+        self.library_changes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn library_changes_handle(&self) -> Arc<AtomicU64> {
+        self.library_changes.clone()
     }
 
     pub fn send(&self, command: Command) -> Result<(), AppError> {
@@ -191,6 +238,7 @@ pub fn run() -> anyhow::Result<()> {
             let demo_dir = state.demo_dir.clone();
             let handle = app.handle().clone();
             pump_engine_events(&state, handle.clone());
+            crate::remote::start_at_launch(&state, &handle);
             restore_session(&state);
             if let Err(e) = start_watcher(&state, handle.clone()) {
                 eprintln!("offbeat: folders will not be watched for changes: {e:#}");
@@ -236,7 +284,7 @@ fn open_state(resource_dir: Option<PathBuf>) -> anyhow::Result<AppState> {
     }
     Ok(AppState {
         library: Mutex::new(library),
-        db_path,
+        db_path: db_path.clone(),
         engine,
         player: Arc::new(Mutex::new(PlayerState::default())),
         queue: Arc::new(Mutex::new(QueueState::default())),
@@ -248,6 +296,7 @@ fn open_state(resource_dir: Option<PathBuf>) -> anyhow::Result<AppState> {
         watcher: Mutex::new(None),
         covers: crate::covers::cache(&paths::data_dir()?),
         playlists: open_playlists(&paths::data_dir()?),
+        paired: crate::remote::Paired::new(&paths::config_dir()?, paths::data_dir()?, db_path),
     })
 }
 
@@ -428,15 +477,31 @@ fn restore_session(state: &AppState) {
         let _ = state.send(Command::SetOutputDevice(saved.output_device.clone()));
     }
     // Tracks that left the library meanwhile are dropped; keep pointing at the same one.
-    let Ok((tracks, current)) =
+    let Ok((mut queued, current)) =
         state.queue_tracks_from(&saved.track_ids, saved.current.unwrap_or(0))
     else {
         return;
     };
-    if tracks.is_empty() {
+    if queued.tracks.is_empty() {
         return;
     }
     let start = current.unwrap_or(0);
+    // Server tracks without a copy come down in the background, the current one first.
+    let (first, rest) = queued.split_pending(start);
+    let pending: Vec<_> = first.into_iter().chain(rest).collect();
+    if !pending.is_empty() {
+        if let Some(remote) = state.paired.remote() {
+            let changes = state.library_changes_handle();
+            tauri::async_runtime::spawn(async move {
+                for p in pending {
+                    if remote.fetch(&p.uid, &p.format).await.is_ok() {
+                        changes.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    }
+    let tracks = queued.tracks;
     let position_ms = if current.is_some() && saved.current.is_some() {
         saved.position_ms
     } else {

@@ -88,15 +88,18 @@ pub async fn play_tracks(
     track_ids: Vec<TrackId>,
     start: u32,
 ) -> Result<(), AppError> {
-    let (tracks, start) = state.queue_tracks_from(&track_ids, start as usize)?;
+    let (mut queued, start) = state.queue_tracks_from(&track_ids, start as usize)?;
     let Some(start) = start else {
         return Err(AppError::new(
             AppErrorCode::NotFound,
-            "that track is no longer in the library",
+            "that song cannot play now: it is no longer in the library, or only on the server",
         ));
     };
+    // A server track is downloaded (and verified) before it plays; the rest follow.
+    let (first, rest) = queued.split_pending(start);
+    crate::remote::fetch_pending(&state, first, rest).await?;
     state.send(Command::SetQueue {
-        tracks,
+        tracks: queued.tracks,
         start,
         position_ms: 0,
         paused: false,
@@ -111,7 +114,9 @@ pub async fn enqueue(
     track_ids: Vec<TrackId>,
     next: bool,
 ) -> Result<(), AppError> {
-    let tracks = state.queue_tracks(&track_ids)?;
+    let queued = state.queue_tracks(&track_ids)?;
+    crate::remote::fetch_pending(&state, None, queued.pending).await?;
+    let tracks = queued.tracks;
     if tracks.is_empty() {
         return Err(AppError::new(
             AppErrorCode::NotFound,

@@ -12,6 +12,8 @@ pub enum AppErrorCode {
     Library,
     Playback,
     Io,
+    /// The home server could not give what was asked (offline, refused, failing).
+    Server,
 }
 
 /// An error crossing IPC.

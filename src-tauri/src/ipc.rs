@@ -8,6 +8,7 @@ use specta_typescript::{BigIntExportBehavior, Typescript};
 use crate::commands;
 use crate::player::{PlayerState, QueueState};
 use crate::playlists;
+use crate::remote;
 
 /// Sent when a folder scan (including the first-run demo scan) has finished.
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
@@ -84,13 +85,20 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             playlists::set_playlist_pinned,
             playlists::import_playlist,
             playlists::export_playlist,
+            remote::server_health,
+            remote::pair_server,
+            remote::unpair_server,
+            remote::retry_server,
+            remote::remote_settings,
+            remote::set_cache_budget,
         ])
         .events(tauri_specta::collect_events![
             PlayerState,
             QueueState,
             ScanFinished,
             ScanProgressed,
-            ScanStopped
+            ScanStopped,
+            remote::HealthChanged
         ])
 }
 

@@ -15,4 +15,5 @@ pub mod mpris;
 pub mod paths;
 pub mod player;
 pub mod playlists;
+pub mod remote;
 pub mod session;

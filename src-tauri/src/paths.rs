@@ -21,6 +21,27 @@ pub fn data_dir() -> Result<PathBuf> {
     Ok(dir)
 }
 
+/// Where settings live (the server pairing, with its token): `$OFFBEAT_CONFIG_DIR`, else
+/// the data folder when `$OFFBEAT_DATA_DIR` is set (a self-contained test run), else
+/// `$XDG_CONFIG_HOME/offbeat`, else `~/.config/offbeat`. Created if missing.
+pub fn config_dir() -> Result<PathBuf> {
+    let var = |name: &str| std::env::var_os(name).filter(|d| !d.is_empty());
+    let dir = if let Some(dir) = var("OFFBEAT_CONFIG_DIR") {
+        PathBuf::from(dir)
+    } else if var("OFFBEAT_DATA_DIR").is_some() {
+        data_dir()?
+    } else if let Some(xdg) = var("XDG_CONFIG_HOME") {
+        PathBuf::from(xdg).join("offbeat")
+    } else {
+        let home =
+            var("HOME").context("neither OFFBEAT_CONFIG_DIR, XDG_CONFIG_HOME nor HOME is set")?;
+        PathBuf::from(home).join(".config/offbeat")
+    };
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("creating the config folder {}", dir.display()))?;
+    Ok(dir)
+}
+
 /// The library database inside the data folder.
 pub fn library_db() -> Result<PathBuf> {
     Ok(data_dir()?.join("library.db"))

@@ -281,6 +281,7 @@ mod tests {
             genre: None,
             duration_ms: 20_000,
             format: "FLAC".into(),
+            source: offbeat_model::TrackSource::Local,
         }
     }
 

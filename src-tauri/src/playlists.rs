@@ -34,6 +34,8 @@ pub struct PlaylistEntryView {
     pub id: String,
     pub track: TrackRef,
     pub track_id: Option<TrackId>,
+    /// Where it would play from: `None` when neither this device nor the server has it.
+    pub source: Option<offbeat_model::TrackSource>,
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -44,6 +46,9 @@ pub struct PlaylistView {
     pub meta: PlaylistMeta,
     pub pinned: bool,
     pub entries: Vec<PlaylistEntryView>,
+    /// "If the server went away now, N of M would play": entries with a file on this
+    /// device or a verified cached copy, from local state only.
+    pub offline_playable: u32,
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -136,14 +141,26 @@ pub async fn playlist(state: State<'_, AppState>, id: String) -> Result<Playlist
         .iter()
         .map(|e| e.track.track_uid.as_str())
         .collect();
-    let found = state.library()?.tracks_by_uid(&uids)?;
+    let (found, on_device) = {
+        let library = state.library()?;
+        (library.tracks_by_uid(&uids)?, library.on_device(&uids)?)
+    };
+    let offline_playable = playlist
+        .entries
+        .iter()
+        .filter(|e| on_device.contains(&e.track.track_uid))
+        .count();
     let entries = playlist
         .entries
         .into_iter()
-        .map(|e| PlaylistEntryView {
-            track_id: found.get(&e.track.track_uid).map(|t| t.id),
-            id: e.id,
-            track: e.track,
+        .map(|e| {
+            let track = found.get(&e.track.track_uid);
+            PlaylistEntryView {
+                track_id: track.map(|t| t.id),
+                source: track.map(|t| t.source),
+                id: e.id,
+                track: e.track,
+            }
         })
         .collect();
     Ok(PlaylistView {
@@ -151,6 +168,7 @@ pub async fn playlist(state: State<'_, AppState>, id: String) -> Result<Playlist
         meta: playlist.meta,
         pinned,
         entries,
+        offline_playable: u32::try_from(offline_playable).unwrap_or(u32::MAX),
     })
 }
 
@@ -217,10 +235,13 @@ pub async fn add_to_playlist(
     position: Option<u32>,
 ) -> Result<u32, AppError> {
     let refs = track_refs(&state, &track_ids)?;
-    blocking(&state, move |s| {
+    let added = blocking(&state, move |s| {
         Ok(s.add(&id, &refs, place(position), now_ms())?.len() as u32)
     })
-    .await
+    .await?;
+    // A pinned playlist's new tracks download.
+    crate::remote::refresh_pins(&state);
+    Ok(added)
 }
 
 /// "Add to Essentials": adds tracks to the end of Emergency Essentials.
@@ -231,11 +252,13 @@ pub async fn add_to_essentials(
     track_ids: Vec<TrackId>,
 ) -> Result<u32, AppError> {
     let refs = track_refs(&state, &track_ids)?;
-    blocking(&state, move |s| {
+    let added = blocking(&state, move |s| {
         let id = s.essentials_id().to_owned();
         Ok(s.add(&id, &refs, Place::End, now_ms())?.len() as u32)
     })
-    .await
+    .await?;
+    crate::remote::refresh_pins(&state);
+    Ok(added)
 }
 
 #[tauri::command]
@@ -245,10 +268,12 @@ pub async fn remove_from_playlist(
     id: String,
     entry_ids: Vec<String>,
 ) -> Result<u32, AppError> {
-    blocking(&state, move |s| {
+    let removed = blocking(&state, move |s| {
         Ok(s.remove(&id, &entry_ids, now_ms())? as u32)
     })
-    .await
+    .await?;
+    crate::remote::refresh_pins(&state);
+    Ok(removed)
 }
 
 /// Moves entries (a multi-selection keeps its order) to sit together before the entry at
@@ -274,7 +299,10 @@ pub async fn set_playlist_pinned(
     id: String,
     pinned: bool,
 ) -> Result<(), AppError> {
-    blocking(&state, move |s| Ok(s.set_pinned(&id, pinned)?)).await
+    blocking(&state, move |s| Ok(s.set_pinned(&id, pinned)?)).await?;
+    // Pinned: its tracks download; unpinned: they may be evicted.
+    crate::remote::refresh_pins(&state);
+    Ok(())
 }
 
 /// Imports an M3U/M3U8/XSPF file as a new playlist: entries matched by path, then by

@@ -59,6 +59,7 @@ fn track(id: i64, title: &str, path: &Path) -> Track {
         genre: None,
         duration_ms: 20_000,
         format: "FLAC".into(),
+        source: offbeat_model::TrackSource::Local,
     }
 }
 

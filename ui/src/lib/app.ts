@@ -17,6 +17,7 @@ import { Playlists } from '$lib/playlists/playlists.svelte';
 import { SkipWatcher } from '$lib/playlists/skips.svelte';
 import { Panels } from '$lib/layout/panels.svelte';
 import { ScanActivity } from '$lib/scan/activity.svelte';
+import { ServerHealth } from '$lib/server/health.svelte';
 import { throttle } from '$lib/throttle';
 
 export const backendAvailable = backend.isBackendAvailable();
@@ -35,14 +36,30 @@ const LIVE_REFRESH_MS = 2000;
 
 export const library = new Library(backend, { onError: report });
 export const nav = new Nav(library);
-export const player = new Player(backend, { onError: report });
+export const playlists = new Playlists(backend, { onError: report, onNotice: (m) => notices.show(m, 'done') });
+
+/**
+ * The paired server's health. A moved catalog, a finished sync or a change in what can be
+ * reached reloads what shows (server songs, playlists merged from other devices).
+ */
+export const serverHealth = new ServerHealth(
+  backend,
+  () => {
+    library.changed();
+    void playlists.changed();
+  },
+  report,
+);
+export const player = new Player(backend, {
+  onError: report,
+  playable: (t) => serverHealth.playable(t),
+  onNotice: (m) => notices.show(m),
+});
 export const playQueue = new PlayQueue(backend, report);
 /** Announces a playlist's songs that are not on this device as playback reaches them. */
 export const playlistSkips = new SkipWatcher(playQueue, (message) => notices.show(message));
 export const panels = new Panels();
 export const trackInfo = new TrackInfo(backend);
-export const playlists = new Playlists(backend, { onError: report, onNotice: (m) => notices.show(m, 'done') });
-
 /** Files the scans could not read; the sidebar counts them. */
 export const problems = new Resource(() => backend.scanProblems(), { onError: report });
 export const artistList = new Resource(() => backend.artists(), { onError: report });
@@ -110,6 +127,7 @@ export function startApp(): () => void {
     player.start(),
     playQueue.start(),
     scanActivity.start(),
+    serverHealth.start().catch(quiet),
     backend
       .onScanFinished(() => {
         scanActivity.end();

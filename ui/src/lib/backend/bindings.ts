@@ -488,6 +488,70 @@ async exportPlaylist(id: string, path: string) : Promise<Result<ExportReport, Ap
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+async serverHealth() : Promise<Result<Health, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("server_health") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Pairs with a server (Settings → Connect to a server): the URL and token are checked
+ * against its status first; nothing is stored unless they work. Pairing the same server
+ * by another address adds that address.
+ */
+async pairServer(url: string, token: string) : Promise<Result<Health, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("pair_server", { url, token }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Unpairs: the stored pairing, the mirrored catalog and the cached files go. Playlists
+ * and local files stay.
+ */
+async unpairServer() : Promise<Result<Health, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("unpair_server") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Look at the server now (the indicator's "Retry now").
+ */
+async retryServer() : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("retry_server") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async remoteSettings() : Promise<Result<RemoteSettings, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("remote_settings") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Sets the cache's size budget; copies past it are evicted (least recently used first,
+ * never a pinned track).
+ */
+async setCacheBudget(mb: number) : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_cache_budget", { mb }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -495,12 +559,14 @@ async exportPlaylist(id: string, path: string) : Promise<Result<ExportReport, Ap
 
 
 export const events = __makeEvents__<{
+healthChanged: HealthChanged,
 playerState: PlayerState,
 queueState: QueueState,
 scanFinished: ScanFinished,
 scanProgressed: ScanProgressed,
 scanStopped: ScanStopped
 }>({
+healthChanged: "health-changed",
 playerState: "player-state",
 queueState: "queue-state",
 scanFinished: "scan-finished",
@@ -529,7 +595,11 @@ export type AppError = { code: AppErrorCode; message: string }
 /**
  * What kind of failure, for the UI to switch on.
  */
-export type AppErrorCode = "notFound" | "badInput" | "library" | "playback" | "io"
+export type AppErrorCode = "notFound" | "badInput" | "library" | "playback" | "io" | 
+/**
+ * The home server could not give what was asked (offline, refused, failing).
+ */
+"server"
 /**
  * An artist with how much of their music the library holds.
  */
@@ -551,6 +621,82 @@ skipped: number }
  * A genre or a year, with how many tracks carry it.
  */
 export type GenreSummary = { name: string; trackCount: number }
+/**
+ * Everything the indicator and its popover show.
+ */
+export type Health = { state: HealthState; 
+/**
+ * The address in use.
+ */
+server: string | null; 
+/**
+ * Why the state is what it is, in words (the last failure), if not fine.
+ */
+reason: string | null; 
+/**
+ * Seconds until the next attempt, when degraded or offline.
+ */
+retryInS: number | null; 
+/**
+ * When the last successful exchange with the server finished (unix ms).
+ */
+lastSyncMs: number | null; 
+/**
+ * When the catalog mirror last caught up (unix ms), and how many server tracks it has.
+ */
+catalogMirroredMs: number | null; catalogTracks: number; 
+/**
+ * Catalog pages still to fetch in the running mirror (0 when none is running).
+ */
+catalogProgress: Progress | null; 
+/**
+ * Plays and playlist changes waiting to go up.
+ */
+pendingUploads: number; 
+/**
+ * Downloads of pinned tracks: done of total in the running batch.
+ */
+downloads: Progress | null; cacheBytes: number; cacheBudgetBytes: number; 
+/**
+ * The server operator's message.
+ */
+message: string | null; 
+/**
+ * Whether the playlist sync connection is up.
+ */
+syncConnected: boolean }
+/**
+ * Sent whenever the health indicator's state or popover figures change.
+ */
+export type HealthChanged = Health
+/**
+ * What the indicator says.
+ */
+export type HealthState = 
+/**
+ * No server is paired.
+ */
+"localOnly" | 
+/**
+ * Paired, reachable, nothing waiting.
+ */
+"online" | 
+/**
+ * Reachable, and catching up (catalog, playlists, plays, downloads).
+ */
+"syncing" | 
+/**
+ * Reachable but failing or slow; retrying.
+ */
+"degraded" | 
+/**
+ * Not reachable.
+ */
+"offline" | 
+/**
+ * The server refused the token.
+ */
+"unauthorized"
 /**
  * Something in the file that did not become a playlist entry, and why.
  */
@@ -620,7 +766,11 @@ error: string | null }
  * One entry as the playlist view shows it: what the playlist remembers, and the library
  * track it resolves to on this device (`None`: not here; shown greyed, skipped on play).
  */
-export type PlaylistEntryView = { id: string; track: TrackRef; trackId: number | null }
+export type PlaylistEntryView = { id: string; track: TrackRef; trackId: number | null; 
+/**
+ * Where it would play from: `None` when neither this device nor the server has it.
+ */
+source: TrackSource | null }
 /**
  * What a playlist is for.
  */
@@ -641,7 +791,12 @@ durationMs: number;
  * Kept on this device for offline play (Essentials always is).
  */
 pinned: boolean }
-export type PlaylistView = ({ kind: PlaylistKind; name: string; description: string; createdAt: number; updatedAt: number }) & { id: string; pinned: boolean; entries: PlaylistEntryView[] }
+export type PlaylistView = ({ kind: PlaylistKind; name: string; description: string; createdAt: number; updatedAt: number }) & { id: string; pinned: boolean; entries: PlaylistEntryView[]; 
+/**
+ * "If the server went away now, N of M would play": entries with a file on this
+ * device or a verified cached copy, from local state only.
+ */
+offlinePlayable: number }
 /**
  * Why a file was not indexed, in words a person understands.
  */
@@ -662,6 +817,7 @@ export type ProblemKind =
  * The file is not audio at all (an image, a text file...).
  */
 "notAudio"
+export type Progress = { done: number; total: number }
 /**
  * A document that could not be read and was moved aside.
  */
@@ -682,6 +838,10 @@ export type QueueState = { items: QueueItem[];
  * Position in `items` of the entry playing (or loaded).
  */
 current: number | null }
+/**
+ * Settings of paired mode kept beside the pairing (`remote.json`).
+ */
+export type RemoteSettings = { cacheBudgetMb: number }
 /**
  * What happens at the end of a track.
  */
@@ -758,7 +918,11 @@ export type Track = { id: number; uid: TrackUid; path: string; title: string; ar
 /**
  * The container/codec family, e.g. "FLAC", "MP3", "Ogg Vorbis", "M4A", "WAV".
  */
-format: string }
+format: string; 
+/**
+ * Where the track would play from now.
+ */
+source: TrackSource }
 /**
  * A track with every field the tags and the stream properties give.
  */
@@ -780,6 +944,11 @@ hasLyrics: boolean }
  * does not have it.
  */
 export type TrackRef = { trackUid: string; title: string; artist: string; album: string; durationMs: number }
+/**
+ * Where a track's audio is: a file of the user's on this device, a verified copy of a
+ * server's file in this device's cache, or only on the paired server.
+ */
+export type TrackSource = "local" | "cached" | "server"
 /**
  * A stable identifier for a track, the same on every device that has the same file.
  * 

@@ -10,6 +10,7 @@ import type {
   ArtistSummary,
   GenreSummary,
   ExportReport,
+  Health,
   ImportReport,
   LibraryStatus,
   PlayerState,
@@ -18,6 +19,7 @@ import type {
   Quarantined,
   OutputDevice,
   QueueState,
+  RemoteSettings,
   RepeatMode,
   ReplayGainMode,
   ScanProblem,
@@ -36,6 +38,8 @@ export type {
   ArtistSummary,
   GenreSummary,
   ExportReport,
+  Health,
+  HealthState,
   ImportProblem,
   ImportReport,
   LibraryStatus,
@@ -49,6 +53,8 @@ export type {
   PlaybackStatus,
   PlayerState,
   ProblemKind,
+  Progress,
+  RemoteSettings,
   OutputDevice,
   QueueItem,
   QueueState,
@@ -61,6 +67,7 @@ export type {
   SearchResults,
   Track,
   TrackDetails,
+  TrackSource,
   YearSummary,
 } from './bindings';
 export { BackendError, errorMessage, type BackendErrorCode } from './error';
@@ -402,6 +409,37 @@ export function onScanProgressed(handler: (progress: ScanProgress) => void): Pro
 /** Called when a cancelled scan has stopped, with how far it got. */
 export function onScanStopped(handler: (progress: ScanProgress) => void): Promise<Unsubscribe> {
   return subscribe(events.scanStopped, handler);
+}
+
+export function serverHealth(): Promise<Health> {
+  return run(() => commands.serverHealth());
+}
+
+/** Checks the URL and token against the server; stores them only when they work. */
+export function pairServer(url: string, token: string): Promise<Health> {
+  return run(() => commands.pairServer(url, token));
+}
+
+/** Forgets the server: its catalog and cached files go; playlists and local files stay. */
+export function unpairServer(): Promise<Health> {
+  return run(() => commands.unpairServer());
+}
+
+export async function retryServer(): Promise<void> {
+  await run(() => commands.retryServer());
+}
+
+export function remoteSettings(): Promise<RemoteSettings> {
+  return run(() => commands.remoteSettings());
+}
+
+export async function setCacheBudget(mb: number): Promise<void> {
+  await run(() => commands.setCacheBudget(Math.max(1, Math.round(mb))));
+}
+
+/** Called whenever the server health indicator's state or figures change. */
+export function onHealthChanged(handler: (health: Health) => void): Promise<Unsubscribe> {
+  return subscribe(events.healthChanged, handler);
 }
 
 /** Called when a folder scan ends, whoever started it. */

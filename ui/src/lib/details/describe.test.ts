@@ -17,6 +17,7 @@ const DETAILS: TrackDetails = {
     genre: 'Electronic',
     durationMs: 21_000,
     format: 'FLAC',
+    source: 'local',
   },
   artists: ['The Lanterns', 'Mira'],
   genres: ['Electronic'],

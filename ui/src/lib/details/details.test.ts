@@ -16,6 +16,7 @@ const track = (id: number): Track => ({
   genre: null,
   durationMs: 1,
   format: 'FLAC',
+  source: 'local',
 });
 
 const details = (t: Track): TrackDetails => ({

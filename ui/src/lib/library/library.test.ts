@@ -17,6 +17,7 @@ function track(id: number, title: string): Track {
     genre: null,
     durationMs: 200_000,
     format: 'FLAC',
+    source: 'local',
   };
 }
 

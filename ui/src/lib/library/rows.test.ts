@@ -16,6 +16,7 @@ const t = (id: number, discNumber: number | null): Track => ({
   genre: null,
   durationMs: 0,
   format: 'FLAC',
+  source: 'local',
 });
 
 function shape(rows: ReturnType<typeof buildRows>['rows']): string[] {

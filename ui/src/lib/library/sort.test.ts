@@ -17,6 +17,7 @@ function track(id: number, fields: Partial<Track>): Track {
     genre: null,
     durationMs: 0,
     format: 'FLAC',
+    source: 'local',
     ...fields,
   };
 }

@@ -33,6 +33,10 @@ export interface PlayerControls {
 
 export interface PlayerOptions {
   onError?: (error: unknown) => void;
+  /** Whether a track can play now (a server's track cannot while it is unreachable). */
+  playable?: (track: Track) => boolean;
+  /** A quiet notice (songs left out of a queue). */
+  onNotice?: (message: string) => void;
   /** How long after the backend accepted a command we keep waiting for a state that shows it. */
   settleMs?: number;
 }
@@ -86,9 +90,11 @@ export class Player {
   readonly #controls: PlayerControls;
   readonly #onError: (error: unknown) => void;
   readonly #settleMs: number;
+  readonly #options: PlayerOptions;
 
   constructor(controls: PlayerControls, options: PlayerOptions = {}) {
     this.#controls = controls;
+    this.#options = options;
     this.#onError = options.onError ?? (() => {});
     this.#settleMs = options.settleMs ?? 1000;
   }
@@ -164,6 +170,21 @@ export class Player {
    * search results) as the queue, so next and previous move through that list.
    */
   play(track: Track, context: readonly Track[] = [track]): Promise<void> {
+    const playable = this.#options.playable;
+    if (playable && !playable(track)) {
+      this.#options.onNotice?.(`“${track.title}” is not available offline.`);
+      return Promise.resolve();
+    }
+    if (playable) {
+      const kept = context.filter(playable);
+      const skipped = context.length - kept.length;
+      if (skipped > 0) {
+        this.#options.onNotice?.(
+          `${skipped === 1 ? '1 song is' : `${skipped} songs are`} not available offline and will be skipped.`,
+        );
+      }
+      context = kept;
+    }
     this.#pendingTrack = track;
     this.#pendingStatus = 'playing';
     this.#seekTarget = null;

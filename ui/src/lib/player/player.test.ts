@@ -17,6 +17,7 @@ function track(id: number, durationMs = 180_000): Track {
     genre: null,
     durationMs,
     format: 'MP3',
+    source: 'local',
   };
 }
 

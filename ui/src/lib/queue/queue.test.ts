@@ -17,6 +17,7 @@ function item(entryId: number, trackId = entryId): QueueItem {
     genre: null,
     durationMs: 1000,
     format: 'FLAC',
+    source: 'local',
   };
   return { entryId, track };
 }

@@ -1,0 +1,78 @@
+// The server's health as the UI follows it: the backend's `HealthChanged` events are
+// the truth. A change in the mirrored catalog or a finished sync reloads what shows.
+
+import type { Health, Unsubscribe } from '$lib/backend';
+import { playableNow, serverReachable } from './describe';
+
+export interface HealthSource {
+  serverHealth(): Promise<Health>;
+  onHealthChanged(handler: (h: Health) => void): Promise<Unsubscribe>;
+  retryServer(): Promise<void>;
+}
+
+export const LOCAL_ONLY: Health = {
+  state: 'localOnly',
+  server: null,
+  reason: null,
+  retryInS: null,
+  lastSyncMs: null,
+  catalogMirroredMs: null,
+  catalogTracks: 0,
+  catalogProgress: null,
+  pendingUploads: 0,
+  downloads: null,
+  cacheBytes: 0,
+  cacheBudgetBytes: 0,
+  message: null,
+  syncConnected: false,
+};
+
+export class ServerHealth {
+  health = $state.raw<Health>(LOCAL_ONLY);
+  /** When `health` arrived (for the retry countdown). */
+  receivedAt = $state(0);
+  #source: HealthSource;
+  #onCatalogChanged: () => void;
+  #onError: (e: unknown) => void;
+
+  constructor(source: HealthSource, onCatalogChanged: () => void, onError: (e: unknown) => void) {
+    this.#source = source;
+    this.#onCatalogChanged = onCatalogChanged;
+    this.#onError = onError;
+  }
+
+  get reachable(): boolean {
+    return serverReachable(this.health);
+  }
+
+  /** Whether a track can play now (on this device, or on a server that answers). */
+  playable = (track: { source: 'local' | 'cached' | 'server' }): boolean => playableNow(track, this.health);
+
+  set(next: Health, now = Date.now()): void {
+    const before = this.health;
+    this.health = next;
+    this.receivedAt = now;
+    const catalogMoved =
+      next.catalogMirroredMs !== before.catalogMirroredMs ||
+      next.catalogTracks !== before.catalogTracks ||
+      next.lastSyncMs !== before.lastSyncMs ||
+      (next.state === 'localOnly') !== (before.state === 'localOnly') ||
+      serverReachable(next) !== serverReachable(before) ||
+      next.cacheBytes !== before.cacheBytes;
+    if (catalogMoved) this.#onCatalogChanged();
+  }
+
+  async start(): Promise<Unsubscribe> {
+    const stop = await this.#source.onHealthChanged((h) => this.set(h));
+    try {
+      this.set(await this.#source.serverHealth());
+    } catch (e) {
+      this.#onError(e);
+    }
+    return stop;
+  }
+
+  retry(): Promise<void> {
+    return this.#source.retryServer().catch(this.#onError);
+  }
+}

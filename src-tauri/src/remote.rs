@@ -147,17 +147,21 @@ fn run(state: &AppState, app: &tauri::AppHandle, pairing: &Pairing) -> Result<()
     tauri::async_runtime::spawn(async move {
         let mut last_sync = None;
         let mut catalog = None;
+        let mut cached = None;
         loop {
             let now = health.borrow_and_update().clone();
             let _ = HealthChanged(now.clone()).emit(&app);
-            // A new exchange may have brought playlist edits (pins to fetch) or catalog
-            // rows (tracks the player's cache must read again).
-            if now.last_sync_ms != last_sync || now.catalog_mirrored_ms != catalog {
-                last_sync = now.last_sync_ms;
-                catalog = now.catalog_mirrored_ms;
-                use tauri::Manager as _;
-                if let Some(state) = app.try_state::<AppState>() {
+            use tauri::Manager as _;
+            if let Some(state) = app.try_state::<AppState>() {
+                // An exchange may have brought playlist edits: their tracks may need pins.
+                if now.last_sync_ms != last_sync {
+                    last_sync = now.last_sync_ms;
                     refresh_pins(&state);
+                }
+                // Catalog rows or copies changed: the player's track cache reads again.
+                if Some(now.catalog_version) != catalog || Some(now.cache_bytes) != cached {
+                    catalog = Some(now.catalog_version);
+                    cached = Some(now.cache_bytes);
                     state.library_changed();
                 }
             }

@@ -25,7 +25,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use automerge::transaction::Transactable;
@@ -45,6 +45,8 @@ pub const ESSENTIALS_NAME: &str = "Emergency Essentials";
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long an edit waits for samod to load its document after the store opened.
 const LOAD_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long to wait for a document from a connected peer.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -132,9 +134,9 @@ pub struct Store {
     repo: Repo,
     storage: DurableStorage,
     dir: PathBuf,
-    /// The index document's id.
-    index: String,
-    essentials: String,
+    /// The index document's id (another device's, once this one adopted it).
+    index: RwLock<String>,
+    essentials: RwLock<String>,
     /// The index and every playlist document found or made.
     docs: SharedDocs,
     device: Mutex<DeviceState>,
@@ -262,8 +264,8 @@ impl Store {
             repo,
             storage,
             dir: dir.to_path_buf(),
-            index: index.clone(),
-            essentials: String::new(),
+            index: RwLock::new(index.clone()),
+            essentials: RwLock::new(String::new()),
             docs,
             device: Mutex::default(),
             jitter: Mutex::new(RandomJitter::default()),
@@ -316,20 +318,18 @@ impl Store {
                 ids.sort();
                 ids.into_iter().find(|id| is_essentials(id))
             });
-        store.essentials = match essentials {
+        let essentials = match essentials {
             Some(id) => id,
             None => store.create_kind(PlaylistKind::Essentials, ESSENTIALS_NAME, now)?,
         };
-        if store.index_essentials().as_deref() != Some(store.essentials.as_str()) {
-            let id = store.essentials.clone();
+        *write(&store.essentials) = essentials.clone();
+        if store.index_essentials().as_deref() != Some(essentials.as_str()) {
+            let id = essentials.clone();
             store.edit_index(|tx, _| tx.put(ROOT, "essentials", id.as_str()))?;
         }
         // Essentials is never left deleted (another device's index may say otherwise).
-        if store
-            .index_entries()
-            .contains(&(store.essentials.clone(), true))
-        {
-            store.undelete(&store.essentials.clone())?;
+        if store.index_entries().contains(&(essentials.clone(), true)) {
+            store.undelete(&essentials)?;
         }
 
         device.index = Some(index);
@@ -343,8 +343,13 @@ impl Store {
         &self.quarantined
     }
 
-    pub fn essentials_id(&self) -> &str {
-        &self.essentials
+    pub fn essentials_id(&self) -> String {
+        read(&self.essentials).clone()
+    }
+
+    /// The index document's id: the list of playlists this device shows.
+    pub fn index_id(&self) -> String {
+        read(&self.index).clone()
     }
 
     /// The playlists, Essentials first, then by name.
@@ -364,7 +369,8 @@ impl Store {
                 })
             })
             .collect();
-        out.sort_by_key(|p| (p.id != self.essentials, p.meta.name.to_lowercase()));
+        let essentials = self.essentials_id();
+        out.sort_by_key(|p| (p.id != essentials, p.meta.name.to_lowercase()));
         out
     }
 
@@ -434,7 +440,7 @@ impl Store {
     /// Takes a playlist off the list. Its document stays, so [`Store::undelete`] brings it
     /// back whole.
     pub fn delete(&self, id: &str, now: i64) -> Result<()> {
-        if id == self.essentials {
+        if id == *read(&self.essentials) {
             return Err(StoreError::EssentialsIsPermanent);
         }
         self.playlist(id)?;
@@ -509,7 +515,7 @@ impl Store {
 
     /// Whether a playlist is kept on this device (Essentials always is).
     pub fn is_pinned(&self, id: &str) -> bool {
-        id == self.essentials || self.device().pinned.iter().any(|p| p == id)
+        id == *read(&self.essentials) || self.device().pinned.iter().any(|p| p == id)
     }
 
     /// Marks a playlist to be kept on this device (a local setting, not in the document).
@@ -533,6 +539,135 @@ impl Store {
         lock(&self.docs).handles.values().cloned().collect()
     }
 
+    /// Makes `shared` (the user's index that all their devices share, named by the server)
+    /// this device's index, fetching it and its playlists through the repo's connection,
+    /// and merges this device's playlists into it: each one not listed there is added, and
+    /// this device's Essentials songs join the shared Essentials (songs already there are
+    /// not added twice; the old Essentials is left listed as deleted, so it is not found
+    /// again as a stray). Nothing is lost: every document stays on disk.
+    pub fn adopt_index(&self, shared: &str, now: i64) -> Result<()> {
+        let old_index = self.index_id();
+        if shared == old_index {
+            return Ok(());
+        }
+        let handle = self.fetch(shared)?;
+        let shared_entries: Vec<(String, bool)> = handle.with_document(|d| {
+            let Ok(Some((_, playlists))) = d.get(ROOT, "playlists") else {
+                return Vec::new();
+            };
+            d.map_range(&playlists, ..)
+                .map(|item| {
+                    let deleted = matches!(d.get(item.id(), "deleted_at"), Ok(Some(_)));
+                    (item.key.into_owned(), deleted)
+                })
+                .collect()
+        });
+        if handle
+            .with_document(|d| doc::string(d, &ROOT, "schema"))
+            .as_deref()
+            != Some(INDEX_SCHEMA)
+        {
+            return Err(StoreError::NotFound(format!(
+                "{shared} (not a playlist index)"
+            )));
+        }
+        for (id, _) in &shared_entries {
+            if !self.exists(id) {
+                // One that cannot be fetched now comes with a later sync; its entry stays.
+                let _ = self.fetch(id);
+            }
+        }
+        let old_entries = self.index_entries();
+        let old_names = self.index_names();
+        let old_essentials = self.essentials_id();
+        *write(&self.index) = shared.to_owned();
+        let listed: HashSet<&String> = shared_entries.iter().map(|(id, _)| id).collect();
+        for (id, deleted) in old_entries {
+            if id == old_essentials || listed.contains(&id) {
+                continue;
+            }
+            let name = old_names.get(&id).cloned().unwrap_or_default();
+            self.index_add(&id, &name, now)?;
+            if deleted {
+                self.mark_deleted(&id, now)?;
+            }
+        }
+        match self.index_essentials().filter(|id| self.exists(id)) {
+            Some(essentials) if essentials != old_essentials => {
+                let theirs: HashSet<String> = self
+                    .get(&essentials)?
+                    .entries
+                    .into_iter()
+                    .map(|e| e.track.track_uid)
+                    .collect();
+                let ours: Vec<TrackRef> = self
+                    .get(&old_essentials)?
+                    .entries
+                    .into_iter()
+                    .map(|e| e.track)
+                    .filter(|t| !theirs.contains(&t.track_uid))
+                    .collect();
+                *write(&self.essentials) = essentials.clone();
+                if !ours.is_empty() {
+                    self.add(&essentials, &ours, Place::End, now)?;
+                }
+                self.index_add(&old_essentials, ESSENTIALS_NAME, now)?;
+                self.mark_deleted(&old_essentials, now)?;
+            }
+            _ => {
+                // The shared index has no Essentials yet: ours becomes everyone's.
+                self.index_add(&old_essentials, ESSENTIALS_NAME, now)?;
+                let id = old_essentials.clone();
+                self.edit_index(|tx, _| tx.put(ROOT, "essentials", id.as_str()))?;
+            }
+        }
+        self.device().index = Some(shared.to_owned());
+        self.save_device()
+    }
+
+    /// Fetches the playlists the index lists that this device does not hold (another
+    /// device made them); returns how many came. One that cannot come now is tried again
+    /// next time.
+    pub fn fetch_listed(&self) -> usize {
+        self.index_entries()
+            .into_iter()
+            .filter(|(id, _)| !self.exists(id))
+            .filter(|(id, _)| self.fetch(id).is_ok())
+            .count()
+    }
+
+    /// A document from the repo, fetched from a connected peer if it is not on disk.
+    fn fetch(&self, id: &str) -> Result<DocHandle> {
+        if let Some(handle) = lock(&self.docs).handles.get(id) {
+            return Ok(handle.clone());
+        }
+        let doc_id: DocumentId = id
+            .parse()
+            .map_err(|_| StoreError::NotFound(id.to_owned()))?;
+        let found = self
+            .runtime
+            .block_on(async { tokio::time::timeout(FETCH_TIMEOUT, self.repo.find(doc_id)).await })
+            .map_err(|_| StoreError::StillLoading(id.to_owned()))?
+            .map_err(|_| StoreError::Stopped)?
+            .ok_or_else(|| StoreError::NotFound(id.to_owned()))?;
+        lock(&self.docs)
+            .handles
+            .insert(id.to_owned(), found.clone());
+        Ok(found)
+    }
+
+    fn mark_deleted(&self, id: &str, now: i64) -> Result<()> {
+        let id = id.to_owned();
+        self.edit_index(|tx, playlists| {
+            if let Some((_, obj)) = tx.get(playlists, id.as_str())? {
+                if tx.get(&obj, "deleted_at")?.is_none() {
+                    tx.put(&obj, "deleted_at", now)?;
+                }
+            }
+            Ok(())
+        })
+    }
+
     pub fn repo(&self) -> &Repo {
         &self.repo
     }
@@ -541,10 +676,11 @@ impl Store {
     /// the cache of every playlist samod loaded. Call it when the app quits.
     pub fn flush(&self) -> Result<()> {
         self.runtime.block_on(self.repo.stop());
+        let index = self.index_id();
         let loaded: Vec<(String, DocHandle)> = lock(&self.docs)
             .handles
             .iter()
-            .filter(|(id, _)| **id != self.index)
+            .filter(|(id, _)| **id != index)
             .map(|(id, handle)| (id.clone(), handle.clone()))
             .collect();
         let cache_dir = self.dir.join("cache");
@@ -609,7 +745,7 @@ impl Store {
 
     /// Fails unless `id` is one of the playlists (not the index).
     fn playlist(&self, id: &str) -> Result<()> {
-        if id != self.index && self.exists(id) {
+        if id != *read(&self.index) && self.exists(id) {
             Ok(())
         } else {
             Err(StoreError::NotFound(id.to_owned()))
@@ -618,13 +754,14 @@ impl Store {
 
     /// Every playlist document held, listed or not.
     fn playlist_ids(&self) -> Vec<String> {
+        let index = self.index_id();
         let docs = lock(&self.docs);
         let mut ids: HashSet<&String> = docs.handles.keys().collect();
         ids.extend(docs.early.keys());
         ids.extend(docs.cached.keys());
         ids.extend(docs.loading.iter());
         ids.into_iter()
-            .filter(|id| **id != self.index)
+            .filter(|id| **id != index)
             .cloned()
             .collect()
     }
@@ -682,7 +819,7 @@ impl Store {
             &ObjId,
         ) -> std::result::Result<(), automerge::AutomergeError>,
     {
-        let index = self.handle(&self.index)?;
+        let index = self.handle(&self.index_id())?;
         self.persisted(&index, |d| {
             let playlists = match d.get(ROOT, "playlists")? {
                 Some((automerge::Value::Object(ObjType::Map), obj)) => obj,
@@ -729,7 +866,7 @@ impl Store {
 
     /// (id, deleted) for every playlist the index lists.
     fn index_entries(&self) -> Vec<(String, bool)> {
-        self.read(&self.index, |d| {
+        self.read(&self.index_id(), |d| {
             let Ok(Some((_, playlists))) = d.get(ROOT, "playlists") else {
                 return Vec::new();
             };
@@ -745,7 +882,7 @@ impl Store {
     }
 
     fn index_names(&self) -> HashMap<String, String> {
-        self.read(&self.index, |d| {
+        self.read(&self.index_id(), |d| {
             let Ok(Some((_, playlists))) = d.get(ROOT, "playlists") else {
                 return HashMap::new();
             };
@@ -760,7 +897,7 @@ impl Store {
     }
 
     fn index_essentials(&self) -> Option<String> {
-        self.read(&self.index, |d| doc::string(d, &ROOT, "essentials"))
+        self.read(&self.index_id(), |d| doc::string(d, &ROOT, "essentials"))
             .ok()
             .flatten()
     }
@@ -820,6 +957,14 @@ fn wait_written(
             .block_on(async { tokio::time::timeout_at(deadline, next).await })
             .map_err(|_| StoreError::NotWritten(WRITE_TIMEOUT))?;
     }
+}
+
+fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn lock(docs: &SharedDocs) -> MutexGuard<'_, Docs> {

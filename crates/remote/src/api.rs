@@ -187,7 +187,7 @@ impl Api {
                 // Only a connection that could not be made means "unreachable": a server
                 // that accepted and then stalled or broke off is up, and failing.
                 Err(e) if e.is_connect() => {
-                    last = ApiError::Unreachable(error_chain(&e));
+                    last = ApiError::Unreachable(root_cause(&e));
                 }
                 Err(e) => {
                     self.current.store(index, Ordering::Relaxed);
@@ -247,6 +247,25 @@ impl Api {
             cursor: raw.cursor,
             more: raw.more,
         })
+    }
+
+    /// `PUT /api/v1/index`: offers this device's playlist index as the user's; returns the
+    /// index that holds (another device's, when one came first).
+    pub async fn set_index(&self, id: &str) -> Result<String, ApiError> {
+        #[derive(Deserialize)]
+        struct Index {
+            index: String,
+        }
+        let body = serde_json::to_vec(&serde_json::json!({ "id": id }))
+            .map_err(|e| ApiError::BadResponse(e.to_string()))?;
+        let answer: Index = self
+            .json(|http, base| {
+                http.put(format!("{base}/api/v1/index"))
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body.clone())
+            })
+            .await?;
+        Ok(answer.index)
     }
 
     /// `POST /api/v1/history`: (stored, duplicates).
@@ -375,6 +394,16 @@ pub fn retry_after(headers: &HeaderMap) -> Duration {
 fn content_range_total(headers: &HeaderMap) -> Option<u64> {
     let value = headers.get(reqwest::header::CONTENT_RANGE)?.to_str().ok()?;
     value.rsplit('/').next()?.trim().parse().ok()
+}
+
+/// The innermost cause ("tcp connect error: Connection refused (os error 111)"): what a
+/// person can act on, without the request's URL and the client's layers.
+fn root_cause(e: &dyn std::error::Error) -> String {
+    let mut cause = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

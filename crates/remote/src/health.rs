@@ -44,6 +44,8 @@ pub struct Health {
     /// When the catalog mirror last caught up (unix ms), and how many server tracks it has.
     pub catalog_mirrored_ms: Option<f64>,
     pub catalog_tracks: u32,
+    /// Goes up each time mirrored catalog changes were stored (what shows must reload).
+    pub catalog_version: u32,
     /// Catalog pages still to fetch in the running mirror (0 when none is running).
     pub catalog_progress: Option<Progress>,
     /// Plays and playlist changes waiting to go up.
@@ -76,6 +78,7 @@ impl Health {
             last_sync_ms: None,
             catalog_mirrored_ms: None,
             catalog_tracks: 0,
+            catalog_version: 0,
             catalog_progress: None,
             pending_uploads: 0,
             downloads: None,

@@ -75,12 +75,19 @@ struct Inner {
     pinned: Mutex<HashMap<String, String>>,
     wake: Notify,
     poll: Duration,
+    /// The playlists being synced, once [`Remote::sync_playlists`] was called.
+    /// Weak: the store (and its runtime) belongs to the app, and must never be dropped
+    /// last by one of this service's tasks.
+    store: Mutex<Option<std::sync::Weak<Store>>>,
 }
 
 /// What the popover shows besides the state.
 #[derive(Debug, Default)]
 struct Status {
     message: Option<String>,
+    /// Why playlists did not sync (shown as the reason while nothing else is wrong).
+    sync_problem: Option<String>,
+    catalog_version: u32,
     last_sync_ms: Option<i64>,
     catalog_progress: Option<Progress>,
     downloads: Option<Progress>,
@@ -140,6 +147,7 @@ impl Remote {
             pinned: Mutex::default(),
             wake: Notify::new(),
             poll: options.poll,
+            store: Mutex::default(),
         });
         inner.publish();
         runtime.spawn(run(inner.clone()));
@@ -170,8 +178,15 @@ impl Remote {
     /// The tracks to keep on this device (uid → format): the pinned playlists' tracks.
     /// Missing ones download in the background; others may now be evicted.
     pub fn set_pinned(&self, tracks: HashMap<String, String>) {
-        *lock(&self.inner.pinned) = tracks;
-        self.wake();
+        let changed = {
+            let mut pinned = lock(&self.inner.pinned);
+            let changed = *pinned != tracks;
+            *pinned = tracks;
+            changed
+        };
+        if changed {
+            self.wake();
+        }
     }
 
     pub fn set_cache_budget(&self, bytes: u64) {
@@ -218,6 +233,8 @@ impl Remote {
         let Some(runtime) = &self.runtime else {
             return Err(RemoteError::Sync("stopped".into()));
         };
+        *lock(&self.inner.store) = Some(Arc::downgrade(&store));
+        let weak_store = Arc::downgrade(&store);
         let repo = store.repo().clone();
         let dialer = ServerDialer::new(
             self.inner.api.url(),
@@ -245,21 +262,10 @@ impl Remote {
                             continue;
                         };
                         let inner = inner.clone();
-                        let store = store.clone();
+                        let weak = weak_store.clone();
                         tokio::spawn(async move {
                             inner.busy(1);
-                            let docs = store.handles();
-                            let exchanged = futures::future::join_all(docs.iter().map(|doc| {
-                                let ours = doc.they_have_our_changes(conn);
-                                let theirs = doc.we_have_their_changes(conn);
-                                async move { futures::join!(ours, theirs) }
-                            }));
-                            if tokio::time::timeout(Duration::from_secs(30), exchanged)
-                                .await
-                                .is_ok()
-                            {
-                                lock(&inner.status).last_sync_ms = Some(now_ms());
-                            }
+                            exchange(&inner, &weak, conn).await;
                             inner.busy(-1);
                         });
                     }
@@ -334,18 +340,21 @@ impl Inner {
         let health = Health {
             state,
             server: Some(self.api.url().to_owned()),
-            reason: reason.filter(|_| {
-                matches!(
-                    state,
-                    HealthState::Degraded | HealthState::Offline | HealthState::Unauthorized
-                )
-            }),
+            reason: reason
+                .filter(|_| {
+                    matches!(
+                        state,
+                        HealthState::Degraded | HealthState::Offline | HealthState::Unauthorized
+                    )
+                })
+                .or_else(|| status.sync_problem.clone()),
             retry_in_s: retry_in
                 .filter(|_| matches!(state, HealthState::Degraded | HealthState::Offline))
                 .map(|d| d.as_secs_f64().ceil() as u32),
             last_sync_ms: status.last_sync_ms.map(|v| v as f64),
             catalog_mirrored_ms: mirrored.map(|v| v as f64),
             catalog_tracks: u32::try_from(tracks).unwrap_or(u32::MAX),
+            catalog_version: status.catalog_version,
             catalog_progress: status.catalog_progress,
             pending_uploads: status.pending_uploads,
             downloads: status.downloads,
@@ -379,6 +388,15 @@ impl Inner {
         }
         lock(&self.status).message = status.message.clone();
         self.mirror(status.catalog_tracks).await?;
+        // Playlists another device listed since (the index syncs live; their documents
+        // are fetched when this device first hears of them).
+        let store = lock(&self.store)
+            .as_ref()
+            .and_then(std::sync::Weak::upgrade);
+        let connected = lock(&self.signals).sync_connected;
+        if let (Some(store), true) = (store, connected) {
+            let _ = tokio::task::spawn_blocking(move || store.fetch_listed()).await;
+        }
         lock(&self.status).last_sync_ms = Some(now_ms());
         self.download_pinned().await?;
         Ok(())
@@ -394,19 +412,25 @@ impl Inner {
         let total_pages = u32::try_from(catalog_tracks.div_ceil(u64::from(CATALOG_PAGE)).max(1))
             .unwrap_or(u32::MAX);
         let mut done = 0u32;
-        self.busy(1);
+        // "Syncing" only while there are changes to store, not for a look that finds none.
+        let mut busy = false;
         let result = loop {
             let page = match self.api.catalog(cursor.as_deref(), CATALOG_PAGE).await {
                 Ok(page) => page,
                 Err(ApiError::CursorGone) => {
                     // The server's log restarted: mirror it whole again.
                     let _ = lock(&self.library).forget_server(&self.server_id);
+                    lock(&self.status).catalog_version += 1;
                     cursor = None;
                     continue;
                 }
                 Err(e) => break Err(e),
             };
             done += 1;
+            if !page.changes.is_empty() && !busy {
+                busy = true;
+                self.busy(1);
+            }
             lock(&self.status).catalog_progress = page.more.then_some(Progress {
                 done,
                 total: total_pages.max(done + 1),
@@ -425,6 +449,9 @@ impl Inner {
                     "cannot store the catalog: {e}"
                 )));
             }
+            if !page.changes.is_empty() {
+                lock(&self.status).catalog_version += 1;
+            }
             self.record(Ok(()));
             cursor = Some(page.cursor);
             if !page.more {
@@ -432,7 +459,11 @@ impl Inner {
             }
         };
         lock(&self.status).catalog_progress = None;
-        self.busy(-1);
+        if busy {
+            self.busy(-1);
+        } else {
+            self.publish();
+        }
         result
     }
 
@@ -485,6 +516,48 @@ impl Inner {
         let _ = self.cache.evict(&keep);
         self.publish();
         result
+    }
+}
+
+/// After a connect: joins the user's one playlist list (offering ours, adopting the one
+/// that holds if it is another device's), fetches playlists other devices listed, and waits
+/// until every document has been exchanged both ways. The store is only borrowed for each
+/// step (never held across a wait), so the app alone ever drops it.
+async fn exchange(inner: &Arc<Inner>, weak: &std::sync::Weak<Store>, conn: samod::ConnectionId) {
+    let Some(ours) = weak.upgrade().map(|s| s.index_id()) else {
+        return;
+    };
+    match inner.api.set_index(&ours).await {
+        Ok(shared) if shared != ours => {
+            let weak = weak.clone();
+            let adopted = tokio::task::spawn_blocking(move || {
+                weak.upgrade()
+                    .map(|store| store.adopt_index(&shared, now_ms()))
+            })
+            .await;
+            lock(&inner.status).sync_problem = match adopted {
+                Ok(Some(Err(e))) => Some(format!("the playlists could not be merged yet: {e}")),
+                _ => None,
+            };
+        }
+        Ok(_) => {}
+        Err(e) => inner.record(Err(Some(&e))),
+    }
+    let fetching = weak.clone();
+    let _ = tokio::task::spawn_blocking(move || fetching.upgrade().map(|s| s.fetch_listed())).await;
+    let Some(docs) = weak.upgrade().map(|s| s.handles()) else {
+        return;
+    };
+    let exchanged = futures::future::join_all(docs.iter().map(|doc| {
+        let ours = doc.they_have_our_changes(conn);
+        let theirs = doc.we_have_their_changes(conn);
+        async move { futures::join!(ours, theirs) }
+    }));
+    if tokio::time::timeout(Duration::from_secs(30), exchanged)
+        .await
+        .is_ok()
+    {
+        lock(&inner.status).last_sync_ms = Some(now_ms());
     }
 }
 

@@ -336,3 +336,109 @@ fn playlists_sync_through_the_dialer_and_the_state_passes_through_syncing() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+fn song(n: u32) -> offbeat_playlists::TrackRef {
+    offbeat_playlists::TrackRef {
+        track_uid: format!("h:song{n}"),
+        title: format!("Song {n}"),
+        artist: "Band".into(),
+        album: "Album".into(),
+        duration_ms: 1000,
+    }
+}
+
+fn titles(store: &offbeat_playlists::Store, id: &str) -> Vec<String> {
+    store
+        .get(id)
+        .map(|p| p.entries.into_iter().map(|e| e.track.title).collect())
+        .unwrap_or_default()
+}
+
+fn wait_until(what: &str, ok: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !ok() {
+        assert!(Instant::now() < deadline, "never {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn two_devices_share_one_playlist_list_and_their_offline_edits_merge() {
+    use offbeat_playlists::{Place, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let music = music_copy(dir.path());
+    let data = dir.path().join("data");
+    add_user(&data, "harness");
+    let token = add_user(&data, "ana");
+    let mut server = Server::start(&music, &data);
+    let port = server.port;
+    let pairing = paired(&server, &token);
+
+    // Device A has a playlist and an Essentials song; device B its own Essentials song.
+    let a_dir = dir.path().join("a");
+    let b_dir = dir.path().join("b");
+    let a = Arc::new(Store::open(&a_dir.join("playlists"), 1).unwrap());
+    let trip = a.create("Road trip", 2).unwrap();
+    a.add(&trip, &[song(1), song(2), song(3)], Place::End, 3)
+        .unwrap();
+    a.add(&a.essentials_id(), &[song(1)], Place::End, 3)
+        .unwrap();
+    let b = Arc::new(Store::open(&b_dir.join("playlists"), 1).unwrap());
+    b.add(&b.essentials_id(), &[song(9), song(1)], Place::End, 3)
+        .unwrap();
+
+    let remote_a = Remote::start(options(&pairing, &a_dir)).unwrap();
+    remote_a.sync_playlists(a.clone()).unwrap();
+    wait_health(&remote_a, "A synced", |h| {
+        h.last_sync_ms.is_some() && h.sync_connected
+    });
+    let remote_b = Remote::start(options(&pairing, &b_dir)).unwrap();
+    remote_b.sync_playlists(b.clone()).unwrap();
+
+    // B adopts the shared list: A's playlist shows there, and one Essentials holds both
+    // devices' songs, each once.
+    wait_until("B lists Road trip", || {
+        b.list().iter().any(|p| p.id == trip)
+    });
+    assert_eq!(b.index_id(), a.index_id());
+    assert_eq!(b.essentials_id(), a.essentials_id());
+    let essentials = a.essentials_id();
+    wait_until("Essentials merged on A", || {
+        let mut t = titles(&a, &essentials);
+        t.sort();
+        t == ["Song 1", "Song 9"]
+    });
+    assert_eq!(
+        b.list()
+            .iter()
+            .filter(|p| p.meta.kind == offbeat_playlists::PlaylistKind::Essentials)
+            .count(),
+        1
+    );
+    wait_until("B has the playlist's songs", || {
+        titles(&b, &trip) == ["Song 1", "Song 2", "Song 3"]
+    });
+
+    // The server dies; both edit the same playlist offline.
+    server.kill();
+    wait_health(&remote_a, "A offline", |h| h.state == HealthState::Offline);
+    wait_health(&remote_b, "B offline", |h| h.state == HealthState::Offline);
+    a.add(&trip, &[song(4)], Place::End, 10).unwrap();
+    let second = b.get(&trip).unwrap().entries[1].id.clone();
+    b.remove(&trip, &[second], 11).unwrap();
+    b.add(&trip, &[song(5)], Place::At(0), 12).unwrap();
+    a.rename(&trip, "Road trip 2026", 13).unwrap();
+
+    // It returns: both hold the same merged playlist, every edit kept.
+    let _server = Server::start_at(&music, &data, None, &format!("127.0.0.1:{port}"));
+    remote_a.wake();
+    remote_b.wake();
+    let merged = ["Song 5", "Song 1", "Song 3", "Song 4"];
+    wait_until("A merged", || titles(&a, &trip) == merged);
+    wait_until("B merged", || titles(&b, &trip) == merged);
+    wait_until("B renamed", || {
+        b.get(&trip).map(|p| p.meta.name).ok().as_deref() == Some("Road trip 2026")
+    });
+    wait_health(&remote_a, "A online", |h| h.state == HealthState::Online);
+    wait_health(&remote_b, "B online", |h| h.state == HealthState::Online);
+}

@@ -188,6 +188,10 @@ pub fn router(state: Arc<State>) -> Router {
             "/api/v1/documents",
             get(crate::sync::documents).post(crate::sync::claim),
         )
+        .route(
+            "/api/v1/index",
+            get(crate::sync::index).put(crate::sync::set_index),
+        )
         .route("/api/v1/sync", get(crate::sync::upgrade))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })
         .layer(middleware::from_fn_with_state(state.clone(), guard));

@@ -461,6 +461,20 @@ impl Db {
         )?)
     }
 
+    /// Sets `key` unless it is set already; returns the value that holds.
+    pub fn set_setting_once(&self, key: &str, value: &str) -> Result<String> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+            params![key, value],
+        )?;
+        Ok(
+            conn.query_row("SELECT value FROM settings WHERE key = ?", [key], |r| {
+                r.get(0)
+            })?,
+        )
+    }
+
     pub fn set_setting(&self, key: &str, value: Option<&str>) -> Result<()> {
         let conn = self.conn();
         match value {

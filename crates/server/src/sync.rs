@@ -367,6 +367,60 @@ pub async fn claim(
     }
 }
 
+/// `GET /api/v1/index`: the user's playlist index document (the list every device of
+/// theirs shares), or `null` before any device has named one.
+pub async fn index(Authed(user): Authed, axum::extract::State(state): AppState) -> Response {
+    match state.db.setting(&index_key(user.id)) {
+        Ok(id) => Json(serde_json::json!({ "index": id })).into_response(),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}
+
+fn index_key(user: i64) -> String {
+    format!("index:{user}")
+}
+
+/// `PUT /api/v1/index {"id": "<document id>"}`: names the user's index, if none is named
+/// yet (the first device's wins), and claims the document. Answers with the index that
+/// holds, which a later device then adopts.
+pub async fn set_index(
+    Authed(user): Authed,
+    axum::extract::State(state): AppState,
+    body: axum::body::Bytes,
+) -> Response {
+    let Ok(ClaimBody { id }) = serde_json::from_slice(&body) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "the body must be {\"id\": \"<document id>\"}",
+        );
+    };
+    let Ok(doc_id) = id.parse::<DocumentId>() else {
+        return error(StatusCode::BAD_REQUEST, "not an automerge document id");
+    };
+    let key = index_key(user.id);
+    let current = match state.db.setting(&key) {
+        Ok(Some(current)) => current,
+        Ok(None) => {
+            match state.sync.owners.claim(&doc_id, user.id) {
+                Ok(Claim::Ours) => {}
+                Ok(Claim::Theirs) => {
+                    return error(
+                        StatusCode::CONFLICT,
+                        "that document belongs to another user",
+                    )
+                }
+                Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+            }
+            match state.db.set_setting_once(&key, &doc_id.to_string()) {
+                Ok(current) => current,
+                Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+            }
+        }
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    };
+    Json(serde_json::json!({ "index": current })).into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

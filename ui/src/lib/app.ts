@@ -44,10 +44,8 @@ export const playlists = new Playlists(backend, { onError: report, onNotice: (m)
  */
 export const serverHealth = new ServerHealth(
   backend,
-  () => {
-    library.changed();
-    void playlists.changed();
-  },
+  () => library.changed(),
+  () => void playlists.changed(),
   report,
 );
 export const player = new Player(backend, {

@@ -646,6 +646,10 @@ lastSyncMs: number | null;
  */
 catalogMirroredMs: number | null; catalogTracks: number; 
 /**
+ * Goes up each time mirrored catalog changes were stored (what shows must reload).
+ */
+catalogVersion: number; 
+/**
  * Catalog pages still to fetch in the running mirror (0 when none is running).
  */
 catalogProgress: Progress | null; 

@@ -10,6 +10,7 @@ const base: Health = {
   lastSyncMs: 1_000_000,
   catalogMirroredMs: 1_000_000,
   catalogTracks: 41230,
+  catalogVersion: 1,
   catalogProgress: null,
   pendingUploads: 0,
   downloads: null,

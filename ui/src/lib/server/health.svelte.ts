@@ -18,6 +18,7 @@ export const LOCAL_ONLY: Health = {
   lastSyncMs: null,
   catalogMirroredMs: null,
   catalogTracks: 0,
+  catalogVersion: 0,
   catalogProgress: null,
   pendingUploads: 0,
   downloads: null,
@@ -33,11 +34,22 @@ export class ServerHealth {
   receivedAt = $state(0);
   #source: HealthSource;
   #onCatalogChanged: () => void;
+  #onSynced: () => void;
   #onError: (e: unknown) => void;
 
-  constructor(source: HealthSource, onCatalogChanged: () => void, onError: (e: unknown) => void) {
+  /**
+   * `onCatalogChanged`: server songs or their copies changed (reload song lists);
+   * `onSynced`: an exchange with the server finished (playlists may have changed).
+   */
+  constructor(
+    source: HealthSource,
+    onCatalogChanged: () => void,
+    onSynced: () => void,
+    onError: (e: unknown) => void,
+  ) {
     this.#source = source;
     this.#onCatalogChanged = onCatalogChanged;
+    this.#onSynced = onSynced;
     this.#onError = onError;
   }
 
@@ -53,13 +65,12 @@ export class ServerHealth {
     this.health = next;
     this.receivedAt = now;
     const catalogMoved =
-      next.catalogMirroredMs !== before.catalogMirroredMs ||
+      next.catalogVersion !== before.catalogVersion ||
       next.catalogTracks !== before.catalogTracks ||
-      next.lastSyncMs !== before.lastSyncMs ||
       (next.state === 'localOnly') !== (before.state === 'localOnly') ||
-      serverReachable(next) !== serverReachable(before) ||
       next.cacheBytes !== before.cacheBytes;
     if (catalogMoved) this.#onCatalogChanged();
+    if (next.lastSyncMs !== before.lastSyncMs) this.#onSynced();
   }
 
   async start(): Promise<Unsubscribe> {

@@ -5,9 +5,10 @@ import { LOCAL_ONLY, ServerHealth } from './health.svelte';
 const online: Health = { ...LOCAL_ONLY, state: 'online', server: 'http://s', catalogTracks: 8, catalogMirroredMs: 5 };
 
 describe('ServerHealth', () => {
-  it('follows events, and reloads the library only when the catalog or reachability moved', async () => {
+  it('follows events; reloads songs when the catalog moved, playlists after a sync', async () => {
     let push: (h: Health) => void = () => {};
     const reload = vi.fn();
+    const synced = vi.fn();
     const health = new ServerHealth(
       {
         serverHealth: async () => LOCAL_ONLY,
@@ -18,6 +19,7 @@ describe('ServerHealth', () => {
         retryServer: async () => {},
       },
       reload,
+      synced,
       () => {},
     );
     await health.start();
@@ -27,11 +29,15 @@ describe('ServerHealth', () => {
     expect(reload).toHaveBeenCalledTimes(1);
     push({ ...online, retryInS: null });
     expect(reload).toHaveBeenCalledTimes(1);
+    // Reachability alone changes no rows (rows grey through `playable`, reactively).
     push({ ...online, state: 'offline', retryInS: 3 });
-    expect(reload).toHaveBeenCalledTimes(2);
+    expect(reload).toHaveBeenCalledTimes(1);
     expect(health.playable({ source: 'server' })).toBe(false);
     expect(health.playable({ source: 'cached' })).toBe(true);
-    push({ ...online, catalogTracks: 9 });
-    expect(reload).toHaveBeenCalledTimes(3);
+    push({ ...online, catalogVersion: 2 });
+    expect(reload).toHaveBeenCalledTimes(2);
+    push({ ...online, catalogVersion: 2, lastSyncMs: 77 });
+    expect(reload).toHaveBeenCalledTimes(2);
+    expect(synced).toHaveBeenCalledTimes(1);
   });
 });

@@ -365,6 +365,9 @@ fn pump_engine_events(state: &AppState, app: tauri::AppHandle) {
     let covers = state.covers.clone();
     let changes = state.library_changes.clone();
     let remote = engine.remote();
+    let device = paths::data_dir()
+        .map(|d| crate::history::device_id(&d))
+        .unwrap_or_else(|_| "device".to_owned());
     std::thread::spawn(move || {
         // The desktop's media keys and panels (MPRIS). Without a session bus the app works
         // as before; only the desktop integration is missing.
@@ -398,7 +401,24 @@ fn pump_engine_events(state: &AppState, app: tauri::AppHandle) {
             Some(track)
         };
         let mut saved_at = std::time::Instant::now();
+        let mut recorder = crate::history::PlayRecorder::new(device);
         for event in events.iter() {
+            // Every play goes into the outbox as it ends; paired mode uploads it.
+            let play = recorder.on_event(&event, crate::playlists::now_ms(), |id| {
+                resolve(id).map(|t| (t.uid.as_str().to_owned(), u64::from(t.duration_ms)))
+            });
+            if let (Some(play), Some(library)) = (play, library.as_ref()) {
+                match library.record_play(&play) {
+                    Ok(()) => {
+                        if let Some(remote) =
+                            app.try_state::<AppState>().and_then(|s| s.paired.remote())
+                        {
+                            remote.wake();
+                        }
+                    }
+                    Err(e) => eprintln!("offbeat: a play was not recorded: {e}"),
+                }
+            }
             let queue_changed = matches!(event, offbeat_playback::Event::QueueChanged(_));
             if let offbeat_playback::Event::QueueChanged(snapshot) = &event {
                 let state = QueueState::from_snapshot(snapshot, &mut resolve);

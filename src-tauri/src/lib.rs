@@ -10,6 +10,7 @@ pub mod cli;
 pub mod commands;
 pub mod covers;
 pub mod error;
+pub mod history;
 pub mod ipc;
 pub mod mpris;
 pub mod paths;

@@ -14,6 +14,7 @@ mod browse;
 mod covers;
 mod error;
 mod paths;
+mod plays;
 mod remote;
 mod scan;
 mod schema;
@@ -29,6 +30,7 @@ use rusqlite::Connection;
 
 pub use covers::{CoverCache, COVER_SIZES};
 pub use error::{LibraryError, Result};
+pub use plays::Play;
 pub use remote::{CachedFile, RemoteChange, RemoteFile, RemoteTrack, SERVER_FOLDER_PREFIX};
 pub use schema::SCHEMA_VERSION;
 pub use search::{fts_query, MATCH_COUNT_LIMIT, NAME_MATCH_LIMIT};

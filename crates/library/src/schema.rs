@@ -10,6 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/0002_track_details.sql"),
     include_str!("../../../migrations/0003_name_search.sql"),
     include_str!("../../../migrations/0004_remote.sql"),
+    include_str!("../../../migrations/0005_plays.sql"),
 ];
 
 /// The schema version this build writes.

@@ -91,7 +91,6 @@ struct Status {
     last_sync_ms: Option<i64>,
     catalog_progress: Option<Progress>,
     downloads: Option<Progress>,
-    pending_uploads: u32,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -336,6 +335,7 @@ impl Inner {
             .remote_summary(&self.server_id)
             .unwrap_or((None, 0));
         let cache_bytes = self.cache.used().unwrap_or(0);
+        let pending_uploads = lock(&self.library).outbox_len().unwrap_or(0);
         let status = lock(&self.status);
         let health = Health {
             state,
@@ -356,7 +356,7 @@ impl Inner {
             catalog_tracks: u32::try_from(tracks).unwrap_or(u32::MAX),
             catalog_version: status.catalog_version,
             catalog_progress: status.catalog_progress,
-            pending_uploads: status.pending_uploads,
+            pending_uploads,
             downloads: status.downloads,
             cache_bytes: cache_bytes as f64,
             cache_budget_bytes: self.cache.budget() as f64,
@@ -397,9 +397,77 @@ impl Inner {
         if let (Some(store), true) = (store, connected) {
             let _ = tokio::task::spawn_blocking(move || store.fetch_listed()).await;
         }
+        self.sync_history().await?;
         lock(&self.status).last_sync_ms = Some(now_ms());
         self.download_pinned().await?;
         Ok(())
+    }
+
+    /// Uploads the plays waiting in the outbox (each batch marked sent only once the server
+    /// has it; sending one again stores nothing twice), then reads every device's plays from
+    /// where it stopped.
+    async fn sync_history(&self) -> Result<(), ApiError> {
+        const BATCH: u32 = 500;
+        loop {
+            let waiting = lock(&self.library).outbox(BATCH).unwrap_or_default();
+            if waiting.is_empty() {
+                break;
+            }
+            let events: Vec<PlayEvent> = waiting
+                .iter()
+                .map(|p| PlayEvent {
+                    id: p.id.clone(),
+                    played_at: p.played_at,
+                    ms_played: p.ms_played,
+                    track_uid: p.track_uid.clone(),
+                    device: p.device.clone(),
+                    skipped: p.skipped,
+                })
+                .collect();
+            self.api.post_history(&events).await?;
+            let ids: Vec<String> = waiting.into_iter().map(|p| p.id).collect();
+            if let Err(e) = lock(&self.library).mark_uploaded(&ids) {
+                return Err(ApiError::BadResponse(format!(
+                    "cannot note the upload: {e}"
+                )));
+            }
+            self.publish();
+        }
+        let mut cursor = lock(&self.library)
+            .history_cursor(&self.server_id)
+            .ok()
+            .flatten();
+        loop {
+            let (events, next, more) = match self.api.history(cursor.as_deref()).await {
+                Ok(page) => page,
+                // The server's history restarted: read it again (ids keep plays single).
+                Err(ApiError::Rejected(400)) if cursor.is_some() => {
+                    cursor = None;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let plays: Vec<offbeat_library::Play> = events
+                .into_iter()
+                .map(|e| offbeat_library::Play {
+                    id: e.id,
+                    track_uid: e.track_uid,
+                    played_at: e.played_at,
+                    ms_played: e.ms_played,
+                    skipped: e.skipped,
+                    device: e.device,
+                })
+                .collect();
+            if let Err(e) = lock(&self.library).merge_plays(&self.server_id, &plays, &next) {
+                return Err(ApiError::BadResponse(format!(
+                    "cannot store the history: {e}"
+                )));
+            }
+            cursor = Some(next);
+            if !more {
+                return Ok(());
+            }
+        }
     }
 
     /// Reads the catalog's change log from where the mirror stopped, a page per

@@ -442,3 +442,62 @@ fn two_devices_share_one_playlist_list_and_their_offline_edits_merge() {
     wait_health(&remote_a, "A online", |h| h.state == HealthState::Online);
     wait_health(&remote_b, "B online", |h| h.state == HealthState::Online);
 }
+
+#[test]
+fn plays_go_up_once_from_the_outbox_and_come_down_on_other_devices() {
+    let dir = tempfile::tempdir().unwrap();
+    let music = music_copy(dir.path());
+    let data = dir.path().join("data");
+    let token = add_user(&data, "ana");
+    let mut server = Server::start(&music, &data);
+    let port = server.port;
+    let pairing = paired(&server, &token);
+    let a_dir = dir.path().join("a");
+    let b_dir = dir.path().join("b");
+    std::fs::create_dir_all(&a_dir).unwrap();
+    std::fs::create_dir_all(&b_dir).unwrap();
+    let a_library = Library::open(&a_dir.join("library.db")).unwrap();
+    let play = |id: &str, at: i64| offbeat_library::Play {
+        id: id.into(),
+        track_uid: Some("h:1".into()),
+        played_at: at,
+        ms_played: 30_000,
+        skipped: false,
+        device: Some("a".into()),
+    };
+    a_library.record_play(&play("a-1", 1)).unwrap();
+    let remote_a = Remote::start(options(&pairing, &a_dir)).unwrap();
+    wait_health(&remote_a, "uploaded", |h| {
+        h.state == HealthState::Online && h.pending_uploads == 0
+    });
+
+    // Offline, plays wait; back online, they go up, and a retry stores nothing twice.
+    server.kill();
+    wait_health(&remote_a, "offline", |h| h.state == HealthState::Offline);
+    a_library.record_play(&play("a-2", 2)).unwrap();
+    a_library.record_play(&play("a-3", 3)).unwrap();
+    remote_a.wake();
+    wait_health(&remote_a, "two waiting", |h| h.pending_uploads == 2);
+    let server = Server::start_at(&music, &data, None, &format!("127.0.0.1:{port}"));
+    remote_a.wake();
+    wait_health(&remote_a, "all up", |h| {
+        h.state == HealthState::Online && h.pending_uploads == 0
+    });
+    let resent = server.request(
+        "POST",
+        "/api/v1/history",
+        Some(&token),
+        &[("content-type", "application/json")],
+        br#"{"events": [{"id": "a-2", "played_at": 2, "ms_played": 30000}]}"#,
+    );
+    assert_eq!(resent.json()["duplicates"], 1);
+    let stored = server.get("/api/v1/history", Some(&token)).json();
+    assert_eq!(stored["events"].as_array().unwrap().len(), 3);
+
+    // Another device gets every play, once.
+    let remote_b = Remote::start(options(&pairing, &b_dir)).unwrap();
+    let b_library = Library::open(&b_dir.join("library.db")).unwrap();
+    wait_until("B has the plays", || b_library.plays().unwrap().len() == 3);
+    assert_eq!(b_library.outbox_len().unwrap(), 0);
+    drop(remote_b);
+}

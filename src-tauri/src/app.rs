@@ -141,10 +141,7 @@ impl AppState {
         let playable = self.library()?.playable(ids)?;
         let mut out = QueueTracks::default();
         for (track_id, path, rg) in playable {
-            let remote = path
-                .to_str()
-                .is_some_and(|p| p.starts_with(offbeat_library::SERVER_FOLDER_PREFIX));
-            let path = if remote {
+            let path = if crate::remote::is_server_path(&path) {
                 match crate::remote::resolve(self, track_id)? {
                     Some((path, pending)) => {
                         out.pending.extend(pending);

@@ -32,6 +32,15 @@ fn respond(state: &AppState, path: &str) -> Response<Cow<'static, [u8]>> {
         Ok(Some(path)) => path,
         _ => return status(StatusCode::NOT_FOUND),
     };
+    // A server's track: its cached copy has the cover; without one there is none here.
+    let track_path = if crate::remote::is_server_path(&track_path) {
+        match crate::remote::cached_copy(state, track_id) {
+            Some(path) => path,
+            None => return status(StatusCode::NOT_FOUND),
+        }
+    } else {
+        track_path
+    };
     match state.covers.thumbnail(&track_path, size) {
         Ok(Some(file)) => match std::fs::read(file) {
             Ok(bytes) => Response::builder()

@@ -240,6 +240,18 @@ pub fn resolve(
     )))
 }
 
+/// Whether a library path names a server's track rather than a file.
+pub fn is_server_path(path: &std::path::Path) -> bool {
+    path.to_str()
+        .is_some_and(|p| p.starts_with(offbeat_library::SERVER_FOLDER_PREFIX))
+}
+
+/// The verified copy of a server's track on this device, if there is one.
+pub fn cached_copy(state: &AppState, track_id: TrackId) -> Option<PathBuf> {
+    let file = state.library().ok()?.remote_file(track_id).ok()??;
+    state.paired.remote()?.cached(&file.uid)
+}
+
 /// Whether the server can be asked for files now.
 fn reachable(state: HealthState) -> bool {
     matches!(

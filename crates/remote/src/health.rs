@@ -46,6 +46,8 @@ pub struct Health {
     pub catalog_tracks: u32,
     /// Goes up each time mirrored catalog changes were stored (what shows must reload).
     pub catalog_version: u32,
+    /// Goes up whenever a playlist changed, here or synced from another device.
+    pub playlists_version: u32,
     /// Catalog pages still to fetch in the running mirror (0 when none is running).
     pub catalog_progress: Option<Progress>,
     /// Plays and playlist changes waiting to go up.
@@ -79,6 +81,7 @@ impl Health {
             catalog_mirrored_ms: None,
             catalog_tracks: 0,
             catalog_version: 0,
+            playlists_version: 0,
             catalog_progress: None,
             pending_uploads: 0,
             downloads: None,
@@ -100,6 +103,10 @@ pub struct Signals {
     pub sync_connected: bool,
     /// Jobs in flight that make the state "syncing".
     pub busy: u32,
+    /// Plays waiting to go up.
+    pub pending: u32,
+    /// Playlists sync with this server: until the connection is up, they are not in sync.
+    pub sync_wanted: bool,
     /// When the next attempt is due after a failure.
     pub retry_at: Option<Instant>,
 }
@@ -131,7 +138,12 @@ impl Signals {
             // Not asked yet, and no connection: nothing is known to be wrong, and nothing
             // known to be right; "syncing" is what is happening.
             None if !self.sync_connected => HealthState::Syncing,
-            _ if self.busy > 0 => HealthState::Syncing,
+            _ if self.busy > 0
+                || self.pending > 0
+                || (self.sync_wanted && !self.sync_connected) =>
+            {
+                HealthState::Syncing
+            }
             _ => HealthState::Online,
         }
     }
@@ -195,6 +207,16 @@ mod tests {
         s.busy = 1;
         assert_eq!(s.state(), HealthState::Syncing);
         s.busy = 0;
+        // Plays waiting, or playlists not connected yet: still catching up.
+        s.pending = 2;
+        assert_eq!(s.state(), HealthState::Syncing);
+        s.pending = 0;
+        s.sync_wanted = true;
+        assert_eq!(s.state(), HealthState::Syncing);
+        s.sync_connected = true;
+        assert_eq!(s.state(), HealthState::Online);
+        s.sync_connected = false;
+        s.sync_wanted = false;
         s.record(Err(&ApiError::Unreachable("refused".into())));
         assert_eq!(s.state(), HealthState::Offline);
         // An open sync connection means the server is there, whatever one request said.

@@ -85,6 +85,8 @@ struct Inner {
 #[derive(Debug, Default)]
 struct Status {
     message: Option<String>,
+    /// Goes up whenever a playlist document changed (here or on another device).
+    playlists_version: u32,
     /// Why playlists did not sync (shown as the reason while nothing else is wrong).
     sync_problem: Option<String>,
     catalog_version: u32,
@@ -233,6 +235,7 @@ impl Remote {
             return Err(RemoteError::Sync("stopped".into()));
         };
         *lock(&self.inner.store) = Some(Arc::downgrade(&store));
+        lock(&self.inner.signals).sync_wanted = true;
         let weak_store = Arc::downgrade(&store);
         let repo = store.repo().clone();
         let dialer = ServerDialer::new(
@@ -249,21 +252,28 @@ impl Remote {
         let handle = repo
             .dial(backoff, Arc::new(dialer))
             .map_err(|_| RemoteError::Sync("the playlists repo has stopped".into()))?;
+        runtime.spawn(watch_documents(self.inner.clone(), weak_store.clone()));
         let inner = self.inner.clone();
         runtime.spawn(async move {
             let mut events = handle.events();
             while let Some(event) = events.next().await {
                 match event {
                     DialerEvent::Connected { .. } => {
-                        lock(&inner.signals).sync_connected = true;
+                        // Syncing from the moment it connects until every document has
+                        // been exchanged (the exchange below ends the busy spell).
+                        {
+                            let mut s = lock(&inner.signals);
+                            s.sync_connected = true;
+                            s.busy += 1;
+                        }
                         inner.record(Ok(()));
                         let Some(conn) = handle.connection_id() else {
+                            inner.busy(-1);
                             continue;
                         };
                         let inner = inner.clone();
                         let weak = weak_store.clone();
                         tokio::spawn(async move {
-                            inner.busy(1);
                             exchange(&inner, &weak, conn).await;
                             inner.busy(-1);
                         });
@@ -322,8 +332,10 @@ impl Inner {
     }
 
     fn publish(&self) {
+        let pending_uploads = lock(&self.library).outbox_len().unwrap_or(0);
         let (state, reason, retry_in, connected) = {
-            let s = lock(&self.signals);
+            let mut s = lock(&self.signals);
+            s.pending = pending_uploads;
             (
                 s.state(),
                 s.reason(),
@@ -335,7 +347,6 @@ impl Inner {
             .remote_summary(&self.server_id)
             .unwrap_or((None, 0));
         let cache_bytes = self.cache.used().unwrap_or(0);
-        let pending_uploads = lock(&self.library).outbox_len().unwrap_or(0);
         let status = lock(&self.status);
         let health = Health {
             state,
@@ -355,6 +366,7 @@ impl Inner {
             catalog_mirrored_ms: mirrored.map(|v| v as f64),
             catalog_tracks: u32::try_from(tracks).unwrap_or(u32::MAX),
             catalog_version: status.catalog_version,
+            playlists_version: status.playlists_version,
             catalog_progress: status.catalog_progress,
             pending_uploads,
             downloads: status.downloads,
@@ -395,7 +407,9 @@ impl Inner {
             .and_then(std::sync::Weak::upgrade);
         let connected = lock(&self.signals).sync_connected;
         if let (Some(store), true) = (store, connected) {
-            let _ = tokio::task::spawn_blocking(move || store.fetch_listed()).await;
+            let weak = Arc::downgrade(&store);
+            drop(store);
+            self.fetch_listed(&weak).await;
         }
         self.sync_history().await?;
         lock(&self.status).last_sync_ms = Some(now_ms());
@@ -467,6 +481,21 @@ impl Inner {
             if !more {
                 return Ok(());
             }
+        }
+    }
+
+    /// Fetches the playlists the shared index lists that this device has not got; if any
+    /// came, the playlists' version goes up (the UI reads them again).
+    async fn fetch_listed(&self, weak: &std::sync::Weak<Store>) {
+        let weak = weak.clone();
+        let came = tokio::task::spawn_blocking(move || weak.upgrade().map(|s| s.fetch_listed()))
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or(0);
+        if came > 0 {
+            lock(&self.status).playlists_version += 1;
+            self.publish();
         }
     }
 
@@ -611,8 +640,7 @@ async fn exchange(inner: &Arc<Inner>, weak: &std::sync::Weak<Store>, conn: samod
         Ok(_) => {}
         Err(e) => inner.record(Err(Some(&e))),
     }
-    let fetching = weak.clone();
-    let _ = tokio::task::spawn_blocking(move || fetching.upgrade().map(|s| s.fetch_listed())).await;
+    inner.fetch_listed(weak).await;
     let Some(docs) = weak.upgrade().map(|s| s.handles()) else {
         return;
     };
@@ -626,6 +654,37 @@ async fn exchange(inner: &Arc<Inner>, weak: &std::sync::Weak<Store>, conn: samod
         .is_ok()
     {
         lock(&inner.status).last_sync_ms = Some(now_ms());
+    }
+}
+
+/// Follows every playlist document: a change (an edit here, or one synced from another
+/// device) bumps the playlists' version, which tells the UI to read them again; a change
+/// to the index may list playlists this device has not got, which are fetched at once.
+async fn watch_documents(inner: Arc<Inner>, weak: std::sync::Weak<Store>) {
+    loop {
+        let Some((handles, index)) = weak.upgrade().map(|s| (s.handles(), s.index_id())) else {
+            return;
+        };
+        let watched = handles.len();
+        let mut changes = futures::stream::select_all(handles.iter().map(|h| {
+            let id = h.document_id().to_string();
+            h.changes().map(move |_| id.clone()).boxed()
+        }));
+        // Until the set of documents changes: then watch the new set.
+        loop {
+            let Some(id) = changes.next().await else {
+                return;
+            };
+            lock(&inner.status).playlists_version += 1;
+            inner.publish();
+            if id == index {
+                inner.fetch_listed(&weak).await;
+            }
+            let now = weak.upgrade().map(|s| (s.handles().len(), s.index_id()));
+            if now != Some((watched, index.clone())) {
+                break;
+            }
+        }
     }
 }
 

@@ -650,6 +650,10 @@ catalogMirroredMs: number | null; catalogTracks: number;
  */
 catalogVersion: number; 
 /**
+ * Goes up whenever a playlist changed, here or synced from another device.
+ */
+playlistsVersion: number; 
+/**
  * Catalog pages still to fetch in the running mirror (0 when none is running).
  */
 catalogProgress: Progress | null; 

@@ -11,6 +11,7 @@ const base: Health = {
   catalogMirroredMs: 1_000_000,
   catalogTracks: 41230,
   catalogVersion: 1,
+  playlistsVersion: 0,
   catalogProgress: null,
   pendingUploads: 0,
   downloads: null,

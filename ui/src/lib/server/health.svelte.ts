@@ -19,6 +19,7 @@ export const LOCAL_ONLY: Health = {
   catalogMirroredMs: null,
   catalogTracks: 0,
   catalogVersion: 0,
+  playlistsVersion: 0,
   catalogProgress: null,
   pendingUploads: 0,
   downloads: null,
@@ -28,8 +29,19 @@ export const LOCAL_ONLY: Health = {
   syncConnected: false,
 };
 
+/** One change of state, for the popover's "recently" line. */
+export interface Transition {
+  state: Health['state'];
+  at: number;
+}
+
+/** How many changes of state the popover remembers. */
+const HISTORY = 8;
+
 export class ServerHealth {
   health = $state.raw<Health>(LOCAL_ONLY);
+  /** The last few changes of state, oldest first. */
+  history = $state.raw<Transition[]>([]);
   /** When `health` arrived (for the retry countdown). */
   receivedAt = $state(0);
   #source: HealthSource;
@@ -64,13 +76,18 @@ export class ServerHealth {
     const before = this.health;
     this.health = next;
     this.receivedAt = now;
+    if (this.history.at(-1)?.state !== next.state) {
+      this.history = [...this.history, { state: next.state, at: now }].slice(-HISTORY);
+    }
     const catalogMoved =
       next.catalogVersion !== before.catalogVersion ||
       next.catalogTracks !== before.catalogTracks ||
       (next.state === 'localOnly') !== (before.state === 'localOnly') ||
       next.cacheBytes !== before.cacheBytes;
     if (catalogMoved) this.#onCatalogChanged();
-    if (next.lastSyncMs !== before.lastSyncMs) this.#onSynced();
+    if (next.lastSyncMs !== before.lastSyncMs || next.playlistsVersion !== before.playlistsVersion) {
+      this.#onSynced();
+    }
   }
 
   async start(): Promise<Unsubscribe> {

@@ -39,5 +39,6 @@ describe('ServerHealth', () => {
     push({ ...online, catalogVersion: 2, lastSyncMs: 77 });
     expect(reload).toHaveBeenCalledTimes(2);
     expect(synced).toHaveBeenCalledTimes(1);
+    expect(health.history.map((t) => t.state)).toEqual(['localOnly', 'online', 'offline', 'online']);
   });
 });

@@ -125,6 +125,20 @@ describe('Player toggle', () => {
     expect(ids[0]).toBe(1901);
   });
 
+  it('leaves songs that cannot play now out of the queue, with one notice', async () => {
+    const controls = fakeControls();
+    const notices: string[] = [];
+    const offline = (t: Track) => t.id !== 5 && t.id !== 7;
+    const player = new Player(controls, { playable: offline, onNotice: (m) => notices.push(m) });
+    await player.play(track(6), [track(4), track(5), track(6), track(7)]);
+    expect(controls.playTracks).toHaveBeenLastCalledWith([4, 6], 1);
+    expect(notices).toEqual(['2 songs are not available offline and will be skipped.']);
+    // The chosen song itself cannot play: nothing is sent, and it says so.
+    await player.play(track(5), [track(4), track(5)]);
+    expect(controls.playTracks).toHaveBeenCalledTimes(1);
+    expect(notices.at(-1)).toBe('“Song 5” is not available offline.');
+  });
+
   it('cycles repeat off, all, one and seeks by steps within the track', async () => {
     const controls = fakeControls();
     const player = new Player(controls);

@@ -44,7 +44,11 @@ export const playlists = new Playlists(backend, { onError: report, onNotice: (m)
  */
 export const serverHealth = new ServerHealth(
   backend,
-  () => library.changed(),
+  () => {
+    library.changed();
+    // Sources and copies changed: readiness ("N of M would play") and badges move.
+    void playlists.changed();
+  },
   () => void playlists.changed(),
   report,
 );

@@ -11,4 +11,7 @@ cargo bench -p offbeat-library --bench library
 cargo bench -p offbeat-playback --bench playback
 cargo bench -p offbeat-playlists --bench playlists
 cargo bench -p offbeat-server --bench server
+# The paired-mode benchmark runs the release server binary the line above built.
+cargo build --release -p offbeat-server
+cargo bench -p offbeat-remote --bench remote
 echo "make bench: $((SECONDS - start)) s"

@@ -7,6 +7,7 @@
 
 #[path = "../../server/tests/common/mod.rs"]
 mod common;
+mod support;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -17,24 +18,7 @@ use common::{add_user, cli, music_copy, Server};
 use offbeat_library::Library;
 use offbeat_model::TrackSource;
 use offbeat_remote::{pair, ApiError, HealthState, PairError, Pairing, Remote, RemoteOptions};
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(f)
-}
-
-fn options(pairing: &Pairing, dir: &Path) -> RemoteOptions {
-    RemoteOptions {
-        pairing: pairing.clone(),
-        library: dir.join("library.db"),
-        cache_dir: dir.join("cache"),
-        cache_budget_bytes: 1 << 30,
-        poll: Duration::from_millis(300),
-    }
-}
+use support::{block_on, song, titles};
 
 /// Waits (up to 30 s) until the health satisfies `ok`.
 fn wait_health(remote: &Remote, what: &str, ok: impl Fn(&offbeat_remote::Health) -> bool) {
@@ -47,6 +31,14 @@ fn wait_health(remote: &Remote, what: &str, ok: impl Fn(&offbeat_remote::Health)
         assert!(Instant::now() < deadline, "never {what}: {health:?}");
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+fn options(pairing: &Pairing, dir: &Path) -> RemoteOptions {
+    support::options(pairing, dir, Duration::from_millis(300))
+}
+
+fn wait_until(what: &str, ok: impl Fn() -> bool) {
+    support::wait_until(what, 30, ok);
 }
 
 fn paired(server: &Server, token: &str) -> Pairing {
@@ -333,31 +325,6 @@ fn playlists_sync_through_the_dialer_and_the_state_passes_through_syncing() {
             Instant::now() < deadline,
             "the playlist never reached the server: {docs}"
         );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn song(n: u32) -> offbeat_playlists::TrackRef {
-    offbeat_playlists::TrackRef {
-        track_uid: format!("h:song{n}"),
-        title: format!("Song {n}"),
-        artist: "Band".into(),
-        album: "Album".into(),
-        duration_ms: 1000,
-    }
-}
-
-fn titles(store: &offbeat_playlists::Store, id: &str) -> Vec<String> {
-    store
-        .get(id)
-        .map(|p| p.entries.into_iter().map(|e| e.track.title).collect())
-        .unwrap_or_default()
-}
-
-fn wait_until(what: &str, ok: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !ok() {
-        assert!(Instant::now() < deadline, "never {what}");
         std::thread::sleep(Duration::from_millis(50));
     }
 }

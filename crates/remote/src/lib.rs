@@ -110,6 +110,9 @@ fn now_ms() -> i64 {
 pub struct Remote {
     inner: Arc<Inner>,
     runtime: Option<tokio::runtime::Runtime>,
+    /// The playlists repo's dialer to the server, closed when the service goes (unpaired,
+    /// or re-paired), so the repo stops syncing with it.
+    dialer: Mutex<Option<samod::DialerHandle<offbeat_playlists::remote::Refused>>>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -155,6 +158,7 @@ impl Remote {
         Ok(Remote {
             inner,
             runtime: Some(runtime),
+            dialer: Mutex::default(),
         })
     }
 
@@ -252,6 +256,9 @@ impl Remote {
         let handle = repo
             .dial(backoff, Arc::new(dialer))
             .map_err(|_| RemoteError::Sync("the playlists repo has stopped".into()))?;
+        if let Some(old) = lock(&self.dialer).replace(handle.clone()) {
+            old.close();
+        }
         runtime.spawn(watch_documents(self.inner.clone(), weak_store.clone()));
         let inner = self.inner.clone();
         runtime.spawn(async move {
@@ -305,6 +312,9 @@ impl Remote {
 
 impl Drop for Remote {
     fn drop(&mut self) {
+        if let Some(dialer) = lock(&self.dialer).take() {
+            dialer.close();
+        }
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
         }

@@ -74,6 +74,8 @@ struct Inner {
     /// Pinned tracks (uid → format) to keep downloaded.
     pinned: Mutex<HashMap<String, String>>,
     wake: Notify,
+    /// Fires when the sync connection drops: exchanges waiting on it give up.
+    disconnected: Notify,
     poll: Duration,
     /// The playlists being synced, once [`Remote::sync_playlists`] was called.
     /// Weak: the store (and its runtime) belongs to the app, and must never be dropped
@@ -150,6 +152,7 @@ impl Remote {
             status: Mutex::default(),
             pinned: Mutex::default(),
             wake: Notify::new(),
+            disconnected: Notify::new(),
             poll: options.poll,
             store: Mutex::default(),
         });
@@ -287,6 +290,7 @@ impl Remote {
                     }
                     DialerEvent::Disconnected { .. } => {
                         lock(&inner.signals).sync_connected = false;
+                        inner.disconnected.notify_waiters();
                         inner.publish();
                         // Is it the server or the connection? Ask now.
                         inner.wake.notify_one();
@@ -512,7 +516,7 @@ impl Inner {
     /// Reads the catalog's change log from where the mirror stopped, a page per
     /// transaction, until the server says there is no more.
     async fn mirror(&self, catalog_tracks: u64) -> Result<(), ApiError> {
-        let mut cursor = lock(&self.library)
+        let cursor = lock(&self.library)
             .remote_cursor(&self.server_id)
             .ok()
             .flatten();
@@ -521,20 +525,23 @@ impl Inner {
         let mut done = 0u32;
         // "Syncing" only while there are changes to store, not for a look that finds none.
         let mut busy = false;
+        // Each page is stored (on a blocking thread) while the next one downloads.
+        let mut fetched = self.api.catalog(cursor.as_deref(), CATALOG_PAGE).await;
         let result = loop {
-            let page = match self.api.catalog(cursor.as_deref(), CATALOG_PAGE).await {
+            let page = match fetched {
                 Ok(page) => page,
                 Err(ApiError::CursorGone) => {
                     // The server's log restarted: mirror it whole again.
                     let _ = lock(&self.library).forget_server(&self.server_id);
                     lock(&self.status).catalog_version += 1;
-                    cursor = None;
+                    fetched = self.api.catalog(None, CATALOG_PAGE).await;
                     continue;
                 }
                 Err(e) => break Err(e),
             };
             done += 1;
-            if !page.changes.is_empty() && !busy {
+            let changed = !page.changes.is_empty();
+            if changed && !busy {
                 busy = true;
                 self.busy(1);
             }
@@ -542,27 +549,41 @@ impl Inner {
                 done,
                 total: total_pages.max(done + 1),
             });
-            let applied = {
-                let mut library = lock(&self.library);
-                library.apply_remote_changes(
-                    &self.server_id,
+            let (more, next_cursor) = (page.more, page.cursor.clone());
+            let library = self.library.clone();
+            let server_id = self.server_id.clone();
+            let store = tokio::task::spawn_blocking(move || {
+                lock(&library).apply_remote_changes(
+                    &server_id,
                     &page.changes,
                     &page.cursor,
                     !page.more,
                 )
+            });
+            let next = async {
+                if more {
+                    Some(self.api.catalog(Some(&next_cursor), CATALOG_PAGE).await)
+                } else {
+                    None
+                }
             };
-            if let Err(e) = applied {
-                break Err(ApiError::BadResponse(format!(
-                    "cannot store the catalog: {e}"
-                )));
+            let (applied, next) = futures::join!(store, next);
+            match applied {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    break Err(ApiError::BadResponse(format!(
+                        "cannot store the catalog: {e}"
+                    )))
+                }
+                Err(e) => break Err(ApiError::BadResponse(format!("the catalog task: {e}"))),
             }
-            if !page.changes.is_empty() {
+            if changed {
                 lock(&self.status).catalog_version += 1;
             }
             self.record(Ok(()));
-            cursor = Some(page.cursor);
-            if !page.more {
-                break Ok(());
+            match next {
+                Some(next) => fetched = next,
+                None => break Ok(()),
             }
         };
         lock(&self.status).catalog_progress = None;
@@ -631,6 +652,10 @@ impl Inner {
 /// until every document has been exchanged both ways. The store is only borrowed for each
 /// step (never held across a wait), so the app alone ever drops it.
 async fn exchange(inner: &Arc<Inner>, weak: &std::sync::Weak<Store>, conn: samod::ConnectionId) {
+    // Waiting on a connection that has gone would never end.
+    let dropped = inner.disconnected.notified();
+    tokio::pin!(dropped);
+    dropped.as_mut().enable();
     let Some(ours) = weak.upgrade().map(|s| s.index_id()) else {
         return;
     };
@@ -659,11 +684,13 @@ async fn exchange(inner: &Arc<Inner>, weak: &std::sync::Weak<Store>, conn: samod
         let theirs = doc.we_have_their_changes(conn);
         async move { futures::join!(ours, theirs) }
     }));
-    if tokio::time::timeout(Duration::from_secs(30), exchanged)
-        .await
-        .is_ok()
-    {
-        lock(&inner.status).last_sync_ms = Some(now_ms());
+    tokio::select! {
+        done = tokio::time::timeout(Duration::from_secs(30), exchanged) => {
+            if done.is_ok() {
+                lock(&inner.status).last_sync_ms = Some(now_ms());
+            }
+        }
+        () = &mut dropped => {}
     }
 }
 

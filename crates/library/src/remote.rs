@@ -139,11 +139,29 @@ fn materialize(
              JOIN folders fo ON fo.id = f.folder_id WHERE t.uid = ?1 AND fo.server_id IS NULL)",
         )?
         .query_row([&track.track_uid], |r| r.get(0))?;
-    let name = format!("{SERVER_FOLDER_PREFIX}{server_id}/{}", track.track_uid);
+    let name = server_file_name(server_id, &track.track_uid);
     let existing: Option<i64> = tx
         .prepare_cached("SELECT id FROM files WHERE raw_path = ?1")?
         .query_row([name.as_bytes()], |r| r.get(0))
         .optional()?;
+    place(tx, writer, folder_id, server_id, track, local, existing)
+}
+
+fn server_file_name(server_id: &str, uid: &str) -> String {
+    format!("{SERVER_FOLDER_PREFIX}{server_id}/{uid}")
+}
+
+/// [`materialize`] with what it needs to know already looked up: whether a local file has
+/// the uid, and the server row's file if it has one.
+fn place(
+    tx: &Transaction<'_>,
+    writer: &mut Writer,
+    folder_id: i64,
+    server_id: &str,
+    track: &RemoteTrack,
+    local: bool,
+    existing: Option<i64>,
+) -> Result<()> {
     if local {
         if let Some(id) = existing {
             delete_file(tx, id)?;
@@ -151,12 +169,57 @@ fn materialize(
         return Ok(());
     }
     let candidate = Candidate {
-        path: PathBuf::from(&name),
+        path: PathBuf::from(server_file_name(server_id, &track.track_uid)),
         size: track.size.map_or(0, |s| s as i64),
         mtime_ns: 0,
         existing,
     };
     writer.upsert(tx, folder_id, &candidate, &tags_of(track))
+}
+
+/// For a page of server tracks, in a few batched queries: the uids a local file has, and
+/// the files already shown for the server's tracks (by uid).
+fn lookups(
+    tx: &Transaction<'_>,
+    server_id: &str,
+    uids: &[&str],
+) -> Result<(
+    std::collections::HashSet<String>,
+    std::collections::HashMap<String, i64>,
+)> {
+    const BATCH: usize = 500;
+    let mut local = std::collections::HashSet::new();
+    let mut shown = std::collections::HashMap::new();
+    let prefix = server_file_name(server_id, "");
+    for batch in uids.chunks(BATCH) {
+        let marks = vec!["?"; batch.len()].join(",");
+        let mut stmt = tx.prepare_cached(&format!(
+            "SELECT t.uid FROM tracks t JOIN files f ON f.id = t.file_id
+             JOIN folders fo ON fo.id = f.folder_id
+             WHERE fo.server_id IS NULL AND t.uid IN ({marks})"
+        ))?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(batch.iter()), |r| r.get(0))?;
+        for uid in rows {
+            local.insert(uid?);
+        }
+        let names: Vec<Vec<u8>> = batch
+            .iter()
+            .map(|u| format!("{prefix}{u}").into_bytes())
+            .collect();
+        let mut stmt = tx.prepare_cached(&format!(
+            "SELECT raw_path, id FROM files WHERE raw_path IN ({marks})"
+        ))?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(names.iter()), |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?))
+        })?;
+        for row in rows {
+            let (raw, id) = row?;
+            if let Some(uid) = raw.strip_prefix(prefix.as_bytes()) {
+                shown.insert(String::from_utf8_lossy(uid).into_owned(), id);
+            }
+        }
+    }
+    Ok((local, shown))
 }
 
 /// Makes the shown rows match the rule "one row per uid, a local file wins": server rows
@@ -249,6 +312,14 @@ impl Library {
         let folder = server_folder(&tx, server_id)?;
         let mut writer = Writer::default();
         let mut removed = false;
+        let uids: Vec<&str> = changes
+            .iter()
+            .filter_map(|c| match c {
+                RemoteChange::Upsert(t) => Some(t.track_uid.as_str()),
+                RemoteChange::Delete(_) => None,
+            })
+            .collect();
+        let (local, shown) = lookups(&tx, server_id, &uids)?;
         for change in changes {
             match change {
                 RemoteChange::Upsert(track) => {
@@ -259,7 +330,15 @@ impl Library {
                          body = excluded.body, size = excluded.size",
                     )?
                     .execute(params![track.track_uid, server_id, body, track.size.map(|s| s as i64)])?;
-                    materialize(&tx, &mut writer, folder, server_id, track)?;
+                    place(
+                        &tx,
+                        &mut writer,
+                        folder,
+                        server_id,
+                        track,
+                        local.contains(&track.track_uid),
+                        shown.get(&track.track_uid).copied(),
+                    )?;
                 }
                 RemoteChange::Delete(uid) => {
                     tx.prepare_cached(

@@ -32,22 +32,26 @@ fn respond(state: &AppState, path: &str) -> Response<Cow<'static, [u8]>> {
         Ok(Some(path)) => path,
         _ => return status(StatusCode::NOT_FOUND),
     };
-    // A server's track: its cached copy has the cover; without one there is none here.
+    // A server's track: its cached copy has the cover; without one, the server's
+    // thumbnail (kept once fetched).
     let track_path = if crate::remote::is_server_path(&track_path) {
         match crate::remote::cached_copy(state, track_id) {
             Some(path) => path,
-            None => return status(StatusCode::NOT_FOUND),
+            None => {
+                return match crate::remote::server_art(state, track_id, size)
+                    .and_then(|p| std::fs::read(p).ok())
+                {
+                    Some(bytes) => jpeg(bytes),
+                    None => status(StatusCode::NOT_FOUND),
+                }
+            }
         }
     } else {
         track_path
     };
     match state.covers.thumbnail(&track_path, size) {
         Ok(Some(file)) => match std::fs::read(file) {
-            Ok(bytes) => Response::builder()
-                .header("Content-Type", "image/jpeg")
-                .header("Cache-Control", "max-age=86400")
-                .body(Cow::Owned(bytes))
-                .unwrap_or_else(|_| status(StatusCode::INTERNAL_SERVER_ERROR)),
+            Ok(bytes) => jpeg(bytes),
             Err(_) => status(StatusCode::INTERNAL_SERVER_ERROR),
         },
         Ok(None) => status(StatusCode::NOT_FOUND),
@@ -65,6 +69,14 @@ fn parse(path: &str) -> Option<(i64, u32)> {
     let size: u32 = size.parse().ok()?;
     (kind == "track" && parts.next().is_none() && COVER_SIZES.contains(&size))
         .then_some((id.parse().ok()?, size))
+}
+
+fn jpeg(bytes: Vec<u8>) -> Response<Cow<'static, [u8]>> {
+    Response::builder()
+        .header("Content-Type", "image/jpeg")
+        .header("Cache-Control", "max-age=86400")
+        .body(Cow::Owned(bytes))
+        .unwrap_or_else(|_| status(StatusCode::INTERNAL_SERVER_ERROR))
 }
 
 fn status(code: StatusCode) -> Response<Cow<'static, [u8]>> {

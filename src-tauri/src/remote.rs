@@ -252,6 +252,12 @@ pub fn cached_copy(state: &AppState, track_id: TrackId) -> Option<PathBuf> {
     state.paired.remote()?.cached(&file.uid)
 }
 
+/// A server track's cover thumbnail from the server (none while it cannot be asked).
+pub fn server_art(state: &AppState, track_id: TrackId, size: u32) -> Option<PathBuf> {
+    let file = state.library().ok()?.remote_file(track_id).ok()??;
+    state.paired.remote()?.art(&file.uid, size)
+}
+
 /// Whether the server can be asked for files now.
 fn reachable(state: HealthState) -> bool {
     matches!(

@@ -305,6 +305,27 @@ impl Api {
         Ok((page.events, page.cursor, page.more))
     }
 
+    /// `GET /api/v1/art/{uid}?size=`: the track's cover thumbnail (JPEG), `None` when it
+    /// has none.
+    pub async fn art(&self, uid: &str, size: u32) -> Result<Option<Vec<u8>>, ApiError> {
+        let response = match self
+            .send(Some(REQUEST_TIMEOUT), |http, base| {
+                http.get(format!("{base}/api/v1/art/{uid}"))
+                    .query(&[("size", size)])
+            })
+            .await
+        {
+            Ok(r) => r,
+            Err(ApiError::Rejected(404)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| ApiError::Failed(error_chain(&e)))?;
+        Ok(Some(bytes.to_vec()))
+    }
+
     /// `GET /api/v1/tracks/{uid}/file`, from byte `from` on (a resumed download names the
     /// ETag it started with, so a file changed since comes back whole).
     pub async fn file(

@@ -42,16 +42,7 @@ pub struct Cache {
 /// A file name for a track's copy: its uid made safe, with the format's extension (the
 /// decoder takes it as a hint).
 pub fn file_name(uid: &str, format: &str) -> String {
-    let safe: String = uid
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let safe = safe_name(uid);
     let ext = match format.to_ascii_lowercase().as_str() {
         "flac" => "flac",
         "mp3" => "mp3",
@@ -63,6 +54,19 @@ pub fn file_name(uid: &str, format: &str) -> String {
         _ => "audio",
     };
     format!("{safe}.{ext}")
+}
+
+/// A uid as a file name: letters, digits and dashes kept, anything else `_`.
+pub fn safe_name(uid: &str) -> String {
+    uid.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 fn now_ms() -> i64 {

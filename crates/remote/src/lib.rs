@@ -76,6 +76,8 @@ struct Inner {
     wake: Notify,
     /// Fires when the sync connection drops: exchanges waiting on it give up.
     disconnected: Notify,
+    /// Tracks the server has no cover for (asked once per run).
+    no_art: Mutex<HashSet<(String, u32)>>,
     poll: Duration,
     /// The playlists being synced, once [`Remote::sync_playlists`] was called.
     /// Weak: the store (and its runtime) belongs to the app, and must never be dropped
@@ -153,6 +155,7 @@ impl Remote {
             pinned: Mutex::default(),
             wake: Notify::new(),
             disconnected: Notify::new(),
+            no_art: Mutex::default(),
             poll: options.poll,
             store: Mutex::default(),
         });
@@ -227,6 +230,46 @@ impl Remote {
         });
         task.await
             .map_err(|e| DownloadError::Io(std::io::Error::other(e)))?
+    }
+
+    /// A server track's cover thumbnail (`size` 96 or 300), kept in `<cache>/../art` once
+    /// fetched; `None` when it has none, or the server cannot be asked now. Blocks: call it
+    /// from a thread of your own, not an async task.
+    pub fn art(&self, uid: &str, size: u32) -> Option<PathBuf> {
+        let dir = self.inner.cache.dir().with_file_name("art");
+        let path = dir.join(format!("{}-{size}.jpg", cache::safe_name(uid)));
+        if path.is_file() {
+            return Some(path);
+        }
+        let key = (uid.to_owned(), size);
+        if lock(&self.inner.no_art).contains(&key) {
+            return None;
+        }
+        let state = self.health().state;
+        if !matches!(
+            state,
+            HealthState::Online | HealthState::Syncing | HealthState::Degraded
+        ) {
+            return None;
+        }
+        let fetched = self
+            .runtime
+            .as_ref()?
+            .block_on(self.inner.api.art(uid, size));
+        match fetched {
+            Ok(Some(bytes)) => {
+                std::fs::create_dir_all(&dir).ok()?;
+                let tmp = path.with_extension("jpg.tmp");
+                std::fs::write(&tmp, bytes).ok()?;
+                std::fs::rename(&tmp, &path).ok()?;
+                Some(path)
+            }
+            Ok(None) => {
+                lock(&self.inner.no_art).insert(key);
+                None
+            }
+            Err(_) => None,
+        }
     }
 
     /// The cached copy of a server track, if there is one (no network).

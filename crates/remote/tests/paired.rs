@@ -116,6 +116,11 @@ fn the_catalog_is_mirrored_and_files_come_down_verified_and_cached() {
         .iter()
         .any(|t| t.title == "Aurora"));
 
+    // Covers come from the server's thumbnails, kept once fetched.
+    let art = remote.art(tracks[0].uid.as_str(), 96).expect("a cover");
+    assert_eq!(&std::fs::read(&art).unwrap()[..2], b"\xff\xd8", "a JPEG");
+    assert_eq!(remote.art(tracks[0].uid.as_str(), 96), Some(art));
+
     // A download is byte-for-byte the server's file, and the track is then "cached".
     let aurora = tracks.iter().find(|t| t.title == "Aurora").unwrap().clone();
     let original = std::fs::read(music.join("01 Aurora.flac")).unwrap();

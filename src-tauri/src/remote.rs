@@ -266,8 +266,10 @@ fn reachable(state: HealthState) -> bool {
     )
 }
 
-/// Downloads the first pending track now (so playback can start with it), then the rest
-/// in queue order in the background, ahead of the engine reaching them.
+/// Downloads the queue's server tracks that have no copy, in queue order, in the
+/// background. When the first is the one to play now, waits only until its bytes start
+/// arriving (the engine plays the part as it grows, and the copy is kept once it is
+/// whole and verified); fails if it cannot come at all.
 pub async fn fetch_pending(
     state: &AppState,
     first: Option<Pending>,
@@ -276,27 +278,58 @@ pub async fn fetch_pending(
     let Some(remote) = state.paired.remote() else {
         return Ok(());
     };
-    if let Some(first) = first {
-        remote.fetch(&first.uid, &first.format).await.map_err(|e| {
-            AppError::new(
-                AppErrorCode::Server,
-                format!("this song is not available now: {e}"),
-            )
-        })?;
-        state.library_changed();
+    let target = first.as_ref().map(|p| {
+        state
+            .paired
+            .cache_dir()
+            .join(offbeat_remote::cache::file_name(&p.uid, &p.format))
+    });
+    let all: Vec<Pending> = first.into_iter().chain(rest).collect();
+    if all.is_empty() {
+        return Ok(());
     }
-    if !rest.is_empty() {
-        let changes = state.library_changes_handle();
-        tauri::async_runtime::spawn(async move {
-            for p in rest {
-                // One that fails is skipped when reached, with the engine's notice.
-                if remote.fetch(&p.uid, &p.format).await.is_ok() {
+    let changes = state.library_changes_handle();
+    let (failed_tx, failed) = std::sync::mpsc::channel::<String>();
+    tauri::async_runtime::spawn(async move {
+        for (i, p) in all.into_iter().enumerate() {
+            match remote.fetch(&p.uid, &p.format).await {
+                Ok(_) => {
                     changes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
+                // The one to play now: say why. Later ones are skipped when reached, with
+                // the engine's notice.
+                Err(e) if i == 0 => {
+                    let _ = failed_tx.send(e.to_string());
+                }
+                Err(_) => {}
             }
-        });
+        }
+    });
+    let Some(target) = target else {
+        return Ok(());
+    };
+    let mut arriving = target.as_os_str().to_owned();
+    arriving.push(".part.len");
+    let arriving = PathBuf::from(arriving);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if target.is_file() || arriving.is_file() {
+            return Ok(());
+        }
+        if let Ok(why) = failed.try_recv() {
+            return Err(AppError::new(
+                AppErrorCode::Server,
+                format!("this song is not available now: {why}"),
+            ));
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(AppError::new(
+                AppErrorCode::Server,
+                "this song is not available now: the server did not start sending it",
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    Ok(())
 }
 
 #[tauri::command]

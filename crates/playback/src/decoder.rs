@@ -105,15 +105,24 @@ impl std::fmt::Debug for Decoder {
 impl Decoder {
     /// Opens `path`, probes its format and decodes the first packet.
     pub fn open(path: &Path) -> Result<Decoder, PlaybackError> {
-        let file = File::open(path).map_err(|source| PlaybackError::Open {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        // A file still arriving (streamed into a cache) is read as it comes.
+        let source: Box<dyn symphonia::core::io::MediaSource> = match File::open(path) {
+            Ok(file) => Box::new(file),
+            Err(source) => match crate::arriving::open(path) {
+                Some(arriving) => Box::new(arriving),
+                None => {
+                    return Err(PlaybackError::Open {
+                        path: path.to_path_buf(),
+                        source,
+                    })
+                }
+            },
+        };
         let unsupported = |source| PlaybackError::Unsupported {
             path: path.to_path_buf(),
             source,
         };
-        let mss = MediaSourceStream::new(Box::new(file), Default::default());
+        let mss = MediaSourceStream::new(source, Default::default());
         let mut hint = Hint::new();
         if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
             hint.with_extension(ext);

@@ -8,6 +8,7 @@
 //!
 //! This crate knows nothing of the library, SQLite or the network: it is handed a path.
 
+mod arriving;
 mod capture;
 mod decoder;
 mod engine;

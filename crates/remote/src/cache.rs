@@ -1,4 +1,5 @@
-//! Server files kept on this device: downloaded into `<cache>/<name>.part`, resumed with
+//! Server files kept on this device: downloaded into `<cache>/<name>.part` (with the whole
+//! length in `<name>.part.len`, so the player can play the part as it arrives), resumed with
 //! `Range` (and `If-Range`, so a file changed on the server starts over), and moved into
 //! place only when its length and SHA-256 match what the server said. Only then does the
 //! library's cache index know it: a partial or corrupt download is never played or counted.
@@ -166,6 +167,9 @@ impl Cache {
             }
         }
         let total = answer.total;
+        // Tells a player reading the part as it arrives how long the whole file is.
+        let len_file = self.dir.join(format!("{name}.part.len"));
+        tokio::fs::write(&len_file, total.to_string()).await?;
         progress(got, total);
         loop {
             let chunk = match answer.response.chunk().await {
@@ -175,6 +179,7 @@ impl Cache {
                     // What arrived is kept: the next attempt resumes from it.
                     file.flush().await?;
                     file.sync_all().await?;
+                    let _ = tokio::fs::remove_file(&len_file).await;
                     return Err(DownloadError::Incomplete {
                         got,
                         expected: total,
@@ -192,6 +197,7 @@ impl Cache {
         file.sync_all().await?;
         drop(file);
         if got < total {
+            let _ = tokio::fs::remove_file(&len_file).await;
             return Err(DownloadError::Incomplete {
                 got,
                 expected: total,
@@ -212,10 +218,12 @@ impl Cache {
         if digest != (total, answer.sha256.clone()) {
             let _ = tokio::fs::remove_file(&part).await;
             let _ = tokio::fs::remove_file(&tag_file).await;
+            let _ = tokio::fs::remove_file(&len_file).await;
             return Err(DownloadError::Corrupt);
         }
         tokio::fs::rename(&part, &final_path).await?;
         let _ = tokio::fs::remove_file(&tag_file).await;
+        let _ = tokio::fs::remove_file(&len_file).await;
         self.library().record_cached(&CachedFile {
             uid: uid.to_owned(),
             file: name,

@@ -1,0 +1,155 @@
+//! Playing a file while it is still being written (a song streamed from a server into its
+//! cache): `<path>.part` holds the bytes so far and `<path>.part.len` the whole length.
+//! Reads past what has arrived wait for more; the file's final rename does not disturb an
+//! open reader. If the writer gives up (both the part and the finished file are gone), or
+//! nothing arrives for a while, reading fails and the engine moves on.
+//!
+//! The engine knows nothing of where the bytes come from: whoever writes them keeps to
+//! this naming.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// How long a read waits for bytes that do not come before it fails.
+const STALL: Duration = Duration::from_secs(20);
+/// How often a waiting read looks again.
+const POLL: Duration = Duration::from_millis(10);
+
+/// A file still arriving, read as if it were whole.
+#[derive(Debug)]
+pub(crate) struct Arriving {
+    file: File,
+    part: PathBuf,
+    done: PathBuf,
+    len: u64,
+    pos: u64,
+}
+
+fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// The arriving file for `path`, if one is being written (its part and length exist).
+pub(crate) fn open(path: &Path) -> Option<Arriving> {
+    let part = sidecar(path, ".part");
+    let len: u64 = std::fs::read_to_string(sidecar(path, ".part.len"))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    let file = File::open(&part).ok()?;
+    Some(Arriving {
+        file,
+        part,
+        done: path.to_path_buf(),
+        len,
+        pos: 0,
+    })
+}
+
+impl Read for Arriving {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let mut since = Instant::now();
+        loop {
+            let n = self.file.read(buf)?;
+            if n > 0 {
+                self.pos += n as u64;
+                return Ok(n);
+            }
+            if self.pos >= self.len || buf.is_empty() {
+                return Ok(0);
+            }
+            if !self.part.exists() && !self.done.exists() {
+                return Err(std::io::Error::other("the download stopped"));
+            }
+            if since.elapsed() > STALL {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "no more of the song arrived",
+                ));
+            }
+            if self.done.exists() && !self.part.exists() {
+                // Finished (renamed) since the last read: what is missing will not come.
+                since = Instant::now() - STALL;
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+}
+
+impl Seek for Arriving {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        // Relative to the whole length, not to what has arrived.
+        let target = match to {
+            SeekFrom::End(off) => self.len.saturating_add_signed(off),
+            other => return self.file.seek(other).inspect(|p| self.pos = *p),
+        };
+        self.pos = self.file.seek(SeekFrom::Start(target))?;
+        Ok(self.pos)
+    }
+}
+
+impl symphonia::core::io::MediaSource for Arriving {
+    fn is_seekable(&self) -> bool {
+        true
+    }
+
+    fn byte_len(&self) -> Option<u64> {
+        Some(self.len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn reads_wait_for_bytes_still_arriving_and_end_at_the_whole_length() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("song.wav");
+        let whole: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(sidecar(&path, ".part.len"), whole.len().to_string()).unwrap();
+        let mut part = File::create(sidecar(&path, ".part")).unwrap();
+        part.write_all(&whole[..1000]).unwrap();
+        let mut reader = open(&path).unwrap();
+        let writer = {
+            let whole = whole.clone();
+            let path = path.clone();
+            std::thread::spawn(move || {
+                for chunk in whole[1000..].chunks(7000) {
+                    std::thread::sleep(Duration::from_millis(15));
+                    part.write_all(chunk).unwrap();
+                }
+                std::fs::rename(sidecar(&path, ".part"), &path).unwrap();
+            })
+        };
+        let mut got = Vec::new();
+        reader.read_to_end(&mut got).unwrap();
+        writer.join().unwrap();
+        assert_eq!(got, whole);
+        assert_eq!(
+            reader.seek(SeekFrom::End(-10)).unwrap(),
+            whole.len() as u64 - 10
+        );
+    }
+
+    #[test]
+    fn a_download_given_up_is_an_error_not_a_hang() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("song.wav");
+        std::fs::write(sidecar(&path, ".part.len"), "5000").unwrap();
+        std::fs::write(sidecar(&path, ".part"), [0u8; 100]).unwrap();
+        let mut reader = open(&path).unwrap();
+        std::fs::remove_file(sidecar(&path, ".part")).unwrap();
+        let mut got = Vec::new();
+        assert!(reader.read_to_end(&mut got).is_err());
+        assert_eq!(got.len(), 100);
+        assert!(open(&dir.path().join("other.wav")).is_none());
+    }
+}

@@ -16,7 +16,6 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 import { nonSilentSpan } from '../support/capture-analysis.mjs';
 import { appLauncher, pageTools, runner, runnerOptions, Session } from './webdriver.mjs';
@@ -28,11 +27,12 @@ async function startServer(music, data, bind, config) {
   const args = ['--music', music, '--data', data, '--bind', bind];
   if (config) args.push('--config', config);
   const child = spawn(join(dirname(BINARY), 'offbeat-server'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stderr.on('data', () => {});
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
   const line = await new Promise((resolve, reject) => {
     const rl = createInterface({ input: child.stdout });
     rl.once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`offbeat-server exited (${code}) before listening`)));
+    child.once('exit', (code) => reject(new Error(`offbeat-server exited (${code}) before listening: ${stderr}`)));
   });
   const port = Number(line.trim().split(':').pop());
   assert.ok(port > 0, `no port in ${line}`);
@@ -65,8 +65,12 @@ function startHeadless(data, url, token) {
   return { child, ask };
 }
 
-const kill = (child) => {
-  if (child && child.exitCode === null) child.kill('SIGKILL');
+/** SIGKILL, and wait until it is gone (its port is then free to listen on again). */
+const kill = async (child) => {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await gone;
 };
 
 test('paired mode survives the server dying: offline play, offline edits that merge, honest states', runnerOptions(240_000), async () => {
@@ -151,6 +155,14 @@ test('paired mode survives the server dying: offline play, offline edits that me
       return { ok: /5 of 5/.test(text), seen: text };
     });
 
+    // A song only on the server plays (streamed into the cache as it plays).
+    await invoke('play_tracks', { trackIds: [remote[10].id], start: 0 });
+    await tools.waitFor('a server song streaming', 20, async () => {
+      const p = await invoke('player_state');
+      return { ok: p.status === 'playing' && p.track?.title === remote[10].title, seen: [p.status, p.track?.title] };
+    });
+    await invoke('stop');
+
     // A playlist both will edit, made on client 2: songs 6-9 (not pinned on client 1).
     const tripSongs = remote.slice(5, 9);
     const tripId = await headless.ask(`create Road trip|${tripSongs.map((t) => t.uid).join(',')}`);
@@ -162,7 +174,7 @@ test('paired mode survives the server dying: offline play, offline edits that me
 
     // 2. The server dies without a goodbye.
     const killedAt = Date.now();
-    kill(server.child);
+    await kill(server.child);
     await waitState('offline', 10);
     const offlineAfter = Date.now() - killedAt;
     await tools.waitFor('the headless client offline', 15, async () => {
@@ -179,7 +191,12 @@ test('paired mode survives the server dying: offline play, offline edits that me
       const p = await invoke('player_state');
       return { ok: p.status === 'playing' && p.track?.title?.startsWith('Remote Song'), seen: [p.status, p.track?.title] };
     });
-    await sleep(2500);
+    // Heard for a while (the position is paced by the audio device, so a slow machine
+    // only makes this take longer).
+    await tools.waitFor('2.5 s of it heard', 20, async () => {
+      const p = await invoke('player_state');
+      return { ok: p.positionMs >= 2500, seen: p.positionMs };
+    });
     await invoke('pause');
     const captured = readFileSync(CAPTURE).subarray(captureBefore);
     const samples = new Float32Array(Math.floor(captured.length / 4));
@@ -255,7 +272,7 @@ test('paired mode survives the server dying: offline play, offline edits that me
     await tools.screenshot('e2e-outage-merged.png');
 
     // A server shedding every request (503 + Retry-After): degraded, not offline.
-    kill(server.child);
+    await kill(server.child);
     const shedding = join(work, 'shedding.toml');
     writeFileSync(shedding, '[limits]\nmax_in_flight = 0\n');
     server = await startServer(music, serverData, `127.0.0.1:${port}`, shedding);
@@ -266,7 +283,7 @@ test('paired mode survives the server dying: offline play, offline edits that me
     await tools.screenshot('e2e-outage-degraded.png');
 
     // 5. Restarted with the token revoked: unauthorized, not offline.
-    kill(server.child);
+    await kill(server.child);
     execFileSync(serverBin, ['--data', serverData, 'user', 'revoke', 'ana']);
     server = await startServer(music, serverData, `127.0.0.1:${port}`);
     await invoke('retry_server');
@@ -281,9 +298,9 @@ test('paired mode survives the server dying: offline play, offline edits that me
     if (session) await session.delete().catch(() => {});
     if (headless) {
       headless.child.stdin.end();
-      kill(headless.child);
+      await kill(headless.child);
     }
-    kill(server?.child);
+    await kill(server?.child);
     rmSync(work, { recursive: true, force: true });
   }
 });

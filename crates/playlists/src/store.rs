@@ -105,6 +105,10 @@ struct DeviceState {
     index: Option<String>,
     #[serde(default)]
     pinned: Vec<String>,
+    /// Playlists this device made that were merged into another's (its Essentials, when
+    /// it adopted the shared index): kept on disk, never listed again.
+    #[serde(default)]
+    retired: Vec<String>,
 }
 
 /// The documents the store holds, by id.
@@ -143,6 +147,8 @@ pub struct Store {
     jitter: Mutex<RandomJitter>,
     /// Held while an edit is made and written.
     writing: Mutex<()>,
+    /// Held while another device's index is adopted.
+    adopting: Mutex<()>,
     /// Each playlist's summary, with the heads it was read at.
     summaries: Mutex<Summaries>,
     quarantined: Vec<Quarantined>,
@@ -270,6 +276,7 @@ impl Store {
             device: Mutex::default(),
             jitter: Mutex::new(RandomJitter::default()),
             writing: Mutex::default(),
+            adopting: Mutex::default(),
             summaries: Mutex::default(),
             quarantined: Vec::new(),
             fresh,
@@ -294,8 +301,9 @@ impl Store {
             .map(|(id, _)| id)
             .collect();
         let mut unlisted = Vec::new();
+        let retired: HashSet<String> = device.retired.iter().cloned().collect();
         for id in store.playlist_ids() {
-            if !listed.contains(&id) {
+            if !listed.contains(&id) && !retired.contains(&id) {
                 let name = store.meta(&id).map(|m| m.name).unwrap_or_default();
                 unlisted.push((id, name));
             }
@@ -543,9 +551,11 @@ impl Store {
     /// this device's index, fetching it and its playlists through the repo's connection,
     /// and merges this device's playlists into it: each one not listed there is added, and
     /// this device's Essentials songs join the shared Essentials (songs already there are
-    /// not added twice; the old Essentials is left listed as deleted, so it is not found
+    /// not added twice; the old Essentials is retired in `device.json`, so it is not found
     /// again as a stray). Nothing is lost: every document stays on disk.
     pub fn adopt_index(&self, shared: &str, now: i64) -> Result<()> {
+        // One adoption at a time (two connections may both ask for it).
+        let _one = self.adopting.lock().unwrap_or_else(PoisonError::into_inner);
         let old_index = self.index_id();
         if shared == old_index {
             return Ok(());
@@ -611,8 +621,8 @@ impl Store {
                 if !ours.is_empty() {
                     self.add(&essentials, &ours, Place::End, now)?;
                 }
-                self.index_add(&old_essentials, ESSENTIALS_NAME, now)?;
-                self.mark_deleted(&old_essentials, now)?;
+                // Ours is merged in: not listed, and never found again as a stray.
+                self.device().retired.push(old_essentials.clone());
             }
             _ => {
                 // The shared index has no Essentials yet: ours becomes everyone's.

@@ -107,6 +107,10 @@ pub struct Signals {
     pub pending: u32,
     /// Playlists sync with this server: until the connection is up, they are not in sync.
     pub sync_wanted: bool,
+    /// The server's catalog has been mirrored whole at least once.
+    pub catalog_mirrored: bool,
+    /// When the sync connection last dropped.
+    pub disconnected_at: Option<Instant>,
     /// When the next attempt is due after a failure.
     pub retry_at: Option<Instant>,
 }
@@ -140,6 +144,7 @@ impl Signals {
             None if !self.sync_connected => HealthState::Syncing,
             _ if self.busy > 0
                 || self.pending > 0
+                || !self.catalog_mirrored
                 || (self.sync_wanted && !self.sync_connected) =>
             {
                 HealthState::Syncing
@@ -203,6 +208,9 @@ mod tests {
         let mut s = Signals::default();
         assert_eq!(s.state(), HealthState::Syncing);
         s.record(Ok(()));
+        // Reachable, but the catalog has never been read whole: still catching up.
+        assert_eq!(s.state(), HealthState::Syncing);
+        s.catalog_mirrored = true;
         assert_eq!(s.state(), HealthState::Online);
         s.busy = 1;
         assert_eq!(s.state(), HealthState::Syncing);

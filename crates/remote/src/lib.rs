@@ -37,6 +37,9 @@ pub use pairing::{pair, PairError, Pairing, PairingFile};
 /// Catalog changes asked for per request.
 pub const CATALOG_PAGE: u32 = 5000;
 
+/// A dialer this old that has not connected, while the server answers, is made again.
+const REDIAL_AFTER: Duration = Duration::from_secs(1);
+
 /// What the service needs to run.
 #[derive(Debug, Clone)]
 pub struct RemoteOptions {
@@ -78,6 +81,16 @@ struct Inner {
     disconnected: Notify,
     /// Tracks the server has no cover for (asked once per run).
     no_art: Mutex<HashSet<(String, u32)>>,
+    /// The playlists repo's dialer to the server, and when it was made. Closed when the
+    /// service goes (unpaired, or re-paired), so the repo stops syncing with it.
+    dialer: Mutex<
+        Option<(
+            samod::DialerHandle<offbeat_playlists::remote::Refused>,
+            Instant,
+        )>,
+    >,
+    /// The service's runtime, for tasks started outside it.
+    rt: tokio::runtime::Handle,
     poll: Duration,
     /// The playlists being synced, once [`Remote::sync_playlists`] was called.
     /// Weak: the store (and its runtime) belongs to the app, and must never be dropped
@@ -114,9 +127,6 @@ fn now_ms() -> i64 {
 pub struct Remote {
     inner: Arc<Inner>,
     runtime: Option<tokio::runtime::Runtime>,
-    /// The playlists repo's dialer to the server, closed when the service goes (unpaired,
-    /// or re-paired), so the repo stops syncing with it.
-    dialer: Mutex<Option<samod::DialerHandle<offbeat_playlists::remote::Refused>>>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -156,6 +166,8 @@ impl Remote {
             wake: Notify::new(),
             disconnected: Notify::new(),
             no_art: Mutex::default(),
+            dialer: Mutex::default(),
+            rt: runtime.handle().clone(),
             poll: options.poll,
             store: Mutex::default(),
         });
@@ -164,7 +176,6 @@ impl Remote {
         Ok(Remote {
             inner,
             runtime: Some(runtime),
-            dialer: Mutex::default(),
         })
     }
 
@@ -286,67 +297,8 @@ impl Remote {
         };
         *lock(&self.inner.store) = Some(Arc::downgrade(&store));
         lock(&self.inner.signals).sync_wanted = true;
-        let weak_store = Arc::downgrade(&store);
-        let repo = store.repo().clone();
-        let dialer = ServerDialer::new(
-            self.inner.api.url(),
-            self.inner.api.token(),
-            &repo.peer_id(),
-        )
-        .map_err(|e| RemoteError::Sync(e.to_string()))?;
-        let backoff = BackoffConfig {
-            initial_delay: Backoff::FIRST,
-            max_delay: Backoff::CAP,
-            max_retries: None,
-        };
-        let handle = repo
-            .dial(backoff, Arc::new(dialer))
-            .map_err(|_| RemoteError::Sync("the playlists repo has stopped".into()))?;
-        if let Some(old) = lock(&self.dialer).replace(handle.clone()) {
-            old.close();
-        }
-        runtime.spawn(watch_documents(self.inner.clone(), weak_store.clone()));
-        let inner = self.inner.clone();
-        runtime.spawn(async move {
-            let mut events = handle.events();
-            while let Some(event) = events.next().await {
-                match event {
-                    DialerEvent::Connected { .. } => {
-                        // Syncing from the moment it connects until every document has
-                        // been exchanged (the exchange below ends the busy spell).
-                        {
-                            let mut s = lock(&inner.signals);
-                            s.sync_connected = true;
-                            s.busy += 1;
-                        }
-                        inner.record(Ok(()));
-                        let Some(conn) = handle.connection_id() else {
-                            inner.busy(-1);
-                            continue;
-                        };
-                        let inner = inner.clone();
-                        let weak = weak_store.clone();
-                        tokio::spawn(async move {
-                            exchange(&inner, &weak, conn).await;
-                            inner.busy(-1);
-                        });
-                    }
-                    DialerEvent::Disconnected { .. } => {
-                        lock(&inner.signals).sync_connected = false;
-                        inner.disconnected.notify_waiters();
-                        inner.publish();
-                        // Is it the server or the connection? Ask now.
-                        inner.wake.notify_one();
-                    }
-                    DialerEvent::PermanentFailure => {
-                        lock(&inner.signals).sync_connected = false;
-                        inner.wake.notify_one();
-                    }
-                    DialerEvent::Reconnecting { .. } | DialerEvent::MaxRetriesReached => {}
-                }
-            }
-        });
-        Ok(())
+        runtime.spawn(watch_documents(self.inner.clone(), Arc::downgrade(&store)));
+        dial(&self.inner, &store)
     }
 
     /// Forgets the server's catalog and deletes its cached files (unpairing).
@@ -359,7 +311,7 @@ impl Remote {
 
 impl Drop for Remote {
     fn drop(&mut self) {
-        if let Some(dialer) = lock(&self.dialer).take() {
+        if let Some((dialer, _)) = lock(&self.inner.dialer).take() {
             dialer.close();
         }
         if let Some(runtime) = self.runtime.take() {
@@ -390,9 +342,13 @@ impl Inner {
 
     fn publish(&self) {
         let pending_uploads = lock(&self.library).outbox_len().unwrap_or(0);
+        let (mirrored, tracks) = lock(&self.library)
+            .remote_summary(&self.server_id)
+            .unwrap_or((None, 0));
         let (state, reason, retry_in, connected) = {
             let mut s = lock(&self.signals);
             s.pending = pending_uploads;
+            s.catalog_mirrored = mirrored.is_some();
             (
                 s.state(),
                 s.reason(),
@@ -400,9 +356,6 @@ impl Inner {
                 s.sync_connected,
             )
         };
-        let (mirrored, tracks) = lock(&self.library)
-            .remote_summary(&self.server_id)
-            .unwrap_or((None, 0));
         let cache_bytes = self.cache.used().unwrap_or(0);
         let status = lock(&self.status);
         let health = Health {
@@ -441,7 +394,7 @@ impl Inner {
     }
 
     /// One round: status, catalog changes, pinned downloads, eviction.
-    async fn round(&self) -> Result<(), ApiError> {
+    async fn round(self: &Arc<Self>) -> Result<(), ApiError> {
         let status = self.api.status().await;
         self.record(status.as_ref().map(|_| ()).map_err(Some));
         let status = status?;
@@ -456,6 +409,26 @@ impl Inner {
             return Err(e);
         }
         lock(&self.status).message = status.message.clone();
+        // The server answers but the playlists are not connected (it was down, and the
+        // dialer is waiting out its backoff): dial now rather than up to 5 s later.
+        let (wanted, connected) = {
+            let s = lock(&self.signals);
+            (s.sync_wanted, s.sync_connected)
+        };
+        let dialed_long_ago = lock(&self.dialer)
+            .as_ref()
+            .is_some_and(|(_, at)| at.elapsed() > REDIAL_AFTER);
+        let dropped_long_ago = lock(&self.signals)
+            .disconnected_at
+            .is_some_and(|at| at.elapsed() > REDIAL_AFTER);
+        if wanted && !connected && dialed_long_ago && dropped_long_ago {
+            if let Some(store) = lock(&self.store)
+                .as_ref()
+                .and_then(std::sync::Weak::upgrade)
+            {
+                let _ = dial(self, &store);
+            }
+        }
         self.mirror(status.catalog_tracks).await?;
         // Playlists another device listed since (the index syncs live; their documents
         // are fetched when this device first hears of them).
@@ -688,6 +661,72 @@ impl Inner {
         self.publish();
         result
     }
+}
+
+/// Dials the server for the playlists repo (replacing a dialer made before): the token,
+/// heartbeat and backoff are `ServerDialer`'s; each connect runs an [`exchange`].
+fn dial(inner: &Arc<Inner>, store: &Arc<Store>) -> Result<(), RemoteError> {
+    let weak_store = Arc::downgrade(store);
+    let repo = store.repo().clone();
+    let dialer = ServerDialer::new(inner.api.url(), inner.api.token(), &repo.peer_id())
+        .map_err(|e| RemoteError::Sync(e.to_string()))?;
+    let backoff = BackoffConfig {
+        initial_delay: Backoff::FIRST,
+        max_delay: Backoff::CAP,
+        max_retries: None,
+    };
+    let handle = repo
+        .dial(backoff, Arc::new(dialer))
+        .map_err(|_| RemoteError::Sync("the playlists repo has stopped".into()))?;
+    if let Some((old, _)) = lock(&inner.dialer).replace((handle.clone(), Instant::now())) {
+        old.close();
+    }
+    let inner = inner.clone();
+    let rt = inner.rt.clone();
+    rt.spawn(async move {
+        let mut events = handle.events();
+        while let Some(event) = events.next().await {
+            match event {
+                DialerEvent::Connected { .. } => {
+                    // Syncing from the moment it connects until every document has been
+                    // exchanged (the exchange below ends the busy spell).
+                    {
+                        let mut s = lock(&inner.signals);
+                        s.sync_connected = true;
+                        s.busy += 1;
+                    }
+                    inner.record(Ok(()));
+                    let Some(conn) = handle.connection_id() else {
+                        inner.busy(-1);
+                        continue;
+                    };
+                    let inner = inner.clone();
+                    let weak = weak_store.clone();
+                    tokio::spawn(async move {
+                        exchange(&inner, &weak, conn).await;
+                        inner.busy(-1);
+                    });
+                }
+                DialerEvent::Disconnected { .. } => {
+                    {
+                        let mut s = lock(&inner.signals);
+                        s.sync_connected = false;
+                        s.disconnected_at = Some(Instant::now());
+                    }
+                    inner.disconnected.notify_waiters();
+                    inner.publish();
+                    // Is it the server or the connection? Ask now.
+                    inner.wake.notify_one();
+                }
+                DialerEvent::PermanentFailure => {
+                    lock(&inner.signals).sync_connected = false;
+                    inner.wake.notify_one();
+                }
+                DialerEvent::Reconnecting { .. } | DialerEvent::MaxRetriesReached => {}
+            }
+        }
+    });
+    Ok(())
 }
 
 /// After a connect: joins the user's one playlist list (offering ours, adopting the one

@@ -13,7 +13,7 @@ use axum::extract::{Path as UrlPath, Query};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use offbeat_library::{CoverCache, FolderWatcher, Library};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use crate::app::{error, Config, Paging, State};
@@ -25,23 +25,9 @@ type AppState = axum::extract::State<Arc<State>>;
 /// Bytes read from disk per chunk of a streamed file.
 const STREAM_CHUNK: usize = 1 << 20;
 
-/// A track as the catalog API sends it (the server's file path stays private).
-#[derive(Debug, Serialize, Deserialize, PartialEq)]
-pub struct CatalogTrack {
-    pub track_uid: String,
-    pub title: String,
-    pub artist: String,
-    pub album: String,
-    pub album_artist: String,
-    pub track_number: Option<u32>,
-    pub disc_number: Option<u32>,
-    pub year: Option<i32>,
-    pub genre: Option<String>,
-    pub duration_ms: u32,
-    pub format: String,
-    /// The file's length in bytes.
-    pub size: Option<u64>,
-}
+/// A track as the catalog API sends it (the server's file path stays private): the
+/// library's own description of a server track, so both ends read one type.
+pub use offbeat_library::RemoteTrack as CatalogTrack;
 
 #[derive(Debug)]
 pub struct Catalog {

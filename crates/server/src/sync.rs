@@ -337,6 +337,15 @@ pub struct ClaimBody {
     id: String,
 }
 
+/// The document a `{"id": "<document id>"}` body names, or why it names none (a 400).
+fn document_in(body: &[u8]) -> Result<DocumentId, &'static str> {
+    let Ok(ClaimBody { id }) = serde_json::from_slice(body) else {
+        return Err("the body must be {\"id\": \"<document id>\"}");
+    };
+    id.parse::<DocumentId>()
+        .map_err(|_| "not an automerge document id")
+}
+
 /// `POST /api/v1/documents {"id": "<document id>"}`: records a document as the user's
 /// before it is first synced. 409 if it is another user's.
 pub async fn claim(
@@ -344,14 +353,9 @@ pub async fn claim(
     axum::extract::State(state): AppState,
     body: axum::body::Bytes,
 ) -> Response {
-    let Ok(ClaimBody { id }) = serde_json::from_slice(&body) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "the body must be {\"id\": \"<document id>\"}",
-        );
-    };
-    let Ok(doc_id) = id.parse::<DocumentId>() else {
-        return error(StatusCode::BAD_REQUEST, "not an automerge document id");
+    let doc_id = match document_in(&body) {
+        Ok(id) => id,
+        Err(why) => return error(StatusCode::BAD_REQUEST, why),
     };
     match state.sync.owners.claim(&doc_id, user.id) {
         Ok(Claim::Ours) => (
@@ -388,14 +392,9 @@ pub async fn set_index(
     axum::extract::State(state): AppState,
     body: axum::body::Bytes,
 ) -> Response {
-    let Ok(ClaimBody { id }) = serde_json::from_slice(&body) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "the body must be {\"id\": \"<document id>\"}",
-        );
-    };
-    let Ok(doc_id) = id.parse::<DocumentId>() else {
-        return error(StatusCode::BAD_REQUEST, "not an automerge document id");
+    let doc_id = match document_in(&body) {
+        Ok(id) => id,
+        Err(why) => return error(StatusCode::BAD_REQUEST, why),
     };
     let key = index_key(user.id);
     let current = match state.db.setting(&key) {

@@ -560,6 +560,7 @@ impl Inner {
             if changed && !busy {
                 busy = true;
                 self.busy(1);
+                let _ = lock(&self.library).set_bulk_writes(true);
             }
             lock(&self.status).catalog_progress = page.more.then_some(Progress {
                 done,
@@ -605,6 +606,10 @@ impl Inner {
         lock(&self.status).catalog_progress = None;
         if busy {
             self.busy(-1);
+            // The log that piled up is folded into the database after the catalog shows.
+            let library = self.library.clone();
+            let _ =
+                tokio::task::spawn_blocking(move || lock(&library).set_bulk_writes(false)).await;
         } else {
             self.publish();
         }

@@ -1,16 +1,14 @@
 //! A paired server's catalog mirrored into the library: local and server tracks side by
 //! side, one row per `track_uid`, a local file always winning, and the cache index.
 
-use std::path::{Path, PathBuf};
-
 use offbeat_library::{CachedFile, Library, RemoteChange, RemoteTrack};
 use offbeat_model::TrackSource;
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
+mod common;
 
-fn demo_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo")
-}
+use common::{copy_demo, demo_dir};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 fn server_track(uid: &str, title: &str) -> RemoteTrack {
     RemoteTrack {
@@ -27,33 +25,6 @@ fn server_track(uid: &str, title: &str) -> RemoteTrack {
         format: "FLAC".to_owned(),
         size: Some(1234),
     }
-}
-
-fn copy_demo(to: &Path) -> std::io::Result<()> {
-    for entry in walk(&demo_dir())? {
-        let rel = entry
-            .strip_prefix(demo_dir())
-            .map_err(std::io::Error::other)?;
-        let dest = to.join(rel);
-        if let Some(parent) = dest.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::copy(&entry, dest)?;
-    }
-    Ok(())
-}
-
-fn walk(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            out.extend(walk(&path)?);
-        } else {
-            out.push(path);
-        }
-    }
-    Ok(out)
 }
 
 #[test]

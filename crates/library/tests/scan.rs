@@ -1,48 +1,20 @@
 //! Scanning the demo library and messy folders through the public API.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use offbeat_library::Library;
 use offbeat_model::{ProblemKind, Track};
 use serde_json::Value;
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
+mod common;
 
-fn demo_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo")
-}
+use common::{copy_demo, demo_dir};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 fn manifest() -> Result<Vec<Value>, Box<dyn std::error::Error>> {
     let text = std::fs::read_to_string(demo_dir().join("manifest.json"))?;
     Ok(serde_json::from_str(&text)?)
-}
-
-/// Copies the demo library into a fresh folder (so tests can change it freely).
-fn copy_demo(to: &Path) -> std::io::Result<()> {
-    for entry in walk(&demo_dir())? {
-        let relative = entry
-            .strip_prefix(demo_dir())
-            .map_err(std::io::Error::other)?;
-        let target = to.join(relative);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::copy(&entry, target)?;
-    }
-    Ok(())
-}
-
-fn walk(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            files.extend(walk(&path)?);
-        } else {
-            files.push(path);
-        }
-    }
-    Ok(files)
 }
 
 fn by_title<'a>(tracks: &'a [Track], title: &str) -> Option<&'a Track> {

@@ -210,6 +210,22 @@ impl Api {
         serde_json::from_slice(&bytes).map_err(|e| ApiError::BadResponse(e.to_string()))
     }
 
+    /// Sends `body` as JSON with `method` to `path`, and reads the JSON answer.
+    async fn send_json<T: serde::de::DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<T, ApiError> {
+        let body = serde_json::to_vec(body).map_err(|e| ApiError::BadResponse(e.to_string()))?;
+        self.json(|http, base| {
+            http.request(method.clone(), format!("{base}{path}"))
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.clone())
+        })
+        .await
+    }
+
     /// `GET /api/v1/status`: is this a server, does it take the token, which server is it.
     pub async fn status(&self) -> Result<ServerStatus, ApiError> {
         self.json(|http, base| http.get(format!("{base}/api/v1/status")))
@@ -256,14 +272,12 @@ impl Api {
         struct Index {
             index: String,
         }
-        let body = serde_json::to_vec(&serde_json::json!({ "id": id }))
-            .map_err(|e| ApiError::BadResponse(e.to_string()))?;
         let answer: Index = self
-            .json(|http, base| {
-                http.put(format!("{base}/api/v1/index"))
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .body(body.clone())
-            })
+            .send_json(
+                reqwest::Method::PUT,
+                "/api/v1/index",
+                &serde_json::json!({ "id": id }),
+            )
             .await?;
         Ok(answer.index)
     }
@@ -275,14 +289,12 @@ impl Api {
             stored: u64,
             duplicates: u64,
         }
-        let body = serde_json::to_vec(&serde_json::json!({ "events": events }))
-            .map_err(|e| ApiError::BadResponse(e.to_string()))?;
         let stored: Stored = self
-            .json(|http, base| {
-                http.post(format!("{base}/api/v1/history"))
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .body(body.clone())
-            })
+            .send_json(
+                reqwest::Method::POST,
+                "/api/v1/history",
+                &serde_json::json!({ "events": events }),
+            )
             .await?;
         Ok((stored.stored, stored.duplicates))
     }

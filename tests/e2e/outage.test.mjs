@@ -128,7 +128,7 @@ test('paired mode survives the server dying: offline play, offline edits that me
     await session.type(urlField.el, url);
     await session.type(await session.find('[data-testid="server-token"]'), token);
     await session.click(await session.find('[data-testid="server-connect"]'));
-    await waitState('online', 30);
+    await waitState('online', 60);
     const catalog = await tools.waitFor('the server catalog mirrored', 30, async () => {
       const tracks = await invoke('list_tracks');
       const remote = tracks.filter((t) => t.title.startsWith('Remote Song'));

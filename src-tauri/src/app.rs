@@ -402,7 +402,13 @@ fn pump_engine_events(state: &AppState, app: tauri::AppHandle) {
         for event in events.iter() {
             // Every play goes into the outbox as it ends; paired mode uploads it.
             let play = recorder.on_event(&event, crate::playlists::now_ms(), |id| {
-                resolve(id).map(|t| (t.uid.as_str().to_owned(), u64::from(t.duration_ms)))
+                resolve(id).map(|t| {
+                    (
+                        t.uid.as_str().to_owned(),
+                        u64::from(t.duration_ms),
+                        t.source,
+                    )
+                })
             });
             if let (Some(play), Some(library)) = (play, library.as_ref()) {
                 match library.record_play(&play) {

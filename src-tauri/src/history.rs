@@ -3,19 +3,19 @@
 //! finished play goes into the library's outbox at once (a crash loses at most the play
 //! in progress); paired mode uploads it.
 
-use offbeat_library::Play;
+use offbeat_library::{EndReason, Play};
+use offbeat_model::TrackSource;
 use offbeat_playback::Event;
 
 /// A jump in position bigger than this between two reports is a seek, not listening.
 const MAX_STEP_MS: u64 = 2_000;
 /// Shorter than this is not a play (a track skipped past at once, or loaded and left).
 const MIN_PLAY_MS: u64 = 1_000;
-/// The scrobbling convention: a listen is half the track or four minutes.
-const LISTEN_MS: u64 = 240_000;
 
 #[derive(Debug)]
 struct Current {
     uid: String,
+    source: TrackSource,
     started_at: i64,
     duration_ms: u64,
     played_ms: u64,
@@ -41,13 +41,13 @@ impl PlayRecorder {
         }
     }
 
-    /// `uid_of` names the library track of an event (uid and duration); `now_ms` is the
-    /// wall clock.
+    /// `uid_of` names the library track of an event (uid, duration and where it plays
+    /// from); `now_ms` is the wall clock.
     pub fn on_event(
         &mut self,
         event: &Event,
         now_ms: i64,
-        uid_of: impl FnOnce(i64) -> Option<(String, u64)>,
+        uid_of: impl FnOnce(i64) -> Option<(String, u64, TrackSource)>,
     ) -> Option<Play> {
         match event {
             Event::TrackStarted {
@@ -56,9 +56,10 @@ impl PlayRecorder {
                 paused,
                 ..
             } => {
-                let done = self.finish();
-                self.current = uid_of(*track_id).map(|(uid, library_ms)| Current {
+                let done = self.finish(EndReason::Skipped);
+                self.current = uid_of(*track_id).map(|(uid, library_ms, source)| Current {
                     uid,
+                    source,
                     started_at: now_ms,
                     duration_ms: duration_ms.unwrap_or(library_ms),
                     played_ms: 0,
@@ -96,20 +97,22 @@ impl PlayRecorder {
                     }
                     c.finished = true;
                 }
-                self.finish()
+                self.finish(EndReason::Finished)
             }
-            Event::Stopped => self.finish(),
+            Event::Stopped => self.finish(EndReason::Stopped),
             _ => None,
         }
     }
 
-    fn finish(&mut self) -> Option<Play> {
+    /// The play in progress, ended: `end` says how, unless it ran to its end.
+    fn finish(&mut self, end: EndReason) -> Option<Play> {
         let c = self.current.take()?;
         if c.played_ms < MIN_PLAY_MS {
             return None;
         }
         self.counter += 1;
-        let listen = c.played_ms >= LISTEN_MS || c.played_ms * 2 >= c.duration_ms;
+        let listen = offbeat_library::is_listen(c.played_ms as i64, Some(c.duration_ms as i64));
+        let end = if c.finished { EndReason::Finished } else { end };
         Some(Play {
             id: format!(
                 "{}-{}-{}-{}",
@@ -121,8 +124,21 @@ impl PlayRecorder {
             track_uid: Some(c.uid),
             played_at: c.started_at,
             ms_played: c.played_ms as i64,
-            skipped: !c.finished && !listen,
+            skipped: end == EndReason::Skipped && !listen,
             device: Some(self.device.clone()),
+            utc_offset_min: utc_offset_min(c.started_at),
+            end_reason: Some(end),
+            source: Some(
+                match c.source {
+                    TrackSource::Local => "local",
+                    TrackSource::Cached => "cached",
+                    TrackSource::Server => "stream",
+                }
+                .to_owned(),
+            ),
+            listen: Some(listen),
+            // Names, genre and MusicBrainz id: the library fills them from the track.
+            ..Play::default()
         })
     }
 }
@@ -137,6 +153,16 @@ impl Current {
         }
         self.last_position = Some(position);
     }
+}
+
+/// The local time's offset from UTC at `ms` (Unix ms), in minutes east.
+pub fn utc_offset_min(ms: i64) -> i32 {
+    use chrono::TimeZone;
+    chrono::Local
+        .timestamp_millis_opt(ms)
+        .single()
+        .map(|t| t.offset().local_minus_utc() / 60)
+        .unwrap_or(0)
 }
 
 /// This device's id, made once and kept in the data folder (plays name their device).
@@ -183,8 +209,8 @@ mod tests {
         Event::Position { position_ms: ms }
     }
 
-    fn uid(id: i64) -> Option<(String, u64)> {
-        Some((format!("h:{id}"), 200_000))
+    fn uid(id: i64) -> Option<(String, u64, TrackSource)> {
+        Some((format!("h:{id}"), 200_000, TrackSource::Local))
     }
 
     #[test]
@@ -207,6 +233,9 @@ mod tests {
         assert_eq!(play.played_at, 1000);
         assert_eq!(play.ms_played, 200_000);
         assert!(!play.skipped);
+        assert_eq!(play.end_reason, Some(EndReason::Finished));
+        assert_eq!(play.listen, Some(true));
+        assert_eq!(play.source.as_deref(), Some("local"));
         assert!(play.id.starts_with("laptop-"));
     }
 
@@ -226,6 +255,8 @@ mod tests {
             .expect("the first track's play");
         assert_eq!(play.ms_played, 2500);
         assert!(play.skipped);
+        assert_eq!(play.end_reason, Some(EndReason::Skipped));
+        assert_eq!(play.listen, Some(false));
         // Too short to count: no play.
         r.on_event(&pos(500), 0, uid);
         assert_eq!(r.on_event(&Event::Stopped, 0, uid), None);
@@ -240,6 +271,8 @@ mod tests {
         }
         let play = r.on_event(&Event::Stopped, 0, uid).expect("a play");
         assert!(!play.skipped);
+        assert_eq!(play.end_reason, Some(EndReason::Stopped));
+        assert_eq!(play.listen, Some(true));
         assert_eq!(play.ms_played, 100_000);
     }
 }

@@ -25,6 +25,10 @@ pub enum LibraryError {
     Cancelled,
     #[error("cannot watch the library folders for changes: {0}")]
     Watch(String),
+    #[error("the query took too long and was stopped")]
+    TimedOut,
+    #[error("there is no such period: {year}{}", month.map(|m| format!("-{m:02}")).unwrap_or_default())]
+    BadPeriod { year: i32, month: Option<u32> },
 }
 
 pub type Result<T, E = LibraryError> = std::result::Result<T, E>;

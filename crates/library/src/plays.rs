@@ -8,42 +8,205 @@ use serde::{Deserialize, Serialize};
 use crate::{Library, Result};
 
 /// One play of a track.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Play {
     pub id: String,
     pub track_uid: Option<String>,
     /// Unix milliseconds when it started.
     pub played_at: i64,
     pub ms_played: i64,
+    #[serde(default)]
     pub skipped: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
+    /// The local time's offset from UTC where it was played, minutes east.
+    #[serde(default)]
+    pub utc_offset_min: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_reason: Option<EndReason>,
+    /// Where the audio came from: `local`, `cached` or `stream` (`None`: imported).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The service an imported play came from (`spotify`, `listenbrainz`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    /// Counts as a listen (half the track or four minutes); `None` from older devices,
+    /// which means "not skipped".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listen: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artist: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub album: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub album_artist: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub genre: Option<String>,
+    /// MusicBrainz recording id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mbid: Option<String>,
+}
+
+/// How a play ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EndReason {
+    /// Played to its end.
+    Finished,
+    /// The user moved on to another track.
+    Skipped,
+    /// Playback stopped (or the app closed).
+    Stopped,
+}
+
+impl EndReason {
+    fn as_str(self) -> &'static str {
+        match self {
+            EndReason::Finished => "finished",
+            EndReason::Skipped => "skipped",
+            EndReason::Stopped => "stopped",
+        }
+    }
+
+    fn parse(s: &str) -> Option<EndReason> {
+        match s {
+            "finished" => Some(EndReason::Finished),
+            "skipped" => Some(EndReason::Skipped),
+            "stopped" => Some(EndReason::Stopped),
+            _ => None,
+        }
+    }
+}
+
+/// The scrobbling convention: a play is a listen at half the track or four minutes.
+pub fn is_listen(ms_played: i64, duration_ms: Option<i64>) -> bool {
+    ms_played >= 240_000 || duration_ms.is_some_and(|d| d > 0 && ms_played * 2 >= d)
+}
+
+/// Month * 100 + day of a local-ms time (for "on this day").
+pub(crate) fn month_day(local_ms: i64) -> i64 {
+    use chrono::Datelike;
+    chrono::DateTime::from_timestamp_millis(local_ms)
+        .map(|t| i64::from(t.month() * 100 + t.day()))
+        .unwrap_or(0)
+}
+
+/// The grouping keys of a play: its track, artist and album, folded as identity is.
+pub(crate) fn keys(play: &Play) -> (Option<String>, Option<String>, Option<String>) {
+    let fold = |s: &Option<String>| {
+        s.as_deref()
+            .map(offbeat_model::normalize_for_identity)
+            .filter(|k| !k.is_empty())
+    };
+    let artist = fold(&play.artist);
+    let track = play.track_uid.clone().or_else(|| {
+        fold(&play.title).map(|t| format!("m:{}\u{1f}{t}", artist.as_deref().unwrap_or("")))
+    });
+    let album = fold(&play.album).and_then(|album| {
+        let by = fold(&play.album_artist).or_else(|| artist.clone())?;
+        Some(format!("{by}\u{1f}{album}"))
+    });
+    (track, artist, album)
+}
+
+/// The one statement every play goes in by; `?23` says whether it is already uploaded.
+pub(crate) const INSERT_PLAY: &str = "INSERT OR IGNORE INTO plays (
+        id, track_uid, played_at, ms_played, skipped, device, utc_offset_min, local_at, md,
+        end_reason, source, origin, listen, title, artist, album, album_artist, genre, mbid,
+        track_key, artist_key, album_key, uploaded)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+            ?19, ?20, ?21, ?22, ?23)";
+
+/// Stores one play through a prepared [`INSERT_PLAY`]; true if it was new.
+pub(crate) fn insert_play(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    play: &Play,
+    uploaded: bool,
+) -> rusqlite::Result<bool> {
+    let (track_key, artist_key, album_key) = keys(play);
+    let local_at = play.played_at + i64::from(play.utc_offset_min) * 60_000;
+    let listen = play.listen.unwrap_or(!play.skipped);
+    let n = stmt.execute(params![
+        play.id,
+        play.track_uid,
+        play.played_at,
+        play.ms_played,
+        play.skipped,
+        play.device,
+        play.utc_offset_min,
+        local_at,
+        month_day(local_at),
+        play.end_reason.map(EndReason::as_str),
+        play.source,
+        play.origin,
+        listen,
+        play.title,
+        play.artist,
+        play.album,
+        play.album_artist,
+        play.genre,
+        play.mbid,
+        track_key,
+        artist_key,
+        album_key,
+        uploaded,
+    ])?;
+    Ok(n > 0)
 }
 
 impl Library {
     /// Records a play of this device's; it waits in the outbox until uploaded.
     pub fn record_play(&self, play: &Play) -> Result<()> {
-        self.conn
-            .prepare_cached(
-                "INSERT OR IGNORE INTO plays (id, track_uid, played_at, ms_played, skipped, device, uploaded)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)",
-            )?
-            .execute(params![
-                play.id,
-                play.track_uid,
-                play.played_at,
-                play.ms_played,
-                play.skipped,
-                play.device
-            ])?;
+        let mut stmt = self.conn.prepare_cached(INSERT_PLAY)?;
+        let play = self.with_names(play.clone())?;
+        insert_play(&mut stmt, &play, false)?;
         Ok(())
+    }
+
+    /// Fills in a play's names (and genre) from the library when it has only a track uid
+    /// (plays from devices that sent no names).
+    fn with_names(&self, mut play: Play) -> Result<Play> {
+        use rusqlite::OptionalExtension;
+        let Some(uid) = play.track_uid.as_deref().filter(|_| play.title.is_none()) else {
+            return Ok(play);
+        };
+        let names = self
+            .conn
+            .prepare_cached(
+                "SELECT t.title, a.name, al.title, aa.name, t.genre, t.mb_recording_id
+                 FROM tracks t JOIN artists a ON a.id = t.artist_id
+                 JOIN albums al ON al.id = t.album_id JOIN artists aa ON aa.id = al.album_artist_id
+                 WHERE t.uid = ?1 LIMIT 1",
+            )?
+            .query_row([uid], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })
+            .optional()?;
+        if let Some((title, artist, album, album_artist, genre, mbid)) = names {
+            play.title = Some(title);
+            play.artist = Some(artist);
+            play.album = Some(album);
+            play.album_artist = Some(album_artist);
+            play.genre = play.genre.or(genre);
+            play.mbid = play.mbid.or(mbid);
+        }
+        Ok(play)
     }
 
     /// The oldest plays not yet on the server, at most `limit`.
     pub fn outbox(&self, limit: u32) -> Result<Vec<Play>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, track_uid, played_at, ms_played, skipped, device FROM plays
-             WHERE uploaded = 0 ORDER BY played_at, id LIMIT ?1",
-        )?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {PLAY_COLUMNS} FROM plays WHERE uploaded = 0 ORDER BY played_at, id LIMIT ?1"
+        ))?;
         let rows = stmt.query_map([limit], play_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -73,21 +236,15 @@ impl Library {
     /// Stores plays read from the server (any device's; ones already here are left alone)
     /// and where the reading stopped, in one transaction.
     pub fn merge_plays(&mut self, server_id: &str, plays: &[Play], cursor: &str) -> Result<()> {
+        let named = plays
+            .iter()
+            .map(|p| self.with_names(p.clone()))
+            .collect::<Result<Vec<_>>>()?;
         let tx = self.conn.transaction()?;
         {
-            let mut stmt = tx.prepare_cached(
-                "INSERT OR IGNORE INTO plays (id, track_uid, played_at, ms_played, skipped, device, uploaded)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)",
-            )?;
-            for p in plays {
-                stmt.execute(params![
-                    p.id,
-                    p.track_uid,
-                    p.played_at,
-                    p.ms_played,
-                    p.skipped,
-                    p.device
-                ])?;
+            let mut stmt = tx.prepare_cached(INSERT_PLAY)?;
+            for p in &named {
+                insert_play(&mut stmt, p, true)?;
             }
         }
         tx.execute(
@@ -115,13 +272,16 @@ impl Library {
 
     /// Every play, oldest first (history views, tests).
     pub fn plays(&self) -> Result<Vec<Play>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, track_uid, played_at, ms_played, skipped, device FROM plays ORDER BY played_at, id",
-        )?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {PLAY_COLUMNS} FROM plays ORDER BY played_at, id"
+        ))?;
         let rows = stmt.query_map([], play_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }
+
+const PLAY_COLUMNS: &str = "id, track_uid, played_at, ms_played, skipped, device, utc_offset_min,
+    end_reason, source, origin, listen, title, artist, album, album_artist, genre, mbid";
 
 fn play_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Play> {
     Ok(Play {
@@ -131,6 +291,20 @@ fn play_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Play> {
         ms_played: r.get(3)?,
         skipped: r.get(4)?,
         device: r.get(5)?,
+        utc_offset_min: r.get(6)?,
+        end_reason: r
+            .get::<_, Option<String>>(7)?
+            .as_deref()
+            .and_then(EndReason::parse),
+        source: r.get(8)?,
+        origin: r.get(9)?,
+        listen: Some(r.get(10)?),
+        title: r.get(11)?,
+        artist: r.get(12)?,
+        album: r.get(13)?,
+        album_artist: r.get(14)?,
+        genre: r.get(15)?,
+        mbid: r.get(16)?,
     })
 }
 
@@ -147,6 +321,7 @@ mod tests {
             ms_played: 1000,
             skipped: false,
             device: Some("laptop".into()),
+            ..Play::default()
         }
     }
 

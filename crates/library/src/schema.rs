@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/0003_name_search.sql"),
     include_str!("../../../migrations/0004_remote.sql"),
     include_str!("../../../migrations/0005_plays.sql"),
+    include_str!("../../../migrations/0006_history.sql"),
 ];
 
 /// The schema version this build writes.

@@ -7,6 +7,7 @@
 
 mod browse;
 mod details;
+mod history;
 mod scan;
 mod scan_progress;
 mod track;
@@ -14,6 +15,10 @@ mod uid;
 
 pub use browse::{AlbumSummary, ArtistSummary, GenreSummary, SearchResults, YearSummary};
 pub use details::{MusicBrainzIds, ReplayGain, TrackDetails};
+pub use history::{
+    Anniversary, DayInYear, FirstListens, GenreListens, HistoryImportIssue, HistoryImportReport,
+    ListenFigures, ListenKind, Listened, NewCounts, PeriodTotals, WrapUp,
+};
 pub use scan::{ProblemKind, ScanProblem, ScanReport};
 pub use scan_progress::ScanProgress;
 pub use track::{Track, TrackId, TrackSource};

@@ -210,6 +210,7 @@ fn edit(
                     ms_played: ms,
                     skipped: false,
                     device: Some("headless".into()),
+                    ..Default::default()
                 })
                 .map_err(|e| e.to_string())?;
             remote.wake();

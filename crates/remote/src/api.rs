@@ -90,19 +90,8 @@ struct RawChange {
     track_uid: Option<String>,
 }
 
-/// A play as the history API takes and gives it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PlayEvent {
-    pub id: String,
-    pub played_at: i64,
-    pub ms_played: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub track_uid: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device: Option<String>,
-    #[serde(default)]
-    pub skipped: bool,
-}
+/// A play as the history API takes and gives it: the library's own record, every field.
+pub type PlayEvent = offbeat_library::Play;
 
 #[derive(Deserialize)]
 struct HistoryPage {

@@ -457,18 +457,7 @@ impl Inner {
             if waiting.is_empty() {
                 break;
             }
-            let events: Vec<PlayEvent> = waiting
-                .iter()
-                .map(|p| PlayEvent {
-                    id: p.id.clone(),
-                    played_at: p.played_at,
-                    ms_played: p.ms_played,
-                    track_uid: p.track_uid.clone(),
-                    device: p.device.clone(),
-                    skipped: p.skipped,
-                })
-                .collect();
-            self.api.post_history(&events).await?;
+            self.api.post_history(&waiting).await?;
             let ids: Vec<String> = waiting.into_iter().map(|p| p.id).collect();
             if let Err(e) = lock(&self.library).mark_uploaded(&ids) {
                 return Err(ApiError::BadResponse(format!(
@@ -491,18 +480,7 @@ impl Inner {
                 }
                 Err(e) => return Err(e),
             };
-            let plays: Vec<offbeat_library::Play> = events
-                .into_iter()
-                .map(|e| offbeat_library::Play {
-                    id: e.id,
-                    track_uid: e.track_uid,
-                    played_at: e.played_at,
-                    ms_played: e.ms_played,
-                    skipped: e.skipped,
-                    device: e.device,
-                })
-                .collect();
-            if let Err(e) = lock(&self.library).merge_plays(&self.server_id, &plays, &next) {
+            if let Err(e) = lock(&self.library).merge_plays(&self.server_id, &events, &next) {
                 return Err(ApiError::BadResponse(format!(
                     "cannot store the history: {e}"
                 )));

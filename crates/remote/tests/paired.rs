@@ -436,6 +436,7 @@ fn plays_go_up_once_from_the_outbox_and_come_down_on_other_devices() {
         ms_played: 30_000,
         skipped: false,
         device: Some("a".into()),
+        ..Default::default()
     };
     a_library.record_play(&play("a-1", 1)).unwrap();
     let remote_a = Remote::start(options(&pairing, &a_dir)).unwrap();

@@ -60,6 +60,16 @@ fn main() {
         "retry_server",
         "remote_settings",
         "set_cache_budget",
+        "rewind_first_listens",
+        "rewind_on_this_day",
+        "rewind_anniversaries",
+        "rewind_forgotten",
+        "rewind_years",
+        "rewind_wrap_up",
+        "suggest_essentials",
+        "listen_figures",
+        "import_history",
+        "save_png",
     ];
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

@@ -67,12 +67,19 @@ pub struct AppState {
     pub playlists: Result<Arc<offbeat_playlists::Store>, String>,
     /// Paired mode: the home server, when one is paired.
     pub paired: crate::remote::Paired,
+    /// The Rewind views' own connection.
+    pub rewind: crate::rewind::RewindReader,
 }
 
 impl AppState {
     /// The UI's connection to the library. Held only for the length of one query.
     pub fn library(&self) -> Result<MutexGuard<'_, Library>, AppError> {
         Ok(self.library.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Where the library database is (for work on a connection of its own).
+    pub fn db_path(&self) -> &Path {
+        &self.db_path
     }
 
     pub fn player_mut(&self) -> MutexGuard<'_, PlayerState> {
@@ -293,7 +300,12 @@ fn open_state(resource_dir: Option<PathBuf>) -> anyhow::Result<AppState> {
         watcher: Mutex::new(None),
         covers: crate::covers::cache(&paths::data_dir()?),
         playlists: open_playlists(&paths::data_dir()?),
-        paired: crate::remote::Paired::new(&paths::config_dir()?, paths::data_dir()?, db_path),
+        paired: crate::remote::Paired::new(
+            &paths::config_dir()?,
+            paths::data_dir()?,
+            db_path.clone(),
+        ),
+        rewind: crate::rewind::RewindReader::new(db_path),
     })
 }
 
@@ -378,8 +390,13 @@ fn pump_engine_events(state: &AppState, app: tauri::AppHandle) {
             }
         };
         let mut art: Option<(i64, Option<String>)> = None;
-        // Its own connection: resolving a queue of thousands must not hold the UI's.
+        // Its own connection: resolving a queue of thousands must not hold the UI's. It
+        // records plays, and checkpoints on its own time, not in the middle of recording.
         let library = Library::open(&db_path).ok();
+        if let Some(library) = library.as_ref() {
+            let _ = library.set_bulk_writes(true);
+        }
+        let mut checkpointed_at = std::time::Instant::now();
         let mut cache: std::collections::HashMap<i64, offbeat_model::Track> =
             std::collections::HashMap::new();
         let mut cached_at = changes.load(Ordering::Relaxed);
@@ -420,6 +437,12 @@ fn pump_engine_events(state: &AppState, app: tauri::AppHandle) {
                         }
                     }
                     Err(e) => eprintln!("offbeat: a play was not recorded: {e}"),
+                }
+            }
+            if let Some(library) = library.as_ref() {
+                if checkpointed_at.elapsed() > std::time::Duration::from_secs(60) {
+                    checkpointed_at = std::time::Instant::now();
+                    let _ = library.checkpoint();
                 }
             }
             let queue_changed = matches!(event, offbeat_playback::Event::QueueChanged(_));

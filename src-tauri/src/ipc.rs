@@ -9,6 +9,7 @@ use crate::commands;
 use crate::player::{PlayerState, QueueState};
 use crate::playlists;
 use crate::remote;
+use crate::rewind;
 
 /// Sent when a folder scan (including the first-run demo scan) has finished.
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
@@ -91,6 +92,16 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             remote::retry_server,
             remote::remote_settings,
             remote::set_cache_budget,
+            rewind::rewind_first_listens,
+            rewind::rewind_on_this_day,
+            rewind::rewind_anniversaries,
+            rewind::rewind_forgotten,
+            rewind::rewind_years,
+            rewind::rewind_wrap_up,
+            rewind::suggest_essentials,
+            rewind::listen_figures,
+            rewind::import_history,
+            rewind::save_png,
         ])
         .events(tauri_specta::collect_events![
             PlayerState,
@@ -98,7 +109,8 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             ScanFinished,
             ScanProgressed,
             ScanStopped,
-            remote::HealthChanged
+            remote::HealthChanged,
+            rewind::HistoryImportProgressed
         ])
 }
 

@@ -17,4 +17,5 @@ pub mod paths;
 pub mod player;
 pub mod playlists;
 pub mod remote;
+pub mod rewind;
 pub mod session;

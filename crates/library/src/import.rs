@@ -8,17 +8,21 @@
 //! again stores nothing new. A malformed entry is skipped and named in the report; the
 //! rest of the file is imported.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 
 use offbeat_model::{normalize_for_identity, HistoryImportIssue, HistoryImportReport};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::plays::{insert_play, is_listen, EndReason, Play, INSERT_PLAY};
+use crate::plays::{insert_play, is_listen, EndReason, ListenFigures, Play, INSERT_PLAY};
 use crate::{Library, Result};
 
-/// How many plays go in per transaction (and between progress reports).
-const BATCH: usize = 5_000;
+/// How many plays go in per transaction: every commit rewrites the figures' pages.
+const BATCH: usize = 20_000;
+/// Entries between progress reports.
+const PROGRESS_EVERY: usize = 2_000;
 /// How many skipped entries the report names (the rest are only counted).
 const ISSUES_NAMED: usize = 20;
 
@@ -153,46 +157,131 @@ fn matched(play: &mut Play, c: &Candidate) {
     play.mbid = play.mbid.take().or_else(|| c.mbid.clone());
 }
 
-fn spotify_entry(v: &Value, m: &Matcher) -> Entry {
+/// A Spotify entry's fields, however they were read.
+#[derive(Debug, Default)]
+struct SpotifyFields<'a> {
+    ts: &'a str,
+    ms_played: i64,
+    title: Option<&'a str>,
+    artist: Option<&'a str>,
+    album: Option<&'a str>,
+    uri: Option<&'a str>,
+    reason_end: Option<&'a str>,
+    /// A podcast episode or audiobook chapter.
+    spoken: bool,
+    skipped: Option<bool>,
+}
+
+/// The fast way in: an entry as Spotify writes it, borrowed from the file's text.
+#[derive(serde::Deserialize)]
+struct SpotifyRow<'a> {
+    #[serde(borrow)]
+    ts: Cow<'a, str>,
+    ms_played: i64,
+    #[serde(borrow, default)]
+    master_metadata_track_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    master_metadata_album_artist_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    master_metadata_album_album_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    spotify_track_uri: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    reason_end: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    episode_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    audiobook_title: Option<Cow<'a, str>>,
+    #[serde(default)]
+    skipped: Option<bool>,
+}
+
+fn some_text<'a>(s: &'a Option<Cow<'_, str>>) -> Option<&'a str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn spotify_entry(raw: &str, m: &Matcher) -> Entry {
+    if let Ok(row) = serde_json::from_str::<SpotifyRow<'_>>(raw) {
+        return spotify_play(
+            SpotifyFields {
+                ts: &row.ts,
+                ms_played: row.ms_played,
+                title: some_text(&row.master_metadata_track_name),
+                artist: some_text(&row.master_metadata_album_artist_name),
+                album: some_text(&row.master_metadata_album_album_name),
+                uri: some_text(&row.spotify_track_uri),
+                reason_end: some_text(&row.reason_end),
+                spoken: some_text(&row.episode_name).is_some()
+                    || some_text(&row.audiobook_title).is_some(),
+                skipped: row.skipped,
+            },
+            m,
+        );
+    }
+    // Not the usual shape: read it loosely to say what is wrong, or to take it anyway.
+    let v: Value = match serde_json::from_str(raw) {
+        Ok(v) => v,
+        Err(e) => return Entry::Skip(format!("not JSON: {e}")),
+    };
     let Some(o) = v.as_object() else {
         return Entry::Skip("not an object".into());
     };
     let Some(ts) = o.get("ts") else {
         return Entry::Skip("no \"ts\" (when it played)".into());
     };
-    let Some(end) = ts.as_str().and_then(unix_ms_of_rfc3339) else {
+    let Some(ts_text) = ts.as_str() else {
         return Entry::Skip(format!("\"ts\" is not a date and time: {ts}"));
     };
-    let ms_played = match o.get("ms_played").and_then(Value::as_i64) {
-        Some(ms) if ms >= 0 => ms,
-        _ => return Entry::Skip("\"ms_played\" is missing or not a count of milliseconds".into()),
+    let Some(ms_played) = o.get("ms_played").and_then(Value::as_i64) else {
+        return Entry::Skip("\"ms_played\" is missing or not a count of milliseconds".into());
     };
-    let Some(title) = text(o.get("master_metadata_track_name")) else {
-        return Entry::Skip(
-            if text(o.get("episode_name")).is_some() || text(o.get("audiobook_title")).is_some() {
-                "a podcast episode or audiobook, not a song".into()
-            } else {
-                "no track name".into()
-            },
-        );
+    spotify_play(
+        SpotifyFields {
+            ts: ts_text,
+            ms_played,
+            title: text(o.get("master_metadata_track_name")),
+            artist: text(o.get("master_metadata_album_artist_name")),
+            album: text(o.get("master_metadata_album_album_name")),
+            uri: text(o.get("spotify_track_uri")),
+            reason_end: text(o.get("reason_end")),
+            spoken: text(o.get("episode_name")).is_some()
+                || text(o.get("audiobook_title")).is_some(),
+            skipped: o.get("skipped").and_then(Value::as_bool),
+        },
+        m,
+    )
+}
+
+fn spotify_play(f: SpotifyFields<'_>, m: &Matcher) -> Entry {
+    let Some(end) = unix_ms_of_rfc3339(f.ts) else {
+        return Entry::Skip(format!("\"ts\" is not a date and time: {:?}", f.ts));
     };
-    let artist = text(o.get("master_metadata_album_artist_name")).unwrap_or("Unknown Artist");
-    let album = text(o.get("master_metadata_album_album_name"));
-    let uri = text(o.get("spotify_track_uri"));
-    let reason_end = text(o.get("reason_end"));
-    let end_reason = match reason_end {
+    if f.ms_played < 0 {
+        return Entry::Skip("\"ms_played\" is missing or not a count of milliseconds".into());
+    }
+    let ms_played = f.ms_played;
+    let Some(title) = f.title else {
+        return Entry::Skip(if f.spoken {
+            "a podcast episode or audiobook, not a song".into()
+        } else {
+            "no track name".into()
+        });
+    };
+    let artist = f.artist.unwrap_or("Unknown Artist");
+    let album = f.album;
+    let end_reason = match f.reason_end {
         Some("trackdone") => Some(EndReason::Finished),
         Some("fwdbtn" | "backbtn" | "clickrow" | "remote" | "playbtn") => Some(EndReason::Skipped),
         Some(_) => Some(EndReason::Stopped),
         None => None,
     };
-    let skipped_flag = o.get("skipped").and_then(Value::as_bool).unwrap_or(false);
     let played_at = end - ms_played;
     let mut play = Play {
         id: format!(
             "spotify:{}:{}:{ms_played}",
-            ts.as_str().unwrap_or_default(),
-            uri.map(str::to_owned)
+            f.ts,
+            f.uri
+                .map(str::to_owned)
                 .unwrap_or_else(|| normalize_for_identity(&format!("{artist} {title}")))
         ),
         played_at,
@@ -215,11 +304,16 @@ fn spotify_entry(v: &Value, m: &Matcher) -> Entry {
     let listen = is_listen(ms_played, duration)
         || (duration.is_none() && end_reason == Some(EndReason::Finished) && ms_played >= 30_000);
     play.listen = Some(listen);
-    play.skipped = !listen && (skipped_flag || end_reason == Some(EndReason::Skipped));
+    play.skipped =
+        !listen && (f.skipped.unwrap_or(false) || end_reason == Some(EndReason::Skipped));
     Entry::Play(Box::new(play))
 }
 
-fn listenbrainz_entry(v: &Value, m: &Matcher) -> Entry {
+fn listenbrainz_entry(raw: &str, m: &Matcher) -> Entry {
+    let v: Value = match serde_json::from_str(raw) {
+        Ok(v) => v,
+        Err(e) => return Entry::Skip(format!("not JSON: {e}")),
+    };
     let Some(o) = v.as_object() else {
         return Entry::Skip("not an object".into());
     };
@@ -311,44 +405,15 @@ impl Library {
             }
         };
         let body = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
-        let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
-        let mut line_issues: Vec<HistoryImportIssue> = Vec::new();
-        let entries: Vec<Value> = match first {
-            Some(b'[') | Some(b'{') => match serde_json::from_slice::<Value>(body) {
-                Ok(Value::Array(items)) => items,
-                Ok(Value::Object(mut o)) => {
-                    // A ListenBrainz API page: {"payload": {"listens": [...]}}.
-                    match o
-                        .get_mut("payload")
-                        .and_then(|p| p.get_mut("listens"))
-                        .map(Value::take)
-                    {
-                        Some(Value::Array(items)) => items,
-                        _ => vec![Value::Object(o)],
-                    }
-                }
-                Ok(_) => Vec::new(),
-                Err(e) if first == Some(b'{') => {
-                    // One listen per line (ListenBrainz's listens.jsonl).
-                    let _ = e;
-                    let mut items = Vec::new();
-                    for (n, line) in body.split(|&b| b == b'\n').enumerate() {
-                        if line.iter().all(u8::is_ascii_whitespace) {
-                            continue;
-                        }
-                        match serde_json::from_slice::<Value>(line) {
-                            Ok(v) => items.push(v),
-                            Err(e) => {
-                                items.push(Value::Null);
-                                line_issues.push(HistoryImportIssue {
-                                    entry: n as u32 + 1,
-                                    reason: format!("line {} is not JSON: {e}", n + 1),
-                                });
-                            }
-                        }
-                    }
-                    items
-                }
+        let Ok(body) = std::str::from_utf8(body) else {
+            file_issue(&mut report, format!("{} is not UTF-8 text", path.display()));
+            return Ok(report);
+        };
+        // Each entry's own JSON text (`None`: a line that is not JSON, named in `bad_lines`).
+        let mut bad_lines: HashMap<usize, String> = HashMap::new();
+        let entries: Vec<Option<&str>> = match body.trim_start().as_bytes().first() {
+            Some(b'[') => match serde_json::from_str::<Vec<&RawValue>>(body) {
+                Ok(items) => items.into_iter().map(|r| Some(r.get())).collect(),
                 Err(e) => {
                     file_issue(
                         &mut report,
@@ -360,6 +425,45 @@ impl Library {
                     return Ok(report);
                 }
             },
+            Some(b'{') => {
+                #[derive(serde::Deserialize)]
+                struct Page<'a> {
+                    #[serde(borrow)]
+                    payload: Listens<'a>,
+                }
+                #[derive(serde::Deserialize)]
+                struct Listens<'a> {
+                    #[serde(borrow)]
+                    listens: Vec<&'a RawValue>,
+                }
+                if let Ok(page) = serde_json::from_str::<Page<'_>>(body) {
+                    // A ListenBrainz API page: {"payload": {"listens": [...]}}.
+                    page.payload
+                        .listens
+                        .into_iter()
+                        .map(|r| Some(r.get()))
+                        .collect()
+                } else {
+                    // One listen per line (ListenBrainz's listens.jsonl).
+                    let mut items = Vec::new();
+                    for (n, line) in body.lines().enumerate() {
+                        if line.trim().is_empty() {
+                            continue;
+                        }
+                        match serde_json::from_str::<&RawValue>(line) {
+                            Ok(r) => items.push(Some(r.get())),
+                            Err(e) => {
+                                bad_lines.insert(
+                                    items.len(),
+                                    format!("line {} is not JSON: {e}", n + 1),
+                                );
+                                items.push(None);
+                            }
+                        }
+                    }
+                    items
+                }
+            }
             _ => {
                 file_issue(
                     &mut report,
@@ -368,7 +472,13 @@ impl Library {
                 return Ok(report);
             }
         };
-        let Some(format) = entries.iter().find_map(looks_like) else {
+        let format = entries.iter().flatten().take(100).find_map(|raw| {
+            serde_json::from_str::<Value>(raw)
+                .ok()
+                .as_ref()
+                .and_then(looks_like)
+        });
+        let Some(format) = format else {
             file_issue(
                 &mut report,
                 format!(
@@ -381,26 +491,51 @@ impl Library {
         report.format = format.to_owned();
         report.entries = entries.len() as u32;
         let matcher = Matcher::new(self)?;
+        progress(0, entries.len() as u32);
+        // One checkpoint at the end, not one every few megabytes.
+        self.set_bulk_writes(true)?;
+        let stored = self.store_entries(
+            &entries,
+            format,
+            &matcher,
+            bad_lines,
+            &mut report,
+            &mut progress,
+        );
+        self.set_bulk_writes(false)?;
+        stored?;
+        Ok(report)
+    }
+
+    fn store_entries(
+        &mut self,
+        entries: &[Option<&str>],
+        format: &str,
+        matcher: &Matcher,
+        mut bad_lines: HashMap<usize, String>,
+        report: &mut HistoryImportReport,
+        progress: &mut impl FnMut(u32, u32),
+    ) -> Result<()> {
         let total = entries.len() as u32;
-        progress(0, total);
-        let mut line_issues = line_issues.into_iter().peekable();
         for (batch_no, batch) in entries.chunks(BATCH).enumerate() {
             let tx = self.conn.transaction()?;
             {
                 let mut stmt = tx.prepare_cached(INSERT_PLAY)?;
-                for (i, v) in batch.iter().enumerate() {
-                    let n = (batch_no * BATCH + i) as u32 + 1;
-                    let entry = if v.is_null() && line_issues.peek().is_some() {
-                        let why = line_issues.next().map(|i| i.reason).unwrap_or_default();
-                        Entry::Skip(why)
-                    } else if format == "Spotify" {
-                        spotify_entry(v, &matcher)
-                    } else {
-                        listenbrainz_entry(v, &matcher)
+                let mut figures = ListenFigures::default();
+                for (i, raw) in batch.iter().enumerate() {
+                    let index = batch_no * BATCH + i;
+                    let n = index as u32 + 1;
+                    if index > 0 && index.is_multiple_of(PROGRESS_EVERY) {
+                        progress(index as u32, total);
+                    }
+                    let entry = match raw {
+                        None => Entry::Skip(bad_lines.remove(&index).unwrap_or_default()),
+                        Some(raw) if format == "Spotify" => spotify_entry(raw, matcher),
+                        Some(raw) => listenbrainz_entry(raw, matcher),
                     };
                     match entry {
                         Entry::Play(play) => {
-                            if insert_play(&mut stmt, &play, false)? {
+                            if insert_play(&mut stmt, &play, false, &mut figures)? {
                                 report.imported += 1;
                                 report.matched += u32::from(play.track_uid.is_some());
                             } else {
@@ -415,10 +550,11 @@ impl Library {
                         }
                     }
                 }
+                figures.flush(&tx)?;
             }
             tx.commit()?;
             progress(((batch_no + 1) * BATCH).min(entries.len()) as u32, total);
         }
-        Ok(report)
+        Ok(())
     }
 }

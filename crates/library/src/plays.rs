@@ -2,6 +2,8 @@
 //! and merged in from other devices through the server. Ids are made by the device that
 //! played, so a retried upload or a re-read page stores nothing twice.
 
+use std::collections::HashMap;
+
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
@@ -85,14 +87,6 @@ pub fn is_listen(ms_played: i64, duration_ms: Option<i64>) -> bool {
     ms_played >= 240_000 || duration_ms.is_some_and(|d| d > 0 && ms_played * 2 >= d)
 }
 
-/// Month * 100 + day of a local-ms time (for "on this day").
-pub(crate) fn month_day(local_ms: i64) -> i64 {
-    use chrono::Datelike;
-    chrono::DateTime::from_timestamp_millis(local_ms)
-        .map(|t| i64::from(t.month() * 100 + t.day()))
-        .unwrap_or(0)
-}
-
 /// The grouping keys of a play: its track, artist and album, folded as identity is.
 pub(crate) fn keys(play: &Play) -> (Option<String>, Option<String>, Option<String>) {
     let fold = |s: &Option<String>| {
@@ -111,19 +105,108 @@ pub(crate) fn keys(play: &Play) -> (Option<String>, Option<String>, Option<Strin
     (track, artist, album)
 }
 
-/// The one statement every play goes in by; `?23` says whether it is already uploaded.
+/// The one statement every play goes in by; `?22` says whether it is already uploaded.
 pub(crate) const INSERT_PLAY: &str = "INSERT OR IGNORE INTO plays (
-        id, track_uid, played_at, ms_played, skipped, device, utc_offset_min, local_at, md,
+        id, track_uid, played_at, ms_played, skipped, device, utc_offset_min, local_at,
         end_reason, source, origin, listen, title, artist, album, album_artist, genre, mbid,
         track_key, artist_key, album_key, uploaded)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-            ?19, ?20, ?21, ?22, ?23)";
+            ?19, ?20, ?21, ?22)";
 
-/// Stores one play through a prepared [`INSERT_PLAY`]; true if it was new.
+/// Listens' figures gathered over a transaction and written once per key at its end (an
+/// import of thousands of plays of the same few hundred songs writes each song's row once).
+#[derive(Debug, Default)]
+pub(crate) struct ListenFigures {
+    rows: HashMap<(u8, String), Figure>,
+}
+
+#[derive(Debug)]
+struct Figure {
+    first_at: i64,
+    last_at: i64,
+    listens: i64,
+    ms: i64,
+    title: Option<String>,
+    artist: Option<String>,
+    album: Option<String>,
+    track_uid: Option<String>,
+}
+
+impl ListenFigures {
+    fn add(&mut self, kind: u8, key: &str, at: i64, ms: i64, names: [Option<&String>; 4]) {
+        let [title, artist, album, uid] = names.map(|n| n.cloned());
+        match self.rows.get_mut(&(kind, key.to_owned())) {
+            Some(f) => {
+                f.first_at = f.first_at.min(at);
+                f.last_at = f.last_at.max(at);
+                f.listens += 1;
+                f.ms += ms;
+                // The names last seen win, as in the table.
+                f.title = title.or(f.title.take());
+                f.artist = artist.or(f.artist.take());
+                f.album = album.or(f.album.take());
+                f.track_uid = uid.or(f.track_uid.take());
+            }
+            None => {
+                self.rows.insert(
+                    (kind, key.to_owned()),
+                    Figure {
+                        first_at: at,
+                        last_at: at,
+                        listens: 1,
+                        ms,
+                        title,
+                        artist,
+                        album,
+                        track_uid: uid,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Writes what was gathered into `listen_stats`.
+    pub(crate) fn flush(&mut self, conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+        let mut add = conn.prepare_cached(ADD_LISTENS)?;
+        for ((kind, key), f) in self.rows.drain() {
+            add.execute(params![
+                kind,
+                key,
+                f.first_at,
+                f.last_at,
+                f.listens,
+                f.ms,
+                f.title,
+                f.artist,
+                f.album,
+                f.track_uid
+            ])?;
+        }
+        Ok(())
+    }
+}
+
+/// Adds listens to a track's (kind 0), artist's (1) or album's (2) figures.
+const ADD_LISTENS: &str = "INSERT INTO listen_stats
+        (kind, key, first_at, last_at, listens, ms, title, artist, album, track_uid)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+    ON CONFLICT (kind, key) DO UPDATE SET
+        first_at = min(first_at, excluded.first_at),
+        last_at = max(last_at, excluded.last_at),
+        listens = listens + excluded.listens,
+        ms = ms + excluded.ms,
+        title = coalesce(excluded.title, title),
+        artist = coalesce(excluded.artist, artist),
+        album = coalesce(excluded.album, album),
+        track_uid = coalesce(excluded.track_uid, track_uid)";
+
+/// Stores one play through a prepared [`INSERT_PLAY`], gathering a listen's figures into
+/// `figures` (the caller flushes them before committing); true if the play was new.
 pub(crate) fn insert_play(
     stmt: &mut rusqlite::CachedStatement<'_>,
     play: &Play,
     uploaded: bool,
+    figures: &mut ListenFigures,
 ) -> rusqlite::Result<bool> {
     let (track_key, artist_key, album_key) = keys(play);
     let local_at = play.played_at + i64::from(play.utc_offset_min) * 60_000;
@@ -137,7 +220,6 @@ pub(crate) fn insert_play(
         play.device,
         play.utc_offset_min,
         local_at,
-        month_day(local_at),
         play.end_reason.map(EndReason::as_str),
         play.source,
         play.origin,
@@ -153,16 +235,71 @@ pub(crate) fn insert_play(
         album_key,
         uploaded,
     ])?;
-    Ok(n > 0)
+    if n == 0 {
+        return Ok(false);
+    }
+    if listen {
+        let ms = play.ms_played;
+        if let Some(key) = &track_key {
+            let names = [
+                play.title.as_ref(),
+                play.artist.as_ref(),
+                play.album.as_ref(),
+                play.track_uid.as_ref(),
+            ];
+            figures.add(0, key, local_at, ms, names);
+        }
+        if let Some(key) = &artist_key {
+            figures.add(
+                1,
+                key,
+                local_at,
+                ms,
+                [None, play.artist.as_ref(), None, None],
+            );
+        }
+        if let Some(key) = &album_key {
+            let by = play.album_artist.as_ref().or(play.artist.as_ref());
+            figures.add(2, key, local_at, ms, [None, by, play.album.as_ref(), None]);
+        }
+    }
+    Ok(true)
 }
 
 impl Library {
     /// Records a play of this device's; it waits in the outbox until uploaded.
     pub fn record_play(&self, play: &Play) -> Result<()> {
-        let mut stmt = self.conn.prepare_cached(INSERT_PLAY)?;
         let play = self.with_names(play.clone())?;
-        insert_play(&mut stmt, &play, false)?;
+        let tx = self.conn.unchecked_transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(INSERT_PLAY)?;
+            let mut figures = ListenFigures::default();
+            insert_play(&mut stmt, &play, false, &mut figures)?;
+            figures.flush(&tx)?;
+        }
+        tx.commit()?;
         Ok(())
+    }
+
+    /// Records many plays of this device's in one transaction (a restored session's, a
+    /// benchmark's); plays already here are left alone. Returns how many were new.
+    pub fn record_plays(&mut self, plays: &[Play]) -> Result<usize> {
+        let named = plays
+            .iter()
+            .map(|p| self.with_names(p.clone()))
+            .collect::<Result<Vec<_>>>()?;
+        let tx = self.conn.transaction()?;
+        let mut new = 0;
+        {
+            let mut stmt = tx.prepare_cached(INSERT_PLAY)?;
+            let mut figures = ListenFigures::default();
+            for p in &named {
+                new += usize::from(insert_play(&mut stmt, p, false, &mut figures)?);
+            }
+            figures.flush(&tx)?;
+        }
+        tx.commit()?;
+        Ok(new)
     }
 
     /// Fills in a play's names (and genre) from the library when it has only a track uid
@@ -243,9 +380,11 @@ impl Library {
         let tx = self.conn.transaction()?;
         {
             let mut stmt = tx.prepare_cached(INSERT_PLAY)?;
+            let mut figures = ListenFigures::default();
             for p in &named {
-                insert_play(&mut stmt, p, true)?;
+                insert_play(&mut stmt, p, true, &mut figures)?;
             }
+            figures.flush(&tx)?;
         }
         tx.execute(
             "INSERT INTO remote_state (server_id, history_cursor) VALUES (?1, ?2)

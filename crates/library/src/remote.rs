@@ -370,16 +370,26 @@ impl Library {
         Ok(())
     }
 
-    /// Many pages to store (a first mirror): `true` stops checkpointing the write-ahead log
-    /// after every few megabytes, which costs about a third of the time of a large mirror;
-    /// `false` goes back to the default and checkpoints what piled up.
+    /// Many pages to store (a first mirror, an import), or writes that must not wait (the
+    /// play recorder): `true` stops this connection checkpointing the write-ahead log after
+    /// every few megabytes, which costs about a third of the time of a large mirror and is
+    /// what makes one play in a hundred slow to record; the caller then [`checkpoints`] at
+    /// a time of its choosing. `false` goes back to the default and checkpoints what piled up.
+    ///
+    /// [`checkpoints`]: Library::checkpoint
     pub fn set_bulk_writes(&self, on: bool) -> Result<()> {
         self.conn
             .pragma_update(None, "wal_autocheckpoint", if on { 0 } else { 1000 })?;
         if !on {
-            self.conn
-                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+            self.checkpoint()?;
         }
+        Ok(())
+    }
+
+    /// Copies what the write-ahead log holds into the database, as far as readers allow.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
         Ok(())
     }
 

@@ -4,7 +4,8 @@
 //!
 //! First listens, anniversaries, forgotten favourites and page figures read
 //! `listen_stats` (kept by a trigger as listens arrive); on-this-day reads one day's plays
-//! through `plays(md, local_at)`; a wrap-up reads its period's plays once, in order.
+//! through `plays(local_at)`, one range per earlier year; a wrap-up reads its period's
+//! plays once, in order.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -16,7 +17,6 @@ use offbeat_model::{
 };
 use rusqlite::{params, OptionalExtension, Row};
 
-use crate::plays::month_day;
 use crate::{Library, LibraryError, Result};
 
 pub const DAY_MS: i64 = 86_400_000;
@@ -67,6 +67,12 @@ fn listened_from_row(r: &Row<'_>) -> rusqlite::Result<Listened> {
 /// The start of the local day `local_ms` falls in.
 pub fn day_start(local_ms: i64) -> i64 {
     local_ms.div_euclid(DAY_MS) * DAY_MS
+}
+
+/// Month * 100 + day of a local-ms time.
+fn month_day(local_ms: i64) -> i64 {
+    let d = date_of(local_ms);
+    i64::from(d.month() * 100 + d.day())
 }
 
 fn date_of(local_ms: i64) -> NaiveDate {
@@ -179,59 +185,69 @@ impl Library {
     /// What was played on today's date in each earlier year, newest year first; each
     /// year's tracks in the order first played that day (at most `limit` a year).
     pub fn on_this_day(&self, now_local: i64, limit: usize) -> Result<Vec<DayInYear>> {
-        let today = day_start(now_local);
+        let today = date_of(now_local);
+        let earliest: Option<i64> =
+            self.conn
+                .query_row("SELECT min(local_at) FROM plays", [], |r| r.get(0))?;
+        let Some(earliest) = earliest else {
+            return Ok(Vec::new());
+        };
         let mut stmt = self.conn.prepare_cached(
             "SELECT p.local_at, p.ms_played, p.track_key, p.title, p.artist, p.album,
                     (SELECT t.id FROM tracks t WHERE t.uid = p.track_uid ORDER BY t.id LIMIT 1)
              FROM plays p
-             WHERE p.md = ?1 AND p.local_at < ?2 AND p.listen AND p.track_key IS NOT NULL
+             WHERE p.local_at >= ?1 AND p.local_at < ?2 AND p.listen AND p.track_key IS NOT NULL
              ORDER BY p.local_at",
         )?;
-        let mut rows = stmt.query(params![month_day(now_local), today])?;
-        let mut years: Vec<(DayInYear, HashMap<String, usize>)> = Vec::new();
-        while let Some(r) = rows.next()? {
-            let at: i64 = r.get(0)?;
-            let ms: i64 = r.get(1)?;
-            let year = date_of(at).year();
-            if years.last().is_none_or(|(d, _)| d.year != year) {
-                years.push((
-                    DayInYear {
-                        year,
-                        listens: 0,
-                        minutes: 0,
-                        tracks: Vec::new(),
-                    },
-                    HashMap::new(),
-                ));
-            }
-            let Some((day, seen)) = years.last_mut() else {
+        let mut out = Vec::new();
+        for year in (date_of(earliest).year()..today.year()).rev() {
+            // 29 February comes round only in leap years.
+            let Some(day) = NaiveDate::from_ymd_opt(year, today.month(), today.day()) else {
                 continue;
             };
-            day.listens += 1;
-            day.minutes = day.minutes.saturating_add(minutes(ms));
-            let key: String = r.get(2)?;
-            if let Some(&i) = seen.get(&key) {
-                if let Some(t) = day.tracks.get_mut(i) {
-                    t.listens += 1;
-                    t.last_at = at;
-                    t.minutes = t.minutes.saturating_add(minutes(ms));
+            let from = ms_of(day);
+            let mut rows = stmt.query(params![from, from + DAY_MS])?;
+            let mut seen: HashMap<String, usize> = HashMap::new();
+            let mut day = DayInYear {
+                year,
+                listens: 0,
+                minutes: 0,
+                tracks: Vec::new(),
+            };
+            let mut ms_total = 0i64;
+            while let Some(r) = rows.next()? {
+                let at: i64 = r.get(0)?;
+                let ms: i64 = r.get(1)?;
+                day.listens += 1;
+                ms_total += ms;
+                let key: String = r.get(2)?;
+                if let Some(&i) = seen.get(&key) {
+                    if let Some(t) = day.tracks.get_mut(i) {
+                        t.listens += 1;
+                        t.last_at = at;
+                        t.minutes = t.minutes.saturating_add(minutes(ms));
+                    }
+                } else if day.tracks.len() < limit {
+                    seen.insert(key, day.tracks.len());
+                    day.tracks.push(Listened {
+                        kind: ListenKind::Track,
+                        title: r.get(3)?,
+                        artist: r.get(4)?,
+                        album: r.get(5)?,
+                        track_id: r.get(6)?,
+                        first_at: at,
+                        last_at: at,
+                        listens: 1,
+                        minutes: minutes(ms),
+                    });
                 }
-            } else if day.tracks.len() < limit {
-                seen.insert(key, day.tracks.len());
-                day.tracks.push(Listened {
-                    kind: ListenKind::Track,
-                    title: r.get(3)?,
-                    artist: r.get(4)?,
-                    album: r.get(5)?,
-                    track_id: r.get(6)?,
-                    first_at: at,
-                    last_at: at,
-                    listens: 1,
-                    minutes: minutes(ms),
-                });
+            }
+            if day.listens > 0 {
+                day.minutes = minutes(ms_total);
+                out.push(day);
             }
         }
-        Ok(years.into_iter().rev().map(|(d, _)| d).collect())
+        Ok(out)
     }
 
     /// Artists and albums first heard on today's date in an earlier year and heard again
@@ -297,6 +313,21 @@ impl Library {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// The years with listens, newest first.
+    pub fn listening_years(&self) -> Result<Vec<i32>> {
+        let (first, last): (Option<i64>, Option<i64>) = self.conn.query_row(
+            "SELECT min(local_at), max(local_at) FROM plays WHERE listen",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(match (first, last) {
+            (Some(first), Some(last)) => (date_of(first).year()..=date_of(last).year())
+                .rev()
+                .collect(),
+            _ => Vec::new(),
+        })
+    }
+
     /// First and last listen and how many, for a track (by uid).
     pub fn track_figures(&self, uid: &str) -> Result<ListenFigures> {
         self.figures(0, uid)
@@ -342,11 +373,11 @@ impl Library {
             None => 12,
             Some(_) => ((to - from) / DAY_MS) as usize,
         };
-        let mut pass = Pass::new(parts, from, month.is_none());
+        let mut pass = Pass::new(parts, from, month.is_none(), true);
         self.read_period(from, to, |row| pass.add(row))?;
         let previous = match previous {
             Some((pf, pt)) => {
-                let mut prev = Pass::new(0, pf, true);
+                let mut prev = Pass::new(0, pf, true, false);
                 self.read_period(pf, pt, |row| prev.add(row))?;
                 prev.totals()
             }
@@ -414,6 +445,47 @@ impl Library {
     }
 }
 
+/// A quick hash for the pass's string keys (FxHash's multiply-rotate): SipHash's
+/// resistance to chosen keys buys nothing over one's own history, and costs a third of a
+/// wrap-up.
+#[derive(Debug, Default, Clone, Copy)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        // The multiply leaves the low bits (the table's bucket index) weak: fold the high
+        // ones down (MurmurHash3's finaliser).
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h
+    }
+}
+
+type Keyed<V> = HashMap<Vec<u8>, V, std::hash::BuildHasherDefault<KeyHasher>>;
+
+fn tally(map: &mut Keyed<Tally>, key: &[u8], ms: i64) {
+    match map.get_mut(key) {
+        Some(t) => {
+            t.listens += 1;
+            t.ms += ms;
+        }
+        None => {
+            map.insert(key.to_vec(), Tally { listens: 1, ms });
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 struct Tally {
     listens: u32,
@@ -422,29 +494,35 @@ struct Tally {
 
 /// One pass over a period's listens, tallying everything the wrap-up shows.
 struct Pass {
+    /// Everything the wrap-up shows; `false`: only the totals (the period before).
+    full: bool,
     from: i64,
     by_year: bool,
     listens: u32,
     ms: i64,
-    keys: [HashMap<String, Tally>; 3],
-    genres: HashMap<String, Tally>,
+    keys: [Keyed<Tally>; 3],
+    genres: Keyed<Tally>,
     clock: Vec<u32>,
     by_part: Vec<i64>,
     days: Vec<i64>,
+    /// The part (month or day) of the last day seen: rows come in time order.
+    part: usize,
 }
 
 impl Pass {
-    fn new(parts: usize, from: i64, by_year: bool) -> Pass {
+    fn new(parts: usize, from: i64, by_year: bool, full: bool) -> Pass {
         Pass {
+            full,
             from,
             by_year,
             listens: 0,
             ms: 0,
             keys: Default::default(),
-            genres: HashMap::new(),
+            genres: Keyed::default(),
             clock: vec![0; 7 * 24],
             by_part: vec![0; parts],
             days: Vec::new(),
+            part: 0,
         }
     }
 
@@ -453,26 +531,23 @@ impl Pass {
         let ms: i64 = r.get(1).unwrap_or_default();
         self.listens += 1;
         self.ms += ms;
-        for (i, col) in [2, 3, 4].into_iter().enumerate() {
-            if let Ok(Some(key)) = r.get_ref(col).map(|v| v.as_str_or_null().ok().flatten()) {
-                let map = &mut self.keys[i];
-                match map.get_mut(key) {
-                    Some(t) => {
-                        t.listens += 1;
-                        t.ms += ms;
-                    }
-                    None => {
-                        map.insert(key.to_owned(), Tally { listens: 1, ms });
-                    }
-                }
+        // Keys as bytes: no UTF-8 check per row (they were text going in).
+        let bytes = |col: usize| {
+            r.get_ref(col)
+                .ok()
+                .and_then(|v| v.as_bytes_or_null().ok().flatten())
+        };
+        let kinds = if self.full { 3 } else { 2 };
+        for i in 0..kinds {
+            if let Some(key) = bytes(2 + i) {
+                tally(&mut self.keys[i], key, ms);
             }
         }
-        if let Ok(Some(genre)) = r.get_ref(5).map(|v| v.as_str_or_null().ok().flatten()) {
-            if !genre.is_empty() {
-                let t = self.genres.entry(genre.to_owned()).or_default();
-                t.listens += 1;
-                t.ms += ms;
-            }
+        if !self.full {
+            return;
+        }
+        if let Some(genre) = bytes(5).filter(|g| !g.is_empty()) {
+            tally(&mut self.genres, genre, ms);
         }
         let day = at.div_euclid(DAY_MS);
         // 1970-01-01 was a Thursday: Monday is 0.
@@ -483,13 +558,13 @@ impl Pass {
         }
         if self.days.last() != Some(&day) {
             self.days.push(day);
+            self.part = if self.by_year {
+                date_of(at).month0() as usize
+            } else {
+                ((at - self.from) / DAY_MS) as usize
+            };
         }
-        let part = if self.by_year {
-            date_of(at).month0() as usize
-        } else {
-            ((at - self.from) / DAY_MS) as usize
-        };
-        if let Some(p) = self.by_part.get_mut(part) {
+        if let Some(p) = self.by_part.get_mut(self.part) {
             *p += ms;
         }
     }
@@ -504,12 +579,12 @@ impl Pass {
     }
 
     fn top(&self, i: usize, n: usize) -> Vec<(String, Tally)> {
-        let mut all: Vec<(&String, &Tally)> = self.keys[i].iter().collect();
+        let mut all: Vec<(&Vec<u8>, &Tally)> = self.keys[i].iter().collect();
         let n = n.min(all.len());
         if n == 0 {
             return Vec::new();
         }
-        let order = |a: &(&String, &Tally), b: &(&String, &Tally)| {
+        let order = |a: &(&Vec<u8>, &Tally), b: &(&Vec<u8>, &Tally)| {
             b.1.listens
                 .cmp(&a.1.listens)
                 .then(b.1.ms.cmp(&a.1.ms))
@@ -518,7 +593,9 @@ impl Pass {
         all.select_nth_unstable_by(n - 1, order);
         all.truncate(n);
         all.sort_by(order);
-        all.into_iter().map(|(k, t)| (k.clone(), *t)).collect()
+        all.into_iter()
+            .map(|(k, t)| (String::from_utf8_lossy(k).into_owned(), *t))
+            .collect()
     }
 
     fn top_genres(&self, n: usize) -> Vec<GenreListens> {
@@ -526,7 +603,7 @@ impl Pass {
             .genres
             .iter()
             .map(|(g, t)| GenreListens {
-                genre: g.clone(),
+                genre: String::from_utf8_lossy(g).into_owned(),
                 listens: t.listens,
                 minutes: minutes(t.ms),
             })

@@ -552,6 +552,95 @@ async setCacheBudget(mb: number) : Promise<Result<null, AppError>> {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+async rewindFirstListens() : Promise<Result<FirstListens, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("rewind_first_listens") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async rewindOnThisDay() : Promise<Result<DayInYear[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("rewind_on_this_day") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async rewindAnniversaries() : Promise<Result<Anniversary[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("rewind_anniversaries") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async rewindForgotten() : Promise<Result<Listened[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("rewind_forgotten") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * The years with listens, newest first (the wrap-up's choices).
+ */
+async rewindYears() : Promise<Result<number[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("rewind_years") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async rewindWrapUp(year: number, month: number | null) : Promise<Result<WrapUp, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("rewind_wrap_up", { year, month }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async suggestEssentials() : Promise<Result<EssentialsSuggestion, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("suggest_essentials") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async listenFigures(subject: ListenSubject) : Promise<Result<ListenFigures, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("listen_figures", { subject }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Imports a Spotify or ListenBrainz export on a worker thread with its own connection.
+ */
+async importHistory(path: string) : Promise<Result<HistoryImportReport, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("import_history", { path }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Writes a wrap-up's picture (a PNG as a `data:` URL, from the UI's canvas) to `path`.
+ */
+async savePng(path: string, dataUrl: string) : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("save_png", { path, dataUrl }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -560,6 +649,7 @@ async setCacheBudget(mb: number) : Promise<Result<null, AppError>> {
 
 export const events = __makeEvents__<{
 healthChanged: HealthChanged,
+historyImportProgressed: HistoryImportProgressed,
 playerState: PlayerState,
 queueState: QueueState,
 scanFinished: ScanFinished,
@@ -567,6 +657,7 @@ scanProgressed: ScanProgressed,
 scanStopped: ScanStopped
 }>({
 healthChanged: "health-changed",
+historyImportProgressed: "history-import-progressed",
 playerState: "player-state",
 queueState: "queue-state",
 scanFinished: "scan-finished",
@@ -588,6 +679,10 @@ export type AlbumSummary = { id: number; title: string; albumArtist: string; alb
  * One of the album's tracks, whose embedded picture or folder can give a cover.
  */
 coverTrackId: number }
+/**
+ * "5 years ago today you first played X", for an artist or album still played.
+ */
+export type Anniversary = { years: number; item: Listened }
 /**
  * An error crossing IPC.
  */
@@ -612,11 +707,41 @@ albumCount: number;
  * Tracks on which this artist is credited (as track or album artist).
  */
 trackCount: number }
+/**
+ * What was played on today's date in an earlier year.
+ */
+export type DayInYear = { year: number; listens: number; minutes: number; 
+/**
+ * The tracks, in the order first played that day (`first_at`/`last_at` are that
+ * day's, `listens` that day's count).
+ */
+tracks: Listened[] }
+/**
+ * A suggestion for Emergency Essentials: the library tracks heard most in the last year,
+ * and which of them it holds already.
+ */
+export type EssentialsSuggestion = { tracks: Listened[]; 
+/**
+ * Of `tracks`, the ids already in Essentials.
+ */
+alreadyIn: number[] }
 export type ExportReport = { written: number; 
 /**
  * Entries left out (M3U lists files: an entry with no file here cannot be listed).
  */
 skipped: number }
+/**
+ * When each artist, album and track was first heard, newest first.
+ */
+export type FirstListens = { artists: Listened[]; albums: Listened[]; tracks: Listened[]; 
+/**
+ * New to you in the last 7 days, and in the last 30.
+ */
+thisWeek: NewCounts; thisMonth: NewCounts }
+/**
+ * A genre's share of a period.
+ */
+export type GenreListens = { genre: string; listens: number; minutes: number }
 /**
  * A genre or a year, with how many tracks carry it.
  */
@@ -706,6 +831,43 @@ export type HealthState =
  */
 "unauthorized"
 /**
+ * One entry of an import that was not taken, and why.
+ */
+export type HistoryImportIssue = { 
+/**
+ * The entry's number in its file, from 1; 0 for the file as a whole.
+ */
+entry: number; reason: string }
+/**
+ * Sent as an import goes: entries read of the file's total.
+ */
+export type HistoryImportProgressed = { file: string; done: number; total: number }
+/**
+ * What an import of a listening-history export did.
+ */
+export type HistoryImportReport = { 
+/**
+ * "Spotify" or "ListenBrainz"; empty when the file was not recognised.
+ */
+format: string; entries: number; 
+/**
+ * New plays stored.
+ */
+imported: number; 
+/**
+ * Plays already here from an earlier import of the same file.
+ */
+alreadyHad: number; 
+/**
+ * Of the new plays, those matched to a library track (the rest are kept with their
+ * names and count in every figure).
+ */
+matched: number; 
+/**
+ * Entries not taken (podcasts, malformed entries), with the first few reasons.
+ */
+skipped: number; issues: HistoryImportIssue[] }
+/**
  * Something in the file that did not become a playlist entry, and why.
  */
 export type ImportProblem = { 
@@ -731,9 +893,45 @@ export type LibraryStatus = { trackCount: number; folders: string[];
  */
 demoFolder: string | null }
 /**
+ * The figures on a track, artist or album page.
+ */
+export type ListenFigures = { firstAt: number | null; lastAt: number | null; listens: number }
+/**
+ * What a line of figures is about.
+ */
+export type ListenKind = "track" | "artist" | "album"
+/**
+ * Whose figures a page asks for.
+ */
+export type ListenSubject = { kind: "track"; id: number } | { kind: "artist"; name: string } | { kind: "album"; albumArtist: string; title: string }
+/**
+ * A track, artist or album and how it has been listened to.
+ */
+export type Listened = { kind: ListenKind; 
+/**
+ * The track's title (tracks only).
+ */
+title: string | null; 
+/**
+ * The artist (for an album, its album artist).
+ */
+artist: string | null; album: string | null; 
+/**
+ * The library track, for a track the library has (so it can be played).
+ */
+trackId: number | null; 
+/**
+ * First and last listen, local ms.
+ */
+firstAt: number; lastAt: number; listens: number; minutes: number }
+/**
  * MusicBrainz identifiers from the tags.
  */
 export type MusicBrainzIds = { recording: string | null; release: string | null; artist: string | null }
+/**
+ * How many tracks, artists and albums were heard for the first time in a span.
+ */
+export type NewCounts = { tracks: number; artists: number; albums: number }
 /**
  * An output device the system offers.
  */
@@ -742,6 +940,10 @@ export type OutputDevice = {
  * What to choose it by.
  */
 id: string; name: string }
+/**
+ * The headline figures of a period, for comparing one with the one before.
+ */
+export type PeriodTotals = { minutes: number; listens: number; tracks: number; artists: number }
 /**
  * Whether something is playing.
  */
@@ -966,6 +1168,34 @@ export type TrackSource = "local" | "cached" | "server"
  * with it its history and playlist entries.
  */
 export type TrackUid = string
+/**
+ * A year or a month of listening, summed up.
+ */
+export type WrapUp = { year: number; 
+/**
+ * 1–12 for a month's wrap-up; `None` for the whole year.
+ */
+month: number | null; totals: PeriodTotals; 
+/**
+ * The period before (the previous year or month).
+ */
+previous: PeriodTotals; topTracks: Listened[]; topArtists: Listened[]; topAlbums: Listened[]; topGenres: GenreListens[]; 
+/**
+ * Listens by weekday (Monday first) and hour: `clock[weekday * 24 + hour]`.
+ */
+clock: number[]; 
+/**
+ * Minutes per month of the year, or per day of the month.
+ */
+minutesByPart: number[]; 
+/**
+ * The most days in a row with a listen, and the first of them (local ms).
+ */
+longestStreakDays: number; streakStart: number | null; 
+/**
+ * First heard in this period.
+ */
+discoveries: NewCounts; topDiscoveries: Listened[] }
 /**
  * A release year with how many tracks came out in it.
  */

@@ -1,4 +1,5 @@
-//! The headless command line: `offbeat scan`, `offbeat search`, `offbeat play`.
+//! The headless command line: `offbeat scan`, `offbeat search`, `offbeat play`,
+//! `offbeat import-history`.
 //! Works without a display; `--json` prints machine-readable output.
 
 use std::io::Write;
@@ -41,6 +42,14 @@ pub enum CliCommand {
     },
     /// Play an audio file to the default output and exit when it ends.
     Play { path: PathBuf },
+    /// Import listening history: Spotify "Extended streaming history" files
+    /// (Streaming_History_Audio_*.json) or ListenBrainz exports (.json, .jsonl).
+    ImportHistory {
+        files: Vec<PathBuf>,
+        /// Print each file's report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Runs one command and turns its outcome into an exit code and a readable error.
@@ -49,6 +58,7 @@ pub fn run(command: CliCommand) -> ExitCode {
         CliCommand::Scan { dir, json } => scan(&dir, json),
         CliCommand::Search { query, json, limit } => search(&query, json, limit),
         CliCommand::Play { path } => play(&path),
+        CliCommand::ImportHistory { files, json } => import_history(&files, json),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -62,6 +72,45 @@ pub fn run(command: CliCommand) -> ExitCode {
 fn open_library() -> Result<Library> {
     let db = paths::library_db()?;
     Library::open(&db).with_context(|| format!("opening the library at {}", db.display()))
+}
+
+fn import_history(files: &[PathBuf], json: bool) -> Result<()> {
+    if files.is_empty() {
+        bail!("name the export files to import");
+    }
+    let mut library = open_library()?;
+    let mut out = std::io::stdout().lock();
+    let mut failed = false;
+    for file in files {
+        let report = library.import_history(file, |_, _| {})?;
+        failed |= report.format.is_empty();
+        if json {
+            serde_json::to_writer(&mut out, &report)?;
+            writeln!(out)?;
+            continue;
+        }
+        writeln!(
+            out,
+            "{}: {} {} entries, {} new listens ({} matched to the library), {} already here, {} skipped",
+            file.display(),
+            if report.format.is_empty() { "unrecognised," } else { report.format.as_str() },
+            report.entries,
+            report.imported,
+            report.matched,
+            report.already_had,
+            report.skipped
+        )?;
+        for issue in &report.issues {
+            match issue.entry {
+                0 => writeln!(out, "  {}", issue.reason)?,
+                n => writeln!(out, "  entry {n}: {}", issue.reason)?,
+            }
+        }
+    }
+    if failed {
+        bail!("some files could not be imported (see above)");
+    }
+    Ok(())
 }
 
 fn scan(dir: &std::path::Path, json: bool) -> Result<()> {

@@ -29,6 +29,16 @@ import type {
   Track,
   TrackDetails,
   YearSummary,
+  Anniversary,
+  DayInYear,
+  EssentialsSuggestion,
+  FirstListens,
+  HistoryImportProgressed,
+  HistoryImportReport,
+  ListenFigures,
+  ListenSubject,
+  Listened,
+  WrapUp,
 } from './bindings';
 import { BackendError } from './error';
 
@@ -69,6 +79,23 @@ export type {
   TrackDetails,
   TrackSource,
   YearSummary,
+} from './bindings';
+export type {
+  Anniversary,
+  DayInYear,
+  EssentialsSuggestion,
+  FirstListens,
+  GenreListens,
+  HistoryImportIssue,
+  HistoryImportProgressed,
+  HistoryImportReport,
+  ListenFigures,
+  ListenKind,
+  ListenSubject,
+  Listened,
+  NewCounts,
+  PeriodTotals,
+  WrapUp,
 } from './bindings';
 export { BackendError, errorMessage, type BackendErrorCode } from './error';
 
@@ -361,6 +388,85 @@ export async function chooseExportPath(name: string, extension: 'm3u8' | 'xspf')
       title: 'Export playlist',
       defaultPath: `${name}.${extension}`,
       filters: [{ name: extension.toUpperCase(), extensions: [extension] }],
+    });
+    return typeof picked === 'string' ? picked : null;
+  } catch (e) {
+    throw BackendError.from(e);
+  }
+}
+
+export function rewindFirstListens(): Promise<FirstListens> {
+  return run(() => commands.rewindFirstListens());
+}
+
+export function rewindOnThisDay(): Promise<DayInYear[]> {
+  return run(() => commands.rewindOnThisDay());
+}
+
+export function rewindAnniversaries(): Promise<Anniversary[]> {
+  return run(() => commands.rewindAnniversaries());
+}
+
+export function rewindForgotten(): Promise<Listened[]> {
+  return run(() => commands.rewindForgotten());
+}
+
+/** The years with listens, newest first. */
+export function rewindYears(): Promise<number[]> {
+  return run(() => commands.rewindYears());
+}
+
+export function rewindWrapUp(year: number, month: number | null): Promise<WrapUp> {
+  return run(() => commands.rewindWrapUp(year, month));
+}
+
+export function suggestEssentials(): Promise<EssentialsSuggestion> {
+  return run(() => commands.suggestEssentials());
+}
+
+/** First played, last played and how often, for a track, artist or album page. */
+export function listenFigures(subject: ListenSubject): Promise<ListenFigures> {
+  return run(() => commands.listenFigures(subject));
+}
+
+/** Imports a Spotify or ListenBrainz export; progress arrives through `onHistoryImportProgress`. */
+export function importHistory(path: string): Promise<HistoryImportReport> {
+  return run(() => commands.importHistory(path));
+}
+
+export function onHistoryImportProgress(handler: (p: HistoryImportProgressed) => void): Promise<Unsubscribe> {
+  return subscribe(events.historyImportProgressed, handler);
+}
+
+/** Writes a PNG (a `data:image/png;base64,` URL) to `path`. */
+export async function savePng(path: string, dataUrl: string): Promise<void> {
+  await run(() => commands.savePng(path, dataUrl));
+}
+
+/** Asks for listening-history exports to import; empty if the user cancels. */
+export async function chooseHistoryFiles(): Promise<string[]> {
+  if (!isBackendAvailable()) throw new BackendError('unavailable', UNAVAILABLE_MESSAGE);
+  try {
+    const picked = await open({
+      multiple: true,
+      title: 'Import listening history',
+      filters: [{ name: 'Spotify or ListenBrainz export', extensions: ['json', 'jsonl'] }],
+    });
+    if (picked == null) return [];
+    return Array.isArray(picked) ? picked : [picked];
+  } catch (e) {
+    throw BackendError.from(e);
+  }
+}
+
+/** Asks where to save a wrap-up's picture; `null` if the user cancels. */
+export async function choosePngPath(name: string): Promise<string | null> {
+  if (!isBackendAvailable()) throw new BackendError('unavailable', UNAVAILABLE_MESSAGE);
+  try {
+    const picked = await save({
+      title: 'Save wrap-up picture',
+      defaultPath: name,
+      filters: [{ name: 'PNG image', extensions: ['png'] }],
     });
     return typeof picked === 'string' ? picked : null;
   } catch (e) {

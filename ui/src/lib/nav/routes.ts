@@ -23,6 +23,7 @@ export type Route =
   | { view: 'genres' }
   | { view: 'years' }
   | { view: 'recent' }
+  | { view: 'rewind' }
   | { view: 'problems' }
   | { view: 'settings' }
   | { view: 'playlist'; id: string }
@@ -34,7 +35,16 @@ export type Route =
   | { view: 'yearRange'; range: YearRange };
 
 /** The sidebar's entries, each the top of a part of the app. */
-export type Section = 'songs' | 'artists' | 'albums' | 'genres' | 'years' | 'recent' | 'problems' | 'settings';
+export type Section =
+  | 'songs'
+  | 'artists'
+  | 'albums'
+  | 'genres'
+  | 'years'
+  | 'recent'
+  | 'rewind'
+  | 'problems'
+  | 'settings';
 
 export const HOME: Route = { view: 'songs' };
 

@@ -140,3 +140,16 @@ export function monthsOf(year: number, now: Date): number[] {
 export function shareFileName(year: number, month: number | null): string {
   return `offbeat-wrap-up-${year}${month == null ? '' : `-${String(month).padStart(2, '0')}`}.png`;
 }
+
+/** A page's listening line: "First played 28 Nov 2019 · Last played 20 Nov 2026 · 14 plays". */
+export function describeFigures(f: { firstAt: number | null; lastAt: number | null; listens: number }): string {
+  if (f.listens === 0 || f.firstAt == null || f.lastAt == null) return 'Not played yet';
+  const count = f.listens === 1 ? '1 play' : `${f.listens.toLocaleString('en-GB')} plays`;
+  if (f.listens === 1) return `Played once, ${formatDay(f.firstAt)}`;
+  return `First played ${formatDay(f.firstAt)} · Last played ${formatDay(f.lastAt)} · ${count}`;
+}
+
+/** "under a minute", "1 min", "42 min". */
+export function shortMinutes(minutes: number): string {
+  return minutes < 1 ? 'under a minute' : `${minutes.toLocaleString('en-GB')} min`;
+}

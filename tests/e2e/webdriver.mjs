@@ -36,15 +36,18 @@ export function demoManifest() {
 
 /**
  * Writes `<work>/offbeat`, a script that runs the app `binary` with its own data folder
- * (`<work>/data`) and `demoDir` as the library a first run scans, and returns its path:
+ * (`<work>/data`), `demoDir` as the library a first run scans and `env` set, and returns its path:
  * WebKitWebDriver launches a binary, not a command line with environment variables.
  */
-export function appLauncher(work, binary, demoDir) {
+export function appLauncher(work, binary, demoDir, env = {}) {
   const launcher = join(work, 'offbeat');
   const quote = (s) => `'${s.replaceAll("'", "'\\''")}'`;
+  const extra = Object.entries(env)
+    .map(([k, v]) => `${k}=${quote(v)} `)
+    .join('');
   writeFileSync(
     launcher,
-    `#!/bin/sh\nOFFBEAT_DATA_DIR=${quote(join(work, 'data'))} OFFBEAT_DEMO_DIR=${quote(demoDir)} exec ${quote(binary)} "$@"\n`,
+    `#!/bin/sh\n${extra}OFFBEAT_DATA_DIR=${quote(join(work, 'data'))} OFFBEAT_DEMO_DIR=${quote(demoDir)} exec ${quote(binary)} "$@"\n`,
   );
   chmodSync(launcher, 0o755);
   return launcher;

@@ -8,6 +8,7 @@ mkdir -p bench-results
 export OFFBEAT_BENCH_RESULTS="$PWD/bench-results"
 start=$SECONDS
 cargo bench -p offbeat-library --bench library
+cargo bench -p offbeat-library --bench history
 cargo bench -p offbeat-playback --bench playback
 cargo bench -p offbeat-playlists --bench playlists
 cargo bench -p offbeat-server --bench server

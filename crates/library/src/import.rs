@@ -7,20 +7,37 @@
 //! Every imported play gets an id made from the entry itself, so importing the same file
 //! again stores nothing new. A malformed entry is skipped and named in the report; the
 //! rest of the file is imported.
+//!
+//! Entries are read and matched on a thread of their own, each song once however often
+//! the export names it, while the calling thread stores what was read: storing (SQLite's
+//! share) is most of an import, and the two go on side by side.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::ops::Range;
 use std::path::Path;
+use std::sync::mpsc::SyncSender;
+use std::sync::Arc;
 
-use offbeat_model::{normalize_for_identity, HistoryImportIssue, HistoryImportReport};
+use offbeat_model::{HistoryImportIssue, HistoryImportReport};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::plays::{insert_play, is_listen, EndReason, ListenFigures, Play, INSERT_PLAY};
+use crate::plays::{
+    fold, insert_row, is_listen, EndReason, Keys, ListenFigures, PlayRow, Slots, INSERT_PLAY,
+};
+use crate::rewind::Keyed;
 use crate::{Library, Result};
 
-/// How many plays go in per transaction: every commit rewrites the figures' pages.
-const BATCH: usize = 20_000;
+/// How many plays go in per transaction. Every commit rewrites every page the transaction
+/// touched: the figures' and the time index's, nearly all of which an import of past
+/// years touches, however few plays it holds. And each transaction keeps the player's
+/// recorder (another connection) waiting: at this size, about a second.
+const BATCH: usize = 50_000;
+/// Entries read ahead per hand-over to the storing thread, and hand-overs in flight.
+const CHUNK: usize = 1_024;
+const CHUNKS_AHEAD: usize = 8;
 /// Entries between progress reports.
 const PROGRESS_EVERY: usize = 2_000;
 /// How many skipped entries the report names (the rest are only counted).
@@ -43,9 +60,15 @@ struct Candidate {
 #[derive(Debug, Default)]
 struct Matcher {
     tracks: Vec<Candidate>,
+    /// The grouping keys of each track's plays, worked out with the folding matching
+    /// does anyway.
+    keys: Vec<Keys>,
     by_mbid: HashMap<String, usize>,
-    by_artist_title_album: HashMap<(String, String, String), usize>,
-    by_artist_title: HashMap<(String, String), usize>,
+    /// By folded artist, title and album, joined by U+001F (folding drops it, so no name
+    /// runs into the next): one string, which a lookup builds without allocating.
+    by_artist_title_album: Keyed<String, usize>,
+    /// By folded artist and title, joined the same way.
+    by_artist_title: Keyed<String, usize>,
 }
 
 impl Matcher {
@@ -69,59 +92,281 @@ impl Matcher {
             })
         })?;
         let mut m = Matcher::default();
+        let mut key = String::new();
         for c in rows {
             let c = c?;
             let i = m.tracks.len();
             if let Some(mbid) = c.mbid.as_deref().filter(|s| !s.is_empty()) {
                 m.by_mbid.entry(mbid.to_ascii_lowercase()).or_insert(i);
             }
-            let title = normalize_for_identity(&c.title);
-            let album = normalize_for_identity(&c.album);
+            let title = fold(&c.title);
+            let album = fold(&c.album);
+            let artist = fold(&c.artist);
             // Services name the main artist ("The Lanterns" for "The Lanterns feat.
-            // Mira"): the album artist is a key too.
-            for artist in [&c.artist, &c.album_artist] {
-                let artist = normalize_for_identity(artist);
-                m.by_artist_title_album
-                    .entry((artist.clone(), title.clone(), album.clone()))
-                    .or_insert(i);
-                m.by_artist_title
-                    .entry((artist, title.clone()))
-                    .or_insert(i);
+            // Mira"): the album artist is a key too (most often the same one).
+            let album_artist = (c.album_artist != c.artist).then(|| fold(&c.album_artist));
+            m.keys.push(Keys::of_folded(
+                Some(&c.uid),
+                None,
+                given(&artist).map(str::to_owned),
+                given(&album),
+                given(album_artist.as_ref().unwrap_or(&artist)),
+            ));
+            for artist in std::iter::once(&artist).chain(album_artist.as_ref()) {
+                names_key(&mut key, artist, &title, Some(&album));
+                if !m.by_artist_title_album.contains_key(&key) {
+                    m.by_artist_title_album.insert(key.clone(), i);
+                }
+                names_key(&mut key, artist, &title, None);
+                if !m.by_artist_title.contains_key(&key) {
+                    m.by_artist_title.insert(key.clone(), i);
+                }
             }
             m.tracks.push(c);
         }
         Ok(m)
     }
 
+    /// The library track an entry is of, by recording id, then by folded artist, title
+    /// and album, then by artist and title.
     fn find(
         &self,
         mbid: Option<&str>,
         artist: &str,
         title: &str,
         album: Option<&str>,
-    ) -> Option<&Candidate> {
+    ) -> Option<usize> {
         if let Some(&i) = mbid.and_then(|m| self.by_mbid.get(&m.to_ascii_lowercase())) {
-            return self.tracks.get(i);
+            return Some(i);
         }
-        let artist = normalize_for_identity(artist);
-        let title = normalize_for_identity(title);
+        let artist = fold(artist);
+        let title = fold(title);
+        let mut key = String::new();
         if let Some(album) = album {
-            let key = (artist.clone(), title.clone(), normalize_for_identity(album));
+            names_key(&mut key, &artist, &title, Some(&fold(album)));
             if let Some(&i) = self.by_artist_title_album.get(&key) {
-                return self.tracks.get(i);
+                return Some(i);
             }
         }
-        self.by_artist_title
-            .get(&(artist, title))
-            .and_then(|&i| self.tracks.get(i))
+        names_key(&mut key, &artist, &title, None);
+        self.by_artist_title.get(&key).copied()
     }
 }
 
-/// What an entry became.
-enum Entry {
-    Play(Box<Play>),
+/// A folded name, `None` if folding left nothing.
+fn given(folded: &str) -> Option<&str> {
+    (!folded.is_empty()).then_some(folded)
+}
+
+/// Writes the matcher's key of folded names into `key`.
+fn names_key(key: &mut String, artist: &str, title: &str, album: Option<&str>) {
+    key.clear();
+    key.push_str(artist);
+    key.push('\u{1f}');
+    key.push_str(title);
+    if let Some(album) = album {
+        key.push('\u{1f}');
+        key.push_str(album);
+    }
+}
+
+/// What an import worked out about a song, once: the library track it is, else the
+/// export's names for it, and its plays' grouping keys and their slots in the figures.
+#[derive(Debug)]
+struct Song<'m> {
+    track: Option<&'m Candidate>,
+    keys: Cow<'m, Keys>,
+    /// The export's title, artist and album (kept only for a song not in the library).
+    title: String,
+    artist: String,
+    album: Option<String>,
+    /// The recording id the export gave.
+    mbid: Option<String>,
+    slots: Slots,
+    /// Which song this is, counted from 1 in the order met (what the figures are told
+    /// its plays' names came from).
+    number: u64,
+}
+
+impl Song<'_> {
+    /// Its plays' names and keys, as stored.
+    fn row(&self) -> PlayRow<'_> {
+        let keys = PlayRow {
+            track_key: self.keys.track.as_deref(),
+            artist_key: self.keys.artist.as_deref(),
+            album_key: self.keys.album.as_deref(),
+            ..PlayRow::default()
+        };
+        match self.track {
+            // The library's names (and genre and recording id) for a matched track.
+            Some(c) => PlayRow {
+                track_uid: Some(&c.uid),
+                title: Some(&c.title),
+                artist: Some(&c.artist),
+                album: Some(&c.album),
+                album_artist: Some(&c.album_artist),
+                genre: c.genre.as_deref(),
+                mbid: self.mbid.as_deref().or(c.mbid.as_deref()),
+                ..keys
+            },
+            None => PlayRow {
+                title: Some(&self.title),
+                artist: Some(&self.artist),
+                album: self.album.as_deref(),
+                mbid: self.mbid.as_deref(),
+                ..keys
+            },
+        }
+    }
+}
+
+/// The songs an import has met, by the names (and recording id) the export gives: an
+/// export names the same songs again and again, and folding names is most of matching.
+#[derive(Debug, Default)]
+struct Songs<'m> {
+    by_names: Keyed<Vec<u8>, Arc<Song<'m>>>,
+    /// The key being looked up, kept so a lookup allocates nothing.
+    key: Vec<u8>,
+    /// The figures' slots, by track, artist and album key (the index), numbered here
+    /// so the storing thread does not look keys up.
+    slots: [Keyed<String, usize>; 3],
+    next_slot: usize,
+}
+
+impl<'m> Songs<'m> {
+    fn get(
+        &mut self,
+        m: &'m Matcher,
+        mbid: Option<&str>,
+        artist: &str,
+        title: &str,
+        album: Option<&str>,
+    ) -> Arc<Song<'m>> {
+        // Each part with its length first, so no name can run into the next; a 0 byte
+        // for a part not given.
+        self.key.clear();
+        for part in [mbid, Some(artist), Some(title), album] {
+            match part {
+                Some(part) => {
+                    self.key.push(1);
+                    self.key.extend_from_slice(&part.len().to_le_bytes());
+                    self.key.extend_from_slice(part.as_bytes());
+                }
+                None => self.key.push(0),
+            }
+        }
+        if let Some(song) = self.by_names.get(&self.key) {
+            return Arc::clone(song);
+        }
+        let track = m.find(mbid, artist, title, album);
+        let number = self.by_names.len() as u64 + 1;
+        let mut song = match track.and_then(|i| m.tracks.get(i).zip(m.keys.get(i))) {
+            Some((track, keys)) => Song {
+                track: Some(track),
+                keys: Cow::Borrowed(keys),
+                title: String::new(),
+                artist: String::new(),
+                album: None,
+                mbid: mbid.map(str::to_owned),
+                slots: [None; 3],
+                number,
+            },
+            None => Song {
+                track: None,
+                keys: Cow::Owned(Keys::of(None, Some(title), Some(artist), album, None)),
+                title: title.to_owned(),
+                artist: artist.to_owned(),
+                album: album.map(str::to_owned),
+                mbid: mbid.map(str::to_owned),
+                slots: [None; 3],
+                number,
+            },
+        };
+        let keys = [&song.keys.track, &song.keys.artist, &song.keys.album];
+        for ((key, slot), numbered) in keys.into_iter().zip(&mut song.slots).zip(&mut self.slots) {
+            *slot = key.as_deref().map(|key| match numbered.get(key) {
+                Some(&slot) => slot,
+                None => {
+                    let slot = self.next_slot;
+                    self.next_slot += 1;
+                    numbered.insert(key.to_owned(), slot);
+                    slot
+                }
+            });
+        }
+        let song = Arc::new(song);
+        self.by_names.insert(self.key.clone(), Arc::clone(&song));
+        song
+    }
+}
+
+/// An entry as read, for the thread that stores it.
+#[derive(Debug)]
+enum Entry<'m> {
+    Play(ReadPlay<'m>),
     /// Not taken, and why.
     Skip(String),
+}
+
+/// A play read from an entry: its song, and what is its own.
+#[derive(Debug)]
+struct ReadPlay<'m> {
+    song: Arc<Song<'m>>,
+    /// Its id, in its chunk's `ids`.
+    id: Range<usize>,
+    played_at: i64,
+    ms_played: i64,
+    utc_offset_min: i32,
+    end_reason: Option<EndReason>,
+    listen: bool,
+    skipped: bool,
+    origin: &'static str,
+}
+
+/// Entries read, in file order, and their plays' ids in one string.
+#[derive(Debug, Default)]
+struct Chunk<'m> {
+    entries: Vec<Entry<'m>>,
+    ids: String,
+}
+
+/// What reading entries carries from one to the next.
+#[derive(Debug)]
+struct Reader<'m> {
+    matcher: &'m Matcher,
+    songs: Songs<'m>,
+}
+
+/// Reads every entry, matching each to the library, and hands them over a chunk at a
+/// time to the storing thread, in order, until done or the storing thread stops.
+fn read_entries<'m>(
+    entries: &[Option<&str>],
+    format: &str,
+    matcher: &'m Matcher,
+    mut bad_lines: HashMap<usize, String>,
+    out: SyncSender<Chunk<'m>>,
+) {
+    let mut reader = Reader {
+        matcher,
+        songs: Songs::default(),
+    };
+    for (n, raws) in entries.chunks(CHUNK).enumerate() {
+        let mut chunk = Chunk {
+            entries: Vec::with_capacity(raws.len()),
+            ids: String::new(),
+        };
+        for (i, raw) in raws.iter().enumerate() {
+            let entry = match raw {
+                None => Entry::Skip(bad_lines.remove(&(n * CHUNK + i)).unwrap_or_default()),
+                Some(raw) if format == "Spotify" => spotify_entry(raw, &mut reader, &mut chunk.ids),
+                Some(raw) => listenbrainz_entry(raw, &mut reader, &mut chunk.ids),
+            };
+            chunk.entries.push(entry);
+        }
+        if out.send(chunk).is_err() {
+            return;
+        }
+    }
 }
 
 /// The local offset at a Unix-ms time, minutes east (imports say only UTC).
@@ -144,17 +389,6 @@ fn unix_ms_of_rfc3339(s: &str) -> Option<i64> {
     chrono::DateTime::parse_from_rfc3339(s)
         .ok()
         .map(|t| t.timestamp_millis())
-}
-
-/// Fills in what the library knows of a matched track.
-fn matched(play: &mut Play, c: &Candidate) {
-    play.track_uid = Some(c.uid.clone());
-    play.title = Some(c.title.clone());
-    play.artist = Some(c.artist.clone());
-    play.album = Some(c.album.clone());
-    play.album_artist = Some(c.album_artist.clone());
-    play.genre = c.genre.clone();
-    play.mbid = play.mbid.take().or_else(|| c.mbid.clone());
 }
 
 /// A Spotify entry's fields, however they were read.
@@ -200,7 +434,7 @@ fn some_text<'a>(s: &'a Option<Cow<'_, str>>) -> Option<&'a str> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
-fn spotify_entry(raw: &str, m: &Matcher) -> Entry {
+fn spotify_entry<'m>(raw: &str, cx: &mut Reader<'m>, ids: &mut String) -> Entry<'m> {
     if let Ok(row) = serde_json::from_str::<SpotifyRow<'_>>(raw) {
         return spotify_play(
             SpotifyFields {
@@ -215,7 +449,8 @@ fn spotify_entry(raw: &str, m: &Matcher) -> Entry {
                     || some_text(&row.audiobook_title).is_some(),
                 skipped: row.skipped,
             },
-            m,
+            cx,
+            ids,
         );
     }
     // Not the usual shape: read it loosely to say what is wrong, or to take it anyway.
@@ -248,11 +483,12 @@ fn spotify_entry(raw: &str, m: &Matcher) -> Entry {
                 || text(o.get("audiobook_title")).is_some(),
             skipped: o.get("skipped").and_then(Value::as_bool),
         },
-        m,
+        cx,
+        ids,
     )
 }
 
-fn spotify_play(f: SpotifyFields<'_>, m: &Matcher) -> Entry {
+fn spotify_play<'m>(f: SpotifyFields<'_>, cx: &mut Reader<'m>, ids: &mut String) -> Entry<'m> {
     let Some(end) = unix_ms_of_rfc3339(f.ts) else {
         return Entry::Skip(format!("\"ts\" is not a date and time: {:?}", f.ts));
     };
@@ -276,40 +512,32 @@ fn spotify_play(f: SpotifyFields<'_>, m: &Matcher) -> Entry {
         None => None,
     };
     let played_at = end - ms_played;
-    let mut play = Play {
-        id: format!(
-            "spotify:{}:{}:{ms_played}",
-            f.ts,
-            f.uri
-                .map(str::to_owned)
-                .unwrap_or_else(|| normalize_for_identity(&format!("{artist} {title}")))
-        ),
+    let id_start = ids.len();
+    let _ = write!(ids, "spotify:{}:", f.ts);
+    match f.uri {
+        Some(uri) => ids.push_str(uri),
+        None => ids.push_str(&fold(&format!("{artist} {title}"))),
+    }
+    let _ = write!(ids, ":{ms_played}");
+    let song = cx.songs.get(cx.matcher, None, artist, title, album);
+    let duration = song.track.map(|c| c.duration_ms);
+    let listen = is_listen(ms_played, duration)
+        || (duration.is_none() && end_reason == Some(EndReason::Finished) && ms_played >= 30_000);
+    let skipped = !listen && (f.skipped.unwrap_or(false) || end_reason == Some(EndReason::Skipped));
+    Entry::Play(ReadPlay {
+        song,
+        id: id_start..ids.len(),
         played_at,
         ms_played,
         utc_offset_min: offset_at(played_at),
         end_reason,
-        origin: Some("spotify".into()),
-        title: Some(title.to_owned()),
-        artist: Some(artist.to_owned()),
-        album: album.map(str::to_owned),
-        ..Play::default()
-    };
-    let duration = match m.find(None, artist, title, album) {
-        Some(c) => {
-            matched(&mut play, c);
-            Some(c.duration_ms)
-        }
-        None => None,
-    };
-    let listen = is_listen(ms_played, duration)
-        || (duration.is_none() && end_reason == Some(EndReason::Finished) && ms_played >= 30_000);
-    play.listen = Some(listen);
-    play.skipped =
-        !listen && (f.skipped.unwrap_or(false) || end_reason == Some(EndReason::Skipped));
-    Entry::Play(Box::new(play))
+        listen,
+        skipped,
+        origin: "spotify",
+    })
 }
 
-fn listenbrainz_entry(raw: &str, m: &Matcher) -> Entry {
+fn listenbrainz_entry<'m>(raw: &str, cx: &mut Reader<'m>, ids: &mut String) -> Entry<'m> {
     let v: Value = match serde_json::from_str(raw) {
         Ok(v) => v,
         Err(e) => return Entry::Skip(format!("not JSON: {e}")),
@@ -346,30 +574,28 @@ fn listenbrainz_entry(raw: &str, m: &Matcher) -> Entry {
             .and_then(Value::as_i64)
             .or_else(|| i.get("duration").and_then(Value::as_i64).map(|s| s * 1000))
     });
-    let mut play = Play {
-        id: format!(
-            "lb:{}:{}",
-            played_at / 1000,
-            msid.map(str::to_owned)
-                .unwrap_or_else(|| normalize_for_identity(&format!("{artist} {title}")))
-        ),
+    let id_start = ids.len();
+    let _ = write!(ids, "lb:{}:", played_at / 1000);
+    match msid {
+        Some(msid) => ids.push_str(msid),
+        None => ids.push_str(&fold(&format!("{artist} {title}"))),
+    }
+    let song = cx.songs.get(cx.matcher, mbid, artist, title, album);
+    Entry::Play(ReadPlay {
+        id: id_start..ids.len(),
         played_at,
+        ms_played: duration
+            .or(song.track.map(|c| c.duration_ms))
+            .unwrap_or(0)
+            .max(0),
         utc_offset_min: offset_at(played_at),
-        origin: Some("listenbrainz".into()),
-        title: Some(title.to_owned()),
-        artist: Some(artist.to_owned()),
-        album: album.map(str::to_owned),
-        mbid: mbid.map(str::to_owned),
+        end_reason: None,
         // A listen submitted to ListenBrainz is a listen by its rules.
-        listen: Some(true),
-        ..Play::default()
-    };
-    let library_ms = m.find(mbid, artist, title, album).map(|c| {
-        matched(&mut play, c);
-        c.duration_ms
-    });
-    play.ms_played = duration.or(library_ms).unwrap_or(0).max(0);
-    Entry::Play(Box::new(play))
+        listen: true,
+        skipped: false,
+        origin: "listenbrainz",
+        song,
+    })
 }
 
 /// Which service wrote a file, by the first object's fields.
@@ -382,6 +608,88 @@ fn looks_like(v: &Value) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// An export's entries, each its own JSON text (`None`: a line that is not JSON, named
+/// in `bad_lines`), and which service wrote it.
+struct Export<'a> {
+    entries: Vec<Option<&'a str>>,
+    bad_lines: HashMap<usize, String>,
+    format: &'static str,
+}
+
+/// Splits an export into its entries; `Err`: why nothing can be imported from it.
+fn split_export<'a>(path: &Path, body: &'a str) -> std::result::Result<Export<'a>, String> {
+    // Each entry's own JSON text (`None`: a line that is not JSON, named in `bad_lines`).
+    let mut bad_lines: HashMap<usize, String> = HashMap::new();
+    let entries: Vec<Option<&str>> = match body.trim_start().as_bytes().first() {
+        Some(b'[') => match serde_json::from_str::<Vec<&RawValue>>(body) {
+            Ok(items) => items.into_iter().map(|r| Some(r.get())).collect(),
+            Err(e) => {
+                return Err(format!(
+                    "{} is not complete JSON ({e}); nothing was imported from it",
+                    path.display()
+                ));
+            }
+        },
+        Some(b'{') => {
+            #[derive(serde::Deserialize)]
+            struct Page<'a> {
+                #[serde(borrow)]
+                payload: Listens<'a>,
+            }
+            #[derive(serde::Deserialize)]
+            struct Listens<'a> {
+                #[serde(borrow)]
+                listens: Vec<&'a RawValue>,
+            }
+            if let Ok(page) = serde_json::from_str::<Page<'_>>(body) {
+                // A ListenBrainz API page: {"payload": {"listens": [...]}}.
+                page.payload
+                    .listens
+                    .into_iter()
+                    .map(|r| Some(r.get()))
+                    .collect()
+            } else {
+                // One listen per line (ListenBrainz's listens.jsonl).
+                let mut items = Vec::new();
+                for (n, line) in body.lines().enumerate() {
+                    if line.trim().is_empty() {
+                        continue;
+                    }
+                    match serde_json::from_str::<&RawValue>(line) {
+                        Ok(r) => items.push(Some(r.get())),
+                        Err(e) => {
+                            bad_lines
+                                .insert(items.len(), format!("line {} is not JSON: {e}", n + 1));
+                            items.push(None);
+                        }
+                    }
+                }
+                items
+            }
+        }
+        _ => {
+            return Err(format!("{} is not a JSON export", path.display()));
+        }
+    };
+    let format = entries.iter().flatten().take(100).find_map(|raw| {
+        serde_json::from_str::<Value>(raw)
+            .ok()
+            .as_ref()
+            .and_then(looks_like)
+    });
+    let Some(format) = format else {
+        return Err(format!(
+            "{} is neither a Spotify extended streaming history nor a ListenBrainz export",
+            path.display()
+        ));
+    };
+    Ok(Export {
+        entries,
+        bad_lines,
+        format,
+    })
 }
 
 impl Library {
@@ -409,88 +717,30 @@ impl Library {
             file_issue(&mut report, format!("{} is not UTF-8 text", path.display()));
             return Ok(report);
         };
-        // Each entry's own JSON text (`None`: a line that is not JSON, named in `bad_lines`).
-        let mut bad_lines: HashMap<usize, String> = HashMap::new();
-        let entries: Vec<Option<&str>> = match body.trim_start().as_bytes().first() {
-            Some(b'[') => match serde_json::from_str::<Vec<&RawValue>>(body) {
-                Ok(items) => items.into_iter().map(|r| Some(r.get())).collect(),
-                Err(e) => {
-                    file_issue(
-                        &mut report,
-                        format!(
-                            "{} is not complete JSON ({e}); nothing was imported from it",
-                            path.display()
-                        ),
-                    );
-                    return Ok(report);
-                }
-            },
-            Some(b'{') => {
-                #[derive(serde::Deserialize)]
-                struct Page<'a> {
-                    #[serde(borrow)]
-                    payload: Listens<'a>,
-                }
-                #[derive(serde::Deserialize)]
-                struct Listens<'a> {
-                    #[serde(borrow)]
-                    listens: Vec<&'a RawValue>,
-                }
-                if let Ok(page) = serde_json::from_str::<Page<'_>>(body) {
-                    // A ListenBrainz API page: {"payload": {"listens": [...]}}.
-                    page.payload
-                        .listens
-                        .into_iter()
-                        .map(|r| Some(r.get()))
-                        .collect()
-                } else {
-                    // One listen per line (ListenBrainz's listens.jsonl).
-                    let mut items = Vec::new();
-                    for (n, line) in body.lines().enumerate() {
-                        if line.trim().is_empty() {
-                            continue;
-                        }
-                        match serde_json::from_str::<&RawValue>(line) {
-                            Ok(r) => items.push(Some(r.get())),
-                            Err(e) => {
-                                bad_lines.insert(
-                                    items.len(),
-                                    format!("line {} is not JSON: {e}", n + 1),
-                                );
-                                items.push(None);
-                            }
-                        }
-                    }
-                    items
-                }
-            }
-            _ => {
-                file_issue(
-                    &mut report,
-                    format!("{} is not a JSON export", path.display()),
-                );
+        // Reading the file's entries and the library's tracks go on side by side.
+        let (export, matcher) = std::thread::scope(|scope| {
+            let splitting = scope.spawn(|| split_export(path, body));
+            let matcher = Matcher::new(self);
+            (splitting.join(), matcher)
+        });
+        let export = match export {
+            Ok(export) => export,
+            Err(panicked) => std::panic::resume_unwind(panicked),
+        };
+        let Export {
+            entries,
+            bad_lines,
+            format,
+        } = match export {
+            Ok(export) => export,
+            Err(reason) => {
+                file_issue(&mut report, reason);
                 return Ok(report);
             }
         };
-        let format = entries.iter().flatten().take(100).find_map(|raw| {
-            serde_json::from_str::<Value>(raw)
-                .ok()
-                .as_ref()
-                .and_then(looks_like)
-        });
-        let Some(format) = format else {
-            file_issue(
-                &mut report,
-                format!(
-                    "{} is neither a Spotify extended streaming history nor a ListenBrainz export",
-                    path.display()
-                ),
-            );
-            return Ok(report);
-        };
+        let matcher = matcher?;
         report.format = format.to_owned();
         report.entries = entries.len() as u32;
-        let matcher = Matcher::new(self)?;
         progress(0, entries.len() as u32);
         // One checkpoint at the end, not one every few megabytes.
         self.set_bulk_writes(true)?;
@@ -507,54 +757,86 @@ impl Library {
         Ok(report)
     }
 
+    /// Stores the entries, read and matched on a thread of their own, in transactions of
+    /// [`BATCH`], each with its figures.
     fn store_entries(
         &mut self,
         entries: &[Option<&str>],
         format: &str,
         matcher: &Matcher,
-        mut bad_lines: HashMap<usize, String>,
+        bad_lines: HashMap<usize, String>,
         report: &mut HistoryImportReport,
         progress: &mut impl FnMut(u32, u32),
     ) -> Result<()> {
-        let total = entries.len() as u32;
-        for (batch_no, batch) in entries.chunks(BATCH).enumerate() {
-            let tx = self.conn.transaction()?;
-            {
-                let mut stmt = tx.prepare_cached(INSERT_PLAY)?;
-                let mut figures = ListenFigures::default();
-                for (i, raw) in batch.iter().enumerate() {
-                    let index = batch_no * BATCH + i;
-                    let n = index as u32 + 1;
-                    if index > 0 && index.is_multiple_of(PROGRESS_EVERY) {
-                        progress(index as u32, total);
-                    }
-                    let entry = match raw {
-                        None => Entry::Skip(bad_lines.remove(&index).unwrap_or_default()),
-                        Some(raw) if format == "Spotify" => spotify_entry(raw, matcher),
-                        Some(raw) => listenbrainz_entry(raw, matcher),
-                    };
-                    match entry {
-                        Entry::Play(play) => {
-                            if insert_play(&mut stmt, &play, false, &mut figures)? {
-                                report.imported += 1;
-                                report.matched += u32::from(play.track_uid.is_some());
-                            } else {
-                                report.already_had += 1;
-                            }
-                        }
-                        Entry::Skip(reason) => {
-                            report.skipped += 1;
-                            if report.issues.len() < ISSUES_NAMED {
-                                report.issues.push(HistoryImportIssue { entry: n, reason });
-                            }
-                        }
-                    }
+        std::thread::scope(|scope| {
+            let (send, chunks) = std::sync::mpsc::sync_channel(CHUNKS_AHEAD);
+            scope.spawn(move || read_entries(entries, format, matcher, bad_lines, send));
+            // Returning drops `chunks`, which stops the reading thread if it is not done.
+            self.store_chunks(chunks, entries.len(), report, progress)
+        })
+    }
+
+    /// Stores what the reading thread hands over, in order, until it is done.
+    fn store_chunks<'m>(
+        &self,
+        chunks: std::sync::mpsc::Receiver<Chunk<'m>>,
+        total: usize,
+        report: &mut HistoryImportReport,
+        progress: &mut impl FnMut(u32, u32),
+    ) -> Result<()> {
+        let conn = &self.conn;
+        let mut stmt = conn.prepare_cached(INSERT_PLAY)?;
+        let mut figures = ListenFigures::default();
+        let mut index = 0usize;
+        let mut tx = conn.unchecked_transaction()?;
+        for chunk in chunks {
+            for entry in chunk.entries {
+                if index > 0 && index.is_multiple_of(BATCH) {
+                    figures.flush(conn)?;
+                    tx.commit()?;
+                    progress(index as u32, total as u32);
+                    tx = conn.unchecked_transaction()?;
                 }
-                figures.flush(&tx)?;
+                if index > 0 && index.is_multiple_of(PROGRESS_EVERY) {
+                    progress(index as u32, total as u32);
+                }
+                index += 1;
+                let play = match entry {
+                    Entry::Play(play) => play,
+                    Entry::Skip(reason) => {
+                        report.skipped += 1;
+                        if report.issues.len() < ISSUES_NAMED {
+                            let entry = index as u32;
+                            report.issues.push(HistoryImportIssue { entry, reason });
+                        }
+                        continue;
+                    }
+                };
+                let song = &play.song;
+                let row = PlayRow {
+                    id: chunk.ids.get(play.id.clone()).unwrap_or_default(),
+                    played_at: play.played_at,
+                    ms_played: play.ms_played,
+                    skipped: play.skipped,
+                    utc_offset_min: play.utc_offset_min,
+                    end_reason: play.end_reason,
+                    origin: Some(play.origin),
+                    listen: play.listen,
+                    ..song.row()
+                };
+                if !insert_row(&mut stmt, &row, false)? {
+                    report.already_had += 1;
+                    continue;
+                }
+                report.imported += 1;
+                report.matched += u32::from(song.track.is_some());
+                // All plays of a song have its names: the figures compare them once.
+                figures.count_in(song.slots, &row, song.number);
             }
-            tx.commit()?;
-            progress(((batch_no + 1) * BATCH).min(entries.len()) as u32, total);
         }
+        figures.flush(conn)?;
+        tx.commit()?;
+        progress(index as u32, total as u32);
         Ok(())
     }
 }

@@ -2,11 +2,10 @@
 //! and merged in from other devices through the server. Ids are made by the device that
 //! played, so a retried upload or a re-read page stores nothing twice.
 
-use std::collections::HashMap;
-
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
+use crate::rewind::Keyed;
 use crate::{Library, Result};
 
 /// One play of a track.
@@ -87,22 +86,150 @@ pub fn is_listen(ms_played: i64, duration_ms: Option<i64>) -> bool {
     ms_played >= 240_000 || duration_ms.is_some_and(|d| d > 0 && ms_played * 2 >= d)
 }
 
+/// A name folded as identity is ([`offbeat_model::normalize_for_identity`]), quicker for
+/// the plain ASCII names most tags and exports have: such a name has nothing to decompose
+/// and no combining marks, so the same rules come down to one pass over its bytes. An
+/// import folds every song's names; the full Unicode pass was a tenth of its time.
+pub(crate) fn fold(name: &str) -> String {
+    if !name.is_ascii() {
+        return offbeat_model::normalize_for_identity(name);
+    }
+    let mut out = String::with_capacity(name.len());
+    let mut pending_space = false;
+    for c in name.bytes().map(char::from) {
+        if c.is_ascii_alphanumeric() {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            out.push(c.to_ascii_lowercase());
+        } else if c.is_whitespace() || c == '_' || c == '-' {
+            pending_space = true;
+        }
+    }
+    out
+}
+
 /// The grouping keys of a play: its track, artist and album, folded as identity is.
-pub(crate) fn keys(play: &Play) -> (Option<String>, Option<String>, Option<String>) {
-    let fold = |s: &Option<String>| {
-        s.as_deref()
-            .map(offbeat_model::normalize_for_identity)
-            .filter(|k| !k.is_empty())
-    };
-    let artist = fold(&play.artist);
-    let track = play.track_uid.clone().or_else(|| {
-        fold(&play.title).map(|t| format!("m:{}\u{1f}{t}", artist.as_deref().unwrap_or("")))
-    });
-    let album = fold(&play.album).and_then(|album| {
-        let by = fold(&play.album_artist).or_else(|| artist.clone())?;
-        Some(format!("{by}\u{1f}{album}"))
-    });
-    (track, artist, album)
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Keys {
+    pub(crate) track: Option<String>,
+    pub(crate) artist: Option<String>,
+    pub(crate) album: Option<String>,
+}
+
+impl Keys {
+    /// The keys of a play with these names: a library track's is its uid; any other
+    /// track's is its folded artist and title.
+    pub(crate) fn of(
+        track_uid: Option<&str>,
+        title: Option<&str>,
+        artist: Option<&str>,
+        album: Option<&str>,
+        album_artist: Option<&str>,
+    ) -> Keys {
+        let folded = |s: Option<&str>| s.map(fold).filter(|k| !k.is_empty());
+        // A library track's title is not part of its key: not folded.
+        let title = track_uid.is_none().then(|| folded(title)).flatten();
+        Keys::of_folded(
+            track_uid,
+            title.as_deref(),
+            folded(artist),
+            folded(album).as_deref(),
+            folded(album_artist).as_deref(),
+        )
+    }
+
+    /// [`Keys::of`] from names already folded, an empty one given as `None`.
+    pub(crate) fn of_folded(
+        track_uid: Option<&str>,
+        title: Option<&str>,
+        artist: Option<String>,
+        album: Option<&str>,
+        album_artist: Option<&str>,
+    ) -> Keys {
+        let track = match track_uid {
+            Some(uid) => Some(uid.to_owned()),
+            None => title.map(|t| format!("m:{}\u{1f}{t}", artist.as_deref().unwrap_or(""))),
+        };
+        let album = album.and_then(|album| {
+            let by = album_artist.or(artist.as_deref())?;
+            Some(format!("{by}\u{1f}{album}"))
+        });
+        Keys {
+            track,
+            artist,
+            album,
+        }
+    }
+
+    fn of_play(play: &Play) -> Keys {
+        Keys::of(
+            play.track_uid.as_deref(),
+            play.title.as_deref(),
+            play.artist.as_deref(),
+            play.album.as_deref(),
+            play.album_artist.as_deref(),
+        )
+    }
+}
+
+/// One play as [`INSERT_PLAY`] stores it: borrowed from wherever it was read (an import
+/// makes no `String` per entry), with its grouping keys already worked out.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct PlayRow<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) track_uid: Option<&'a str>,
+    pub(crate) played_at: i64,
+    pub(crate) ms_played: i64,
+    pub(crate) skipped: bool,
+    pub(crate) device: Option<&'a str>,
+    pub(crate) utc_offset_min: i32,
+    pub(crate) end_reason: Option<EndReason>,
+    pub(crate) source: Option<&'a str>,
+    pub(crate) origin: Option<&'a str>,
+    pub(crate) listen: bool,
+    pub(crate) title: Option<&'a str>,
+    pub(crate) artist: Option<&'a str>,
+    pub(crate) album: Option<&'a str>,
+    pub(crate) album_artist: Option<&'a str>,
+    pub(crate) genre: Option<&'a str>,
+    pub(crate) mbid: Option<&'a str>,
+    pub(crate) track_key: Option<&'a str>,
+    pub(crate) artist_key: Option<&'a str>,
+    pub(crate) album_key: Option<&'a str>,
+}
+
+impl<'a> PlayRow<'a> {
+    /// The wall-clock time where it was played, counted like Unix ms.
+    pub(crate) fn local_at(&self) -> i64 {
+        self.played_at + i64::from(self.utc_offset_min) * 60_000
+    }
+
+    fn of(play: &'a Play, keys: &'a Keys) -> PlayRow<'a> {
+        PlayRow {
+            id: &play.id,
+            track_uid: play.track_uid.as_deref(),
+            played_at: play.played_at,
+            ms_played: play.ms_played,
+            skipped: play.skipped,
+            device: play.device.as_deref(),
+            utc_offset_min: play.utc_offset_min,
+            end_reason: play.end_reason,
+            source: play.source.as_deref(),
+            origin: play.origin.as_deref(),
+            listen: play.listen.unwrap_or(!play.skipped),
+            title: play.title.as_deref(),
+            artist: play.artist.as_deref(),
+            album: play.album.as_deref(),
+            album_artist: play.album_artist.as_deref(),
+            genre: play.genre.as_deref(),
+            mbid: play.mbid.as_deref(),
+            track_key: keys.track.as_deref(),
+            artist_key: keys.artist.as_deref(),
+            album_key: keys.album.as_deref(),
+        }
+    }
 }
 
 /// The one statement every play goes in by; `?22` says whether it is already uploaded.
@@ -115,76 +242,174 @@ pub(crate) const INSERT_PLAY: &str = "INSERT OR IGNORE INTO plays (
 
 /// Listens' figures gathered over a transaction and written once per key at its end (an
 /// import of thousands of plays of the same few hundred songs writes each song's row once).
+///
+/// Each key is counted in a slot, kept as long as this value is: either numbered by the
+/// caller ([`ListenFigures::count_in`]: an import numbers its songs' keys as it meets
+/// them, on the thread that reads the file), or given here the first time the key is
+/// counted ([`ListenFigures::count`]). A caller uses one or the other.
 #[derive(Debug, Default)]
 pub(crate) struct ListenFigures {
-    rows: HashMap<(u8, String), Figure>,
+    /// The slots given here, by key, for tracks, artists and albums (the index).
+    slots: [Keyed<String, usize>; 3],
+    /// How many slots were given here.
+    given: usize,
+    /// By slot; `None` until counted in.
+    figures: Vec<Option<Figure>>,
+    /// The slots counted in since the last flush.
+    counted: Vec<usize>,
 }
 
 #[derive(Debug)]
 struct Figure {
+    kind: u8,
+    key: String,
     first_at: i64,
     last_at: i64,
+    /// 0 since the last flush: nothing to write.
     listens: i64,
     ms: i64,
-    title: Option<String>,
-    artist: Option<String>,
-    album: Option<String>,
-    track_uid: Option<String>,
+    /// Title, artist, album and track uid, as last seen.
+    names: [Option<String>; 4],
+    /// Where `names` came from (see [`ListenFigures::count_in`]); 0: not known.
+    names_from: u64,
 }
 
+/// A play's slots for its track, artist and album figures.
+pub(crate) type Slots = [Option<usize>; 3];
+
 impl ListenFigures {
-    fn add(&mut self, kind: u8, key: &str, at: i64, ms: i64, names: [Option<&String>; 4]) {
-        let [title, artist, album, uid] = names.map(|n| n.cloned());
-        match self.rows.get_mut(&(kind, key.to_owned())) {
-            Some(f) => {
+    /// Counts a play just stored, if it is a listen.
+    pub(crate) fn count(&mut self, play: &PlayRow<'_>) {
+        if !play.listen {
+            return;
+        }
+        let mut slots = [None; 3];
+        let keys = [play.track_key, play.artist_key, play.album_key];
+        for ((key, slot), given) in keys.into_iter().zip(&mut slots).zip(&mut self.slots) {
+            *slot = key.map(|key| match given.get(key) {
+                Some(&slot) => slot,
+                None => {
+                    let slot = self.given;
+                    self.given += 1;
+                    given.insert(key.to_owned(), slot);
+                    slot
+                }
+            });
+        }
+        self.count_in(slots, play, 0);
+    }
+
+    /// Counts a play just stored, if it is a listen, in the slots the caller numbered
+    /// for its track, artist and album keys (one number, one key, of any kind).
+    /// `names_from` is not 0 when the caller knows every play it gives with that number
+    /// has the same names: they are then compared once, not at every play.
+    pub(crate) fn count_in(&mut self, slots: Slots, play: &PlayRow<'_>, names_from: u64) {
+        if !play.listen {
+            return;
+        }
+        let at = play.local_at();
+        let by = play.album_artist.or(play.artist);
+        let keys = [play.track_key, play.artist_key, play.album_key];
+        let names = [
+            [play.title, play.artist, play.album, play.track_uid],
+            [None, play.artist, None, None],
+            [None, by, play.album, None],
+        ];
+        for (kind, ((slot, key), names)) in slots.into_iter().zip(keys).zip(names).enumerate() {
+            let (Some(slot), Some(key)) = (slot, key) else {
+                continue;
+            };
+            if self.figures.len() <= slot {
+                self.figures.resize_with(slot + 1, || None);
+            }
+            let Some(figure) = self.figures.get_mut(slot) else {
+                continue;
+            };
+            let f = figure.get_or_insert_with(|| Figure {
+                kind: kind as u8,
+                key: key.to_owned(),
+                first_at: at,
+                last_at: at,
+                listens: 0,
+                ms: 0,
+                names: Default::default(),
+                names_from: 0,
+            });
+            if f.listens == 0 {
+                self.counted.push(slot);
+                f.first_at = at;
+                f.last_at = at;
+            } else {
                 f.first_at = f.first_at.min(at);
                 f.last_at = f.last_at.max(at);
-                f.listens += 1;
-                f.ms += ms;
-                // The names last seen win, as in the table.
-                f.title = title.or(f.title.take());
-                f.artist = artist.or(f.artist.take());
-                f.album = album.or(f.album.take());
-                f.track_uid = uid.or(f.track_uid.take());
             }
-            None => {
-                self.rows.insert(
-                    (kind, key.to_owned()),
-                    Figure {
-                        first_at: at,
-                        last_at: at,
-                        listens: 1,
-                        ms,
-                        title,
-                        artist,
-                        album,
-                        track_uid: uid,
-                    },
-                );
+            f.listens += 1;
+            f.ms += play.ms_played;
+            if names_from != 0 && f.names_from == names_from {
+                continue;
             }
+            // The names last seen win, as in the table.
+            for (kept, seen) in f.names.iter_mut().zip(names) {
+                if let Some(seen) = seen.filter(|s| kept.as_deref() != Some(*s)) {
+                    *kept = Some(seen.to_owned());
+                }
+            }
+            f.names_from = names_from;
         }
     }
 
-    /// Writes what was gathered into `listen_stats`.
+    /// Writes what was counted into `listen_stats`.
     pub(crate) fn flush(&mut self, conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+        let mut update = conn.prepare_cached(UPDATE_LISTENS)?;
         let mut add = conn.prepare_cached(ADD_LISTENS)?;
-        for ((kind, key), f) in self.rows.drain() {
-            add.execute(params![
-                kind,
-                key,
-                f.first_at,
-                f.last_at,
-                f.listens,
-                f.ms,
-                f.title,
-                f.artist,
-                f.album,
-                f.track_uid
-            ])?;
+        let mut counted = std::mem::take(&mut self.counted);
+        // In key order, as the table keeps them: each lookup walks pages the one before
+        // it left in the cache.
+        let figures = &mut self.figures;
+        counted.sort_unstable_by(|&a, &b| {
+            let key = |i: usize| {
+                figures
+                    .get(i)
+                    .and_then(Option::as_ref)
+                    .map(|f| (f.kind, &f.key))
+            };
+            key(a).cmp(&key(b))
+        });
+        for &slot in &counted {
+            let Some(Some(f)) = figures.get_mut(slot) else {
+                continue;
+            };
+            let [title, artist, album, uid] = &f.names;
+            let row = params![
+                f.kind, f.key, f.first_at, f.last_at, f.listens, f.ms, title, artist, album, uid
+            ];
+            // Most rows are already there and were first heard before: then their
+            // first-listen index entry is left alone (the upsert rewrites it).
+            if update.execute(row)? == 0 {
+                add.execute(row)?;
+            }
+            f.listens = 0;
+            f.ms = 0;
+            f.names = Default::default();
+            f.names_from = 0;
         }
+        counted.clear();
+        self.counted = counted;
         Ok(())
     }
 }
+
+/// Adds listens to a track's (kind 0), artist's (1) or album's (2) figures when its
+/// first listen stays as it is; changes nothing otherwise.
+const UPDATE_LISTENS: &str = "UPDATE listen_stats SET
+        last_at = max(last_at, ?4),
+        listens = listens + ?5,
+        ms = ms + ?6,
+        title = coalesce(?7, title),
+        artist = coalesce(?8, artist),
+        album = coalesce(?9, album),
+        track_uid = coalesce(?10, track_uid)
+    WHERE kind = ?1 AND key = ?2 AND first_at <= ?3";
 
 /// Adds listens to a track's (kind 0), artist's (1) or album's (2) figures.
 const ADD_LISTENS: &str = "INSERT INTO listen_stats
@@ -200,17 +425,30 @@ const ADD_LISTENS: &str = "INSERT INTO listen_stats
         album = coalesce(excluded.album, album),
         track_uid = coalesce(excluded.track_uid, track_uid)";
 
-/// Stores one play through a prepared [`INSERT_PLAY`], gathering a listen's figures into
-/// `figures` (the caller flushes them before committing); true if the play was new.
+/// Stores one play through a prepared [`INSERT_PLAY`], counting a listen in `figures`
+/// (the caller flushes them before committing); true if the play was new.
 pub(crate) fn insert_play(
     stmt: &mut rusqlite::CachedStatement<'_>,
     play: &Play,
     uploaded: bool,
     figures: &mut ListenFigures,
 ) -> rusqlite::Result<bool> {
-    let (track_key, artist_key, album_key) = keys(play);
-    let local_at = play.played_at + i64::from(play.utc_offset_min) * 60_000;
-    let listen = play.listen.unwrap_or(!play.skipped);
+    let keys = Keys::of_play(play);
+    let row = PlayRow::of(play, &keys);
+    let new = insert_row(stmt, &row, uploaded)?;
+    if new {
+        figures.count(&row);
+    }
+    Ok(new)
+}
+
+/// Stores one play in its stored form through a prepared [`INSERT_PLAY`], not counting
+/// it; true if it was new.
+pub(crate) fn insert_row(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    play: &PlayRow<'_>,
+    uploaded: bool,
+) -> rusqlite::Result<bool> {
     let n = stmt.execute(params![
         play.id,
         play.track_uid,
@@ -219,51 +457,23 @@ pub(crate) fn insert_play(
         play.skipped,
         play.device,
         play.utc_offset_min,
-        local_at,
+        play.local_at(),
         play.end_reason.map(EndReason::as_str),
         play.source,
         play.origin,
-        listen,
+        play.listen,
         play.title,
         play.artist,
         play.album,
         play.album_artist,
         play.genre,
         play.mbid,
-        track_key,
-        artist_key,
-        album_key,
+        play.track_key,
+        play.artist_key,
+        play.album_key,
         uploaded,
     ])?;
-    if n == 0 {
-        return Ok(false);
-    }
-    if listen {
-        let ms = play.ms_played;
-        if let Some(key) = &track_key {
-            let names = [
-                play.title.as_ref(),
-                play.artist.as_ref(),
-                play.album.as_ref(),
-                play.track_uid.as_ref(),
-            ];
-            figures.add(0, key, local_at, ms, names);
-        }
-        if let Some(key) = &artist_key {
-            figures.add(
-                1,
-                key,
-                local_at,
-                ms,
-                [None, play.artist.as_ref(), None, None],
-            );
-        }
-        if let Some(key) = &album_key {
-            let by = play.album_artist.as_ref().or(play.artist.as_ref());
-            figures.add(2, key, local_at, ms, [None, by, play.album.as_ref(), None]);
-        }
-    }
-    Ok(true)
+    Ok(n > 0)
 }
 
 impl Library {
@@ -461,6 +671,35 @@ mod tests {
             skipped: false,
             device: Some("laptop".into()),
             ..Play::default()
+        }
+    }
+
+    #[test]
+    fn quick_folding_is_identity_folding() {
+        let same = |name: &str| {
+            assert_eq!(
+                fold(name),
+                offbeat_model::normalize_for_identity(name),
+                "{name:?}"
+            );
+        };
+        // Every pair of ASCII characters, each between letters and alone.
+        for a in 0u8..128 {
+            for b in 0u8..128 {
+                let (a, b) = (char::from(a), char::from(b));
+                same(&format!("{a}{b}"));
+                same(&format!("x{a}y{b}z"));
+                same(&format!("{a} {b}-_"));
+            }
+        }
+        for name in [
+            "  Motörhead!! ",
+            "Kind  of\tBlue",
+            "AC/DC",
+            "Beyoncé",
+            "a\u{b}b\u{1f}c",
+        ] {
+            same(name);
         }
     }
 

@@ -3,7 +3,7 @@
 //! views are about the user's days and hours, and tests choose their own today.
 //!
 //! First listens, anniversaries, forgotten favourites and page figures read
-//! `listen_stats` (kept by a trigger as listens arrive); on-this-day reads one day's plays
+//! `listen_stats` (kept as listens are stored); on-this-day reads one day's plays
 //! through `plays(local_at)`, one range per earlier year; a wrap-up reads its period's
 //! plays once, in order.
 
@@ -373,8 +373,9 @@ impl Library {
             None => 12,
             Some(_) => ((to - from) / DAY_MS) as usize,
         };
-        let mut pass = Pass::new(parts, from, month.is_none(), true);
-        self.read_period(from, to, |row| pass.add(row))?;
+        // The period before is read first: its numbers of tracks and artists size this
+        // period's tallies from the start, instead of their growing a doubling at a time
+        // (every key rehashed at each).
         let previous = match previous {
             Some((pf, pt)) => {
                 let mut prev = Pass::new(0, pf, true, false);
@@ -383,6 +384,15 @@ impl Library {
             }
             None => PeriodTotals::default(),
         };
+        let mut pass = Pass::new(parts, from, month.is_none(), true);
+        for (keys, expected) in pass
+            .keys
+            .iter_mut()
+            .zip([previous.tracks, previous.artists])
+        {
+            keys.reserve(expected as usize);
+        }
+        self.read_period(from, to, |row| pass.add(row))?;
         let discoveries = self.new_since(from, to)?;
         let mut top_discoveries = self.conn.prepare_cached(&format!(
             "{STATS_SELECT} WHERE s.kind = 1 AND s.first_at >= ?1 AND s.first_at < ?2
@@ -445,19 +455,30 @@ impl Library {
     }
 }
 
-/// A quick hash for the pass's string keys (FxHash's multiply-rotate): SipHash's
-/// resistance to chosen keys buys nothing over one's own history, and costs a third of a
-/// wrap-up.
+/// A quick hash for string keys (FxHash's multiply-rotate): SipHash's resistance to chosen
+/// keys buys nothing over one's own history, and costs a third of a wrap-up.
 #[derive(Debug, Default, Clone, Copy)]
-struct KeyHasher(u64);
+pub(crate) struct KeyHasher(u64);
 
 impl std::hash::Hasher for KeyHasher {
     fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
+        let mut add = |word: u64| {
+            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        };
+        // A copy of a fixed eight bytes is one load; one of a length known only at run
+        // time is a call to memcpy, which hashing a word at a time paid for every word.
+        // Only the last, short word is copied that way.
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let mut whole = [0u8; 8];
+            whole.copy_from_slice(word);
+            add(u64::from_le_bytes(whole));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
             let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
-                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+            word[..rest.len()].copy_from_slice(rest);
+            add(u64::from_le_bytes(word));
         }
     }
 
@@ -472,16 +493,74 @@ impl std::hash::Hasher for KeyHasher {
     }
 }
 
-type Keyed<V> = HashMap<Vec<u8>, V, std::hash::BuildHasherDefault<KeyHasher>>;
+/// A map by history keys (names, ids), hashed with [`KeyHasher`].
+pub(crate) type Keyed<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<KeyHasher>>;
 
-fn tally(map: &mut Keyed<Tally>, key: &[u8], ms: i64) {
+/// A pass's key, kept in the map's own slot when short (most are: uids, folded names), so
+/// a lookup reads one place in memory, not the slot and then the key's allocation: the
+/// tallies' lookups, at random over tens of thousands of keys, were most of a wrap-up.
+#[derive(Debug, Clone)]
+enum PassKey {
+    Short { len: u8, bytes: [u8; SHORT_KEY] },
+    Long(Box<[u8]>),
+}
+
+/// Keys up to this many bytes are kept in the slot: a library track's uid ("h:" and 32
+/// hex digits) and most folded names fit, and a slot with its tally is a cache line.
+const SHORT_KEY: usize = 46;
+
+impl PassKey {
+    fn new(key: &[u8]) -> PassKey {
+        let mut bytes = [0u8; SHORT_KEY];
+        match bytes.get_mut(..key.len()) {
+            Some(short) => {
+                short.copy_from_slice(key);
+                PassKey::Short {
+                    len: key.len() as u8,
+                    bytes,
+                }
+            }
+            None => PassKey::Long(key.into()),
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            PassKey::Short { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or_default(),
+            PassKey::Long(bytes) => bytes,
+        }
+    }
+}
+
+// As its bytes, so the map can be asked with a borrowed key.
+impl std::borrow::Borrow<[u8]> for PassKey {
+    fn borrow(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl std::hash::Hash for PassKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
+    }
+}
+
+impl PartialEq for PassKey {
+    fn eq(&self, other: &PassKey) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for PassKey {}
+
+fn tally(map: &mut Keyed<PassKey, Tally>, key: &[u8], ms: i64) {
     match map.get_mut(key) {
         Some(t) => {
             t.listens += 1;
             t.ms += ms;
         }
         None => {
-            map.insert(key.to_vec(), Tally { listens: 1, ms });
+            map.insert(PassKey::new(key), Tally { listens: 1, ms });
         }
     }
 }
@@ -500,8 +579,8 @@ struct Pass {
     by_year: bool,
     listens: u32,
     ms: i64,
-    keys: [Keyed<Tally>; 3],
-    genres: Keyed<Tally>,
+    keys: [Keyed<PassKey, Tally>; 3],
+    genres: Keyed<PassKey, Tally>,
     clock: Vec<u32>,
     by_part: Vec<i64>,
     days: Vec<i64>,
@@ -579,12 +658,15 @@ impl Pass {
     }
 
     fn top(&self, i: usize, n: usize) -> Vec<(String, Tally)> {
-        let mut all: Vec<(&Vec<u8>, &Tally)> = self.keys[i].iter().collect();
+        let mut all: Vec<(&[u8], &Tally)> = self.keys[i]
+            .iter()
+            .map(|(k, t)| (k.as_bytes(), t))
+            .collect();
         let n = n.min(all.len());
         if n == 0 {
             return Vec::new();
         }
-        let order = |a: &(&Vec<u8>, &Tally), b: &(&Vec<u8>, &Tally)| {
+        let order = |a: &(&[u8], &Tally), b: &(&[u8], &Tally)| {
             b.1.listens
                 .cmp(&a.1.listens)
                 .then(b.1.ms.cmp(&a.1.ms))
@@ -603,7 +685,7 @@ impl Pass {
             .genres
             .iter()
             .map(|(g, t)| GenreListens {
-                genre: String::from_utf8_lossy(g).into_owned(),
+                genre: String::from_utf8_lossy(g.as_bytes()).into_owned(),
                 listens: t.listens,
                 minutes: minutes(t.ms),
             })

@@ -25,8 +25,9 @@ pub(crate) fn configure(conn: &Connection) -> Result<()> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "cache_size", -65536)?;
-    // Statement journals (every insert that fires the listen-figures trigger keeps one) in
-    // memory, not a temporary file written page by page: a third of an import's time.
+    // Temporary b-trees and statement journals in memory, not temporary files written page
+    // by page (when listen figures were kept by a trigger, every insert kept a statement
+    // journal, and that file was a third of an import's time).
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     Ok(())

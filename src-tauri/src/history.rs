@@ -126,7 +126,7 @@ impl PlayRecorder {
             ms_played: c.played_ms as i64,
             skipped: end == EndReason::Skipped && !listen,
             device: Some(self.device.clone()),
-            utc_offset_min: utc_offset_min(c.started_at),
+            utc_offset_min: offbeat_library::utc_offset_min(c.started_at),
             end_reason: Some(end),
             source: Some(
                 match c.source {
@@ -153,16 +153,6 @@ impl Current {
         }
         self.last_position = Some(position);
     }
-}
-
-/// The local time's offset from UTC at `ms` (Unix ms), in minutes east.
-pub fn utc_offset_min(ms: i64) -> i32 {
-    use chrono::TimeZone;
-    chrono::Local
-        .timestamp_millis_opt(ms)
-        .single()
-        .map(|t| t.offset().local_minus_utc() / 60)
-        .unwrap_or(0)
 }
 
 /// This device's id, made once and kept in the data folder (plays name their device).

@@ -25,7 +25,8 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::plays::{
-    fold, insert_row, is_listen, EndReason, Keys, ListenFigures, PlayRow, Slots, INSERT_PLAY,
+    fold, insert_row, is_listen, utc_offset_min, EndReason, Keys, ListenFigures, PlayRow, Slots,
+    INSERT_PLAY,
 };
 use crate::rewind::Keyed;
 use crate::{Library, Result};
@@ -369,16 +370,6 @@ fn read_entries<'m>(
     }
 }
 
-/// The local offset at a Unix-ms time, minutes east (imports say only UTC).
-fn offset_at(ms: i64) -> i32 {
-    use chrono::TimeZone;
-    chrono::Local
-        .timestamp_millis_opt(ms)
-        .single()
-        .map(|t| t.offset().local_minus_utc() / 60)
-        .unwrap_or(0)
-}
-
 fn text(v: Option<&Value>) -> Option<&str> {
     v.and_then(Value::as_str)
         .map(str::trim)
@@ -529,7 +520,7 @@ fn spotify_play<'m>(f: SpotifyFields<'_>, cx: &mut Reader<'m>, ids: &mut String)
         id: id_start..ids.len(),
         played_at,
         ms_played,
-        utc_offset_min: offset_at(played_at),
+        utc_offset_min: utc_offset_min(played_at),
         end_reason,
         listen,
         skipped,
@@ -588,7 +579,7 @@ fn listenbrainz_entry<'m>(raw: &str, cx: &mut Reader<'m>, ids: &mut String) -> E
             .or(song.track.map(|c| c.duration_ms))
             .unwrap_or(0)
             .max(0),
-        utc_offset_min: offset_at(played_at),
+        utc_offset_min: utc_offset_min(played_at),
         end_reason: None,
         // A listen submitted to ListenBrainz is a listen by its rules.
         listen: true,

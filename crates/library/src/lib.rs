@@ -32,7 +32,7 @@ use rusqlite::Connection;
 
 pub use covers::{CoverCache, COVER_SIZES};
 pub use error::{LibraryError, Result};
-pub use plays::{is_listen, EndReason, Play};
+pub use plays::{is_listen, utc_offset_min, EndReason, Play};
 pub use remote::{CachedFile, RemoteChange, RemoteFile, RemoteTrack, SERVER_FOLDER_PREFIX};
 pub use schema::SCHEMA_VERSION;
 pub use search::{fts_query, MATCH_COUNT_LIMIT, NAME_MATCH_LIMIT};

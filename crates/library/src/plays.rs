@@ -81,6 +81,17 @@ impl EndReason {
     }
 }
 
+/// The local time's offset from UTC at `ms` (Unix ms), in minutes east: what a play made
+/// here, or imported with only a UTC time, is stored with.
+pub fn utc_offset_min(ms: i64) -> i32 {
+    use chrono::TimeZone;
+    chrono::Local
+        .timestamp_millis_opt(ms)
+        .single()
+        .map(|t| t.offset().local_minus_utc() / 60)
+        .unwrap_or(0)
+}
+
 /// The scrobbling convention: a play is a listen at half the track or four minutes.
 pub fn is_listen(ms_played: i64, duration_ms: Option<i64>) -> bool {
     ms_played >= 240_000 || duration_ms.is_some_and(|d| d > 0 && ms_played * 2 >= d)

@@ -248,7 +248,9 @@ fn main() -> Result<(), Box<dyn Error>> {
             value: ms(wrapup),
             unit: "ms",
             note: format!(
-                "2025: {year_listens} listens; median of {VIEW_RUNS}; {:.1}x the bare year scan (count+sum, {:.1} ms)",
+                "2025: {year_listens} listens; median of {VIEW_RUNS}; {:.1}x a bare read of its columns ({:.1} ms), {:.1}x the bare year scan (count+sum, {:.1} ms)",
+                wrapup.as_secs_f64() / bare_read.as_secs_f64(),
+                ms(bare_read),
                 ratio(wrapup),
                 ms(bare)
             ),

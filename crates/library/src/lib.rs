@@ -43,6 +43,9 @@ pub use watch::FolderWatcher;
 pub struct Library {
     conn: Connection,
     path: Option<PathBuf>,
+    /// Set while [`Library::with_deadline`] runs: work this library hands to another
+    /// connection stops then too.
+    deadline: std::cell::Cell<Option<std::time::Instant>>,
 }
 
 impl Library {
@@ -54,6 +57,7 @@ impl Library {
         Ok(Library {
             conn,
             path: Some(path.to_path_buf()),
+            deadline: std::cell::Cell::new(None),
         })
     }
 
@@ -62,7 +66,11 @@ impl Library {
         let mut conn = Connection::open_in_memory()?;
         schema::configure(&conn)?;
         schema::migrate(&mut conn, ":memory:")?;
-        Ok(Library { conn, path: None })
+        Ok(Library {
+            conn,
+            path: None,
+            deadline: std::cell::Cell::new(None),
+        })
     }
 
     /// Where the database lives, if on disk.

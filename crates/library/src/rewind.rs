@@ -131,7 +131,9 @@ impl Library {
     ) -> Result<T> {
         self.conn
             .progress_handler(2_000, Some(move || Instant::now() >= deadline));
+        self.deadline.set(Some(deadline));
         let result = f(self);
+        self.deadline.set(None);
         self.conn.progress_handler(0, None::<fn() -> bool>);
         match result {
             Err(LibraryError::Database(rusqlite::Error::SqliteFailure(e, _)))
@@ -373,26 +375,42 @@ impl Library {
             None => 12,
             Some(_) => ((to - from) / DAY_MS) as usize,
         };
-        // The period before is read first: its numbers of tracks and artists size this
-        // period's tallies from the start, instead of their growing a doubling at a time
-        // (every key rehashed at each).
-        let previous = match previous {
-            Some((pf, pt)) => {
-                let mut prev = Pass::new(0, pf, true, false);
-                self.read_period(pf, pt, |row| prev.add(row))?;
-                prev.totals()
-            }
-            None => PeriodTotals::default(),
+        // The period before only gives totals to compare with. On disk it is read on a
+        // second connection beside this period (two passes at once on two cores); in
+        // memory there is no second connection, and it is read first.
+        let previous_totals = |library: &Library, (pf, pt): (i64, i64)| -> Result<PeriodTotals> {
+            let mut prev = Pass::new(0, pf, true, false);
+            library.read_period(pf, pt, |row| prev.add(row))?;
+            Ok(prev.totals())
         };
         let mut pass = Pass::new(parts, from, month.is_none(), true);
-        for (keys, expected) in pass
-            .keys
-            .iter_mut()
-            .zip([previous.tracks, previous.artists])
-        {
-            keys.reserve(expected as usize);
-        }
-        self.read_period(from, to, |row| pass.add(row))?;
+        let previous = match (previous, self.path()) {
+            (None, _) => PeriodTotals::default(),
+            (Some(bounds), None) => {
+                let previous = previous_totals(self, bounds)?;
+                self.read_period(from, to, |row| pass.add(row))?;
+                previous
+            }
+            (Some(bounds), Some(path)) => {
+                let deadline = self.deadline.get();
+                let (previous, current) = std::thread::scope(|scope| {
+                    let other = scope.spawn(move || {
+                        let library = Library::open(path)?;
+                        match deadline {
+                            Some(d) => library.with_deadline(d, |l| previous_totals(l, bounds)),
+                            None => previous_totals(&library, bounds),
+                        }
+                    });
+                    let current = self.read_period(from, to, |row| pass.add(row));
+                    (other.join(), current)
+                });
+                current?;
+                match previous {
+                    Ok(previous) => previous?,
+                    Err(panicked) => std::panic::resume_unwind(panicked),
+                }
+            }
+        };
         let discoveries = self.new_since(from, to)?;
         let mut top_discoveries = self.conn.prepare_cached(&format!(
             "{STATS_SELECT} WHERE s.kind = 1 AND s.first_at >= ?1 AND s.first_at < ?2

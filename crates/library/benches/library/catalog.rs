@@ -114,13 +114,14 @@ fn unique_indexes(conn: &Connection, table: &str) -> rusqlite::Result<Vec<Vec<St
 fn tables_to_copy(conn: &Connection) -> Result<Vec<Table>, Box<dyn Error>> {
     let mut stmt = conn.prepare(
         "SELECT name FROM sqlite_master m WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
-         AND sql NOT LIKE 'CREATE VIRTUAL TABLE%'
+         AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' AND sql NOT LIKE '%WITHOUT ROWID%'
          AND NOT EXISTS (SELECT 1 FROM sqlite_master v WHERE v.sql LIKE 'CREATE VIRTUAL TABLE%'
                          AND m.name LIKE replace(v.name, '_', '\\_') || '\\_%' ESCAPE '\\')
          ORDER BY name",
     )?;
     // (Shadow tables of a full-text index are skipped: they are filled through the index,
-    // or by triggers as rows are copied.)
+    // or by triggers as rows are copied. So are tables without rowids, such as the
+    // listening figures: copies are told apart by rowid, and none of them is a track's.)
     let names: Vec<String> = stmt
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;

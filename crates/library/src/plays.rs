@@ -490,14 +490,8 @@ pub(crate) fn insert_row(
 impl Library {
     /// Records a play of this device's; it waits in the outbox until uploaded.
     pub fn record_play(&self, play: &Play) -> Result<()> {
-        let play = self.with_names(play.clone())?;
         let tx = self.conn.unchecked_transaction()?;
-        {
-            let mut stmt = tx.prepare_cached(INSERT_PLAY)?;
-            let mut figures = ListenFigures::default();
-            insert_play(&mut stmt, &play, false, &mut figures)?;
-            figures.flush(&tx)?;
-        }
+        self.store_plays(&tx, std::slice::from_ref(play), false)?;
         tx.commit()?;
         Ok(())
     }
@@ -505,21 +499,28 @@ impl Library {
     /// Records many plays of this device's in one transaction (a restored session's, a
     /// benchmark's); plays already here are left alone. Returns how many were new.
     pub fn record_plays(&mut self, plays: &[Play]) -> Result<usize> {
-        let named = plays
-            .iter()
-            .map(|p| self.with_names(p.clone()))
-            .collect::<Result<Vec<_>>>()?;
-        let tx = self.conn.transaction()?;
-        let mut new = 0;
-        {
-            let mut stmt = tx.prepare_cached(INSERT_PLAY)?;
-            let mut figures = ListenFigures::default();
-            for p in &named {
-                new += usize::from(insert_play(&mut stmt, p, false, &mut figures)?);
-            }
-            figures.flush(&tx)?;
-        }
+        let tx = self.conn.unchecked_transaction()?;
+        let new = self.store_plays(&tx, plays, false)?;
         tx.commit()?;
+        Ok(new)
+    }
+
+    /// Stores plays, their names filled in from the library, and their listens' figures,
+    /// inside the caller's transaction `tx`; returns how many were new.
+    fn store_plays(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        plays: &[Play],
+        uploaded: bool,
+    ) -> Result<usize> {
+        let mut stmt = tx.prepare_cached(INSERT_PLAY)?;
+        let mut figures = ListenFigures::default();
+        let mut new = 0;
+        for p in plays {
+            let p = self.with_names(p.clone())?;
+            new += usize::from(insert_play(&mut stmt, &p, uploaded, &mut figures)?);
+        }
+        figures.flush(tx)?;
         Ok(new)
     }
 
@@ -594,19 +595,8 @@ impl Library {
     /// Stores plays read from the server (any device's; ones already here are left alone)
     /// and where the reading stopped, in one transaction.
     pub fn merge_plays(&mut self, server_id: &str, plays: &[Play], cursor: &str) -> Result<()> {
-        let named = plays
-            .iter()
-            .map(|p| self.with_names(p.clone()))
-            .collect::<Result<Vec<_>>>()?;
-        let tx = self.conn.transaction()?;
-        {
-            let mut stmt = tx.prepare_cached(INSERT_PLAY)?;
-            let mut figures = ListenFigures::default();
-            for p in &named {
-                insert_play(&mut stmt, p, true, &mut figures)?;
-            }
-            figures.flush(&tx)?;
-        }
+        let tx = self.conn.unchecked_transaction()?;
+        self.store_plays(&tx, plays, true)?;
         tx.execute(
             "INSERT INTO remote_state (server_id, history_cursor) VALUES (?1, ?2)
              ON CONFLICT(server_id) DO UPDATE SET history_cursor = excluded.history_cursor",

@@ -51,6 +51,14 @@ pub struct Limits {
     pub max_sync_message_bytes: usize,
     /// How often an open sync connection checks its user was not revoked, in seconds.
     pub revocation_check_s: u64,
+    /// Time a client has to send a request's headers, in seconds: a connection that
+    /// trickles them, or goes quiet before its next request, is closed.
+    pub header_read_timeout_s: u64,
+    /// How often the server pings each sync WebSocket, in seconds.
+    pub sync_ping_s: u64,
+    /// A sync WebSocket from which nothing (not even a pong) arrives for this long is
+    /// closed, in seconds.
+    pub sync_idle_timeout_s: u64,
 }
 
 impl Default for Limits {
@@ -62,6 +70,9 @@ impl Default for Limits {
             max_body_bytes: 1 << 20,
             max_sync_message_bytes: 16 << 20,
             revocation_check_s: 15,
+            header_read_timeout_s: 30,
+            sync_ping_s: 10,
+            sync_idle_timeout_s: 45,
         }
     }
 }
@@ -121,29 +132,22 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     println!("offbeat-server listening on http://{addr}");
     tracing::info!(%addr, "listening");
 
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!("TCP_NODELAY: {e}");
-        }
-    });
     let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+    let header_timeout = Duration::from_secs(state.config.limits.header_read_timeout_s.max(1));
+    let server = tokio::spawn(crate::listen::serve(
+        listener,
+        app,
+        header_timeout,
+        async move {
             let _ = stopped.await;
-        })
-        .await
-    });
+        },
+    ));
     shutdown_signal().await;
     tracing::info!("stopping: finishing requests in flight");
     let _ = stopping.send(());
     state.sync.close_connections();
     match tokio::time::timeout(Duration::from_secs(10), server).await {
-        Ok(Ok(Ok(()))) => {}
-        Ok(Ok(Err(e))) => tracing::warn!("server error while stopping: {e}"),
+        Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::warn!("server task failed: {e}"),
         Err(_) => tracing::warn!("requests still running after 10 s; stopping anyway"),
     }

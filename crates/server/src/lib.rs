@@ -10,6 +10,7 @@
 //! - [`catalog`]: scanning and watching the music folder, the catalog change log,
 //!   streaming, covers.
 //! - [`sync`]: the samod repo, the WebSocket upgrade, document ownership.
+//! - [`listen`]: the connection loop (hyper with a header-read timeout).
 //! - [`db`]: the server's SQLite database.
 //! - [`metrics`]: Prometheus text.
 
@@ -17,6 +18,7 @@ pub mod app;
 pub mod auth;
 pub mod catalog;
 pub mod db;
+pub mod listen;
 pub mod metrics;
 pub mod sync;
 

@@ -112,7 +112,7 @@ fn synced_document(frame: &[u8]) -> Option<DocumentId> {
     }
 }
 
-/// Counts a sync socket from its upgrade until samod drops its stream.
+/// Counts a sync socket from its upgrade until it closes.
 struct Counted(Arc<AtomicUsize>);
 
 impl Counted {
@@ -277,40 +277,15 @@ pub async fn upgrade(
     let limit = state.config.limits.max_sync_message_bytes;
     ws.max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| async move {
-            // The client's first sync of a document it made claims it for its user.
-            let owners = state.sync.owners.clone();
+        .on_upgrade(move |mut socket| async move {
             let counted = Counted::new(&state.sync.open);
-            let (sink, stream) = socket.split();
-            let stream = stream.filter_map(move |message| {
-                let _counted = &counted;
-                let result = match message {
-                    Ok(Message::Binary(frame)) => {
-                        if let Some(doc) = synced_document(&frame) {
-                            if let Err(e) = owners.claim(&doc, user.id) {
-                                tracing::warn!("recording who owns {doc}: {e}");
-                            }
-                        }
-                        Some(Ok(frame.to_vec()))
-                    }
-                    Ok(Message::Text(_)) => Some(Err(axum::Error::new(std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        "text frame on the sync socket",
-                    )))),
-                    Ok(_) => None,
-                    Err(e) => Some(Err(e)),
-                };
-                std::future::ready(result)
-            });
-            let sink = sink.with(|bytes: Vec<u8>| {
-                std::future::ready(Ok::<_, axum::Error>(Message::Binary(bytes.into())))
-            });
-            // Revoking the user ends the stream, and so the connection, soon after.
-            let every =
-                std::time::Duration::from_secs(state.config.limits.revocation_check_s.max(1));
-            let stream = stream.take_until(revoked(state.db.clone(), user.id, every));
-            let transport = Transport::new(Box::pin(stream), Box::pin(sink))
-                .with_expected_peer_id(PeerId::from(peer));
+            // samod reads from `incoming` and writes to `outgoing`; `pump` moves frames
+            // between those and the socket, and ends the connection when it must.
+            let (to_samod, incoming) =
+                futures::channel::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(16);
+            let (outgoing, from_samod) = futures::channel::mpsc::channel::<Vec<u8>>(16);
+            let transport =
+                Transport::new(incoming, outgoing).with_expected_peer_id(PeerId::from(peer));
             let accepted = match state.sync.repo_for(user.id).await {
                 Ok(repo) => repo.acceptor.accept(transport).is_ok(),
                 Err(e) => {
@@ -320,8 +295,112 @@ pub async fn upgrade(
             };
             if !accepted {
                 tracing::debug!(user = %user.name, "sync connection dropped: the repo is stopping");
+                return;
             }
+            let ended = pump(&mut socket, to_samod, from_samod, &state, user.id).await;
+            tracing::debug!(user = %user.name, "sync connection ended: {ended}");
+            if matches!(
+                ended,
+                Ended::ServerClosed | Ended::Revoked | Ended::TextFrame
+            ) {
+                // A goodbye the client may read; a client that does not is not waited for.
+                let close = socket.send(Message::Close(None));
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(1), close).await;
+            }
+            drop(counted);
         })
+}
+
+/// Why a sync connection ended.
+#[derive(Debug)]
+enum Ended {
+    ClientClosed,
+    ServerClosed,
+    Idle,
+    Revoked,
+    TextFrame,
+    Error(axum::Error),
+}
+
+impl std::fmt::Display for Ended {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Ended::ClientClosed => f.write_str("the client closed it"),
+            Ended::ServerClosed => f.write_str("the server closed it"),
+            Ended::Idle => f.write_str("nothing heard from the client for too long"),
+            Ended::Revoked => f.write_str("the user was revoked"),
+            Ended::TextFrame => f.write_str("a text frame"),
+            Ended::Error(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// Moves frames between one sync socket and samod until the connection ends: the client
+/// closes it or sends something that is not a protocol frame, samod drops it (a bad
+/// frame, the server stopping), the user is revoked, or the client goes silent. The
+/// server pings every `sync_ping_s`; a client that answers nothing, not even a pong, for
+/// `sync_idle_timeout_s` is dropped (a vanished client behind a dead NAT or a stalled
+/// reader would otherwise hold its socket forever). A write that cannot go out within
+/// that limit (the client stopped reading) ends the connection too. Returning drops
+/// samod's end of both channels, which ends its connection.
+async fn pump(
+    socket: &mut axum::extract::ws::WebSocket,
+    mut to_samod: futures::channel::mpsc::Sender<Result<Vec<u8>, std::io::Error>>,
+    mut from_samod: futures::channel::mpsc::Receiver<Vec<u8>>,
+    state: &State,
+    user: i64,
+) -> Ended {
+    use std::time::Duration;
+    let limits = &state.config.limits;
+    let ping_every = Duration::from_secs(limits.sync_ping_s.max(1));
+    let idle_limit = Duration::from_secs(limits.sync_idle_timeout_s.max(1));
+    let revocation_every = Duration::from_secs(limits.revocation_check_s.max(1));
+    let mut pings = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
+    pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut revoked = std::pin::pin!(revoked(state.db.clone(), user, revocation_every));
+    let mut heard = tokio::time::Instant::now();
+    loop {
+        let out = tokio::select! {
+            message = socket.next() => {
+                heard = tokio::time::Instant::now();
+                match message {
+                    Some(Ok(Message::Binary(frame))) => {
+                        // The client's first sync of a document it made claims it.
+                        if let Some(doc) = synced_document(&frame) {
+                            if let Err(e) = state.sync.owners.claim(&doc, user) {
+                                tracing::warn!("recording who owns {doc}: {e}");
+                            }
+                        }
+                        if to_samod.send(Ok(frame.to_vec())).await.is_err() {
+                            return Ended::ServerClosed;
+                        }
+                        continue;
+                    }
+                    Some(Ok(Message::Text(_))) => return Ended::TextFrame,
+                    Some(Ok(Message::Close(_))) | None => return Ended::ClientClosed,
+                    // Pings (answered by the socket itself) and pongs: the client is there.
+                    Some(Ok(_)) => continue,
+                    Some(Err(e)) => return Ended::Error(e),
+                }
+            }
+            frame = from_samod.next() => match frame {
+                Some(frame) => Message::Binary(frame.into()),
+                None => return Ended::ServerClosed,
+            },
+            _ = pings.tick() => {
+                if heard.elapsed() > idle_limit {
+                    return Ended::Idle;
+                }
+                Message::Ping(Vec::new().into())
+            }
+            () = &mut revoked => return Ended::Revoked,
+        };
+        match tokio::time::timeout(idle_limit, socket.send(out)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Ended::Error(e),
+            Err(_) => return Ended::Idle,
+        }
+    }
 }
 
 /// `GET /api/v1/documents`: the ids of the user's documents.

@@ -468,3 +468,72 @@ fn a_surge_past_the_concurrency_limit_is_shed_with_retry_after() {
         "{metrics}"
     );
 }
+
+/// Reads until the server ends the connection (EOF or a reset); the bytes it sent, or
+/// `None` if the connection was still open after `wait`.
+fn read_until_closed(socket: &mut std::net::TcpStream, wait: Duration) -> Option<Vec<u8>> {
+    use std::io::Read;
+    socket.set_read_timeout(Some(wait)).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        match socket.read(&mut buf) {
+            Ok(0) => return Some(got),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return Some(got),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return None
+            }
+            Err(e) => panic!("reading: {e}"),
+        }
+    }
+}
+
+#[test]
+fn a_client_that_never_finishes_its_headers_is_cut_off_while_others_are_served() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let token = add_user(&data, "ana");
+    let config = dir.path().join("server.toml");
+    std::fs::write(&config, "[limits]\nheader_read_timeout_s = 1\n").unwrap();
+    let server = Server::start_with(&music_copy(dir.path()), &data, Some(&config));
+
+    // Half a request line, then nothing; and a connection that says nothing at all.
+    let mut half = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    half.write_all(b"GET /api/v1/sta").unwrap();
+    let mut silent = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+
+    // Meanwhile, everyone else is served.
+    assert_eq!(server.get("/healthz", None).status, 200);
+    assert_eq!(server.get("/api/v1/status", Some(&token)).status, 200);
+
+    // Without a header timeout these would stay open for good; the wait is generous.
+    for (what, socket) in [("half a request line", &mut half), ("silence", &mut silent)] {
+        let answer = read_until_closed(socket, Duration::from_secs(20))
+            .unwrap_or_else(|| panic!("a connection that sent {what} was never closed"));
+        assert!(
+            !String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 2"),
+            "{what} was answered as a request"
+        );
+    }
+    assert_eq!(server.get("/api/v1/status", Some(&token)).status, 200);
+
+    // A request sent in full, slowly but within the limit, is answered as usual.
+    let mut slow = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\n").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    slow.write_all(b"Host: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let answer = read_until_closed(&mut slow, Duration::from_secs(20)).unwrap();
+    assert!(
+        String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+}

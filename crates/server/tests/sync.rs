@@ -345,3 +345,35 @@ async fn revoking_a_user_closes_their_open_sync_connections() {
     );
     eventually("the connection to be gone", || open() == 0).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_client_that_stops_answering_is_dropped_and_a_live_one_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let ana = add_user(&data, "ana");
+    let config = dir.path().join("server.toml");
+    std::fs::write(
+        &config,
+        "[limits]\nsync_ping_s = 1\nsync_idle_timeout_s = 3\n",
+    )
+    .unwrap();
+    let server = Server::start_with(&music_copy(dir.path()), &data, Some(&config));
+    let open = || server.get("/api/v1/status", Some(&ana)).json()["sync_connections"].clone();
+
+    // A samod client reads all along (so it answers the server's pings); the mute one is
+    // never read from again once connected, so it answers nothing.
+    let live = Client::connect(&server, &ana, "ana-live").await;
+    let mut mute = raw_socket(&server, &ana, "ana-mute").await;
+    eventually("both connections open", || open() == 2).await;
+
+    // Well past the idle limit, only the live one is left.
+    eventually("the mute connection to be dropped", || open() == 1).await;
+    assert!(
+        closed_by_server(&mut mute).await,
+        "the mute client's socket stayed open"
+    );
+    let list = new_playlist(&live, "Still syncing", 2).await;
+    live.pushed(&list).await;
+    assert_eq!(open(), 1, "the live client was dropped too");
+    live.stop().await;
+}

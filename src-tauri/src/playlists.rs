@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use offbeat_model::TrackId;
+use offbeat_model::{TrackId, TrackSource};
 use offbeat_playlists::doc::{Place, PlaylistMeta, TrackRef};
 use offbeat_playlists::exchange::{self, ExportEntry, ImportProblem};
 use offbeat_playlists::{PlaylistSummary, Quarantined, Store, StoreError};
@@ -141,14 +141,17 @@ pub async fn playlist(state: State<'_, AppState>, id: String) -> Result<Playlist
         .iter()
         .map(|e| e.track.track_uid.as_str())
         .collect();
-    let (found, on_device) = {
-        let library = state.library()?;
-        (library.tracks_by_uid(&uids)?, library.on_device(&uids)?)
-    };
+    // Where each entry plays from; one that plays with no server (a local file or a cached
+    // copy) counts for the readiness figure.
+    let found = state.library()?.resolve_uids(&uids)?;
     let offline_playable = playlist
         .entries
         .iter()
-        .filter(|e| on_device.contains(&e.track.track_uid))
+        .filter(|e| {
+            found.get(&e.track.track_uid).is_some_and(|(_, source)| {
+                matches!(source, TrackSource::Local | TrackSource::Cached)
+            })
+        })
         .count();
     let entries = playlist
         .entries
@@ -156,8 +159,8 @@ pub async fn playlist(state: State<'_, AppState>, id: String) -> Result<Playlist
         .map(|e| {
             let track = found.get(&e.track.track_uid);
             PlaylistEntryView {
-                track_id: track.map(|t| t.id),
-                source: track.map(|t| t.source),
+                track_id: track.map(|(id, _)| *id),
+                source: track.map(|(_, source)| *source),
                 id: e.id,
                 track: e.track,
             }

@@ -94,6 +94,13 @@ fn server_tracks_show_beside_local_ones_once_per_uid_and_a_local_file_wins() -> 
     let on_device = library.on_device(&["h:aaaa", "h:bbbb", aurora.uid.as_str()])?;
     assert!(on_device.contains("h:aaaa") && on_device.contains(aurora.uid.as_str()));
     assert!(!on_device.contains("h:bbbb"));
+    // A playlist resolves its entries to the same tracks and sources; an unknown uid is
+    // left out.
+    let resolved = library.resolve_uids(&["h:aaaa", "h:bbbb", aurora.uid.as_str(), "h:none"])?;
+    assert_eq!(resolved.len(), 3);
+    assert_eq!(resolved["h:aaaa"], (glacier.id, TrackSource::Cached));
+    assert_eq!(resolved["h:bbbb"].1, TrackSource::Server);
+    assert_eq!(resolved[aurora.uid.as_str()], (aurora.id, TrackSource::Local));
 
     // The local Aurora goes: the server's copy shows in its place.
     let aurora_file = library.track_file(aurora.id)?.ok_or("file")?;

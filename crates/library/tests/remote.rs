@@ -100,7 +100,10 @@ fn server_tracks_show_beside_local_ones_once_per_uid_and_a_local_file_wins() -> 
     assert_eq!(resolved.len(), 3);
     assert_eq!(resolved["h:aaaa"], (glacier.id, TrackSource::Cached));
     assert_eq!(resolved["h:bbbb"].1, TrackSource::Server);
-    assert_eq!(resolved[aurora.uid.as_str()], (aurora.id, TrackSource::Local));
+    assert_eq!(
+        resolved[aurora.uid.as_str()],
+        (aurora.id, TrackSource::Local)
+    );
 
     // The local Aurora goes: the server's copy shows in its place.
     let aurora_file = library.track_file(aurora.id)?.ok_or("file")?;

@@ -14,9 +14,9 @@ use automerge::transaction::Transactable;
 use std::collections::HashMap;
 
 use automerge::{hydrate, Automerge, ObjType, ScalarValue, ROOT};
+use offbeat_library::{Library, RemoteChange, RemoteTrack};
 use offbeat_playlists::doc::{self, Place, PlaylistKind, TrackRef};
 use offbeat_playlists::pos::RandomJitter;
-use offbeat_library::{Library, RemoteChange, RemoteTrack};
 use offbeat_playlists::Store;
 use report::{median_time, Figure, Target};
 

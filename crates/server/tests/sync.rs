@@ -261,6 +261,45 @@ async fn malformed_and_oversize_frames_close_that_connection_only() {
     other.stop().await;
 }
 
+/// A history POST whose headers and first half of body are on the wire: the server is
+/// handling it, waiting for the rest.
+struct HalfSentPost {
+    socket: std::net::TcpStream,
+    rest: Vec<u8>,
+}
+
+impl HalfSentPost {
+    fn start(server: &Server, token: &str, body: &[u8]) -> HalfSentPost {
+        use std::io::Write;
+        let mut socket = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+        let (first, rest) = body.split_at(body.len() / 2);
+        write!(
+            socket,
+            "POST /api/v1/history HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .unwrap();
+        socket.write_all(first).unwrap();
+        HalfSentPost {
+            socket,
+            rest: rest.to_vec(),
+        }
+    }
+
+    /// Sends the rest; returns the raw answer.
+    fn finish(mut self) -> String {
+        use std::io::{Read, Write};
+        self.socket.write_all(&self.rest).unwrap();
+        self.socket
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let mut answer = Vec::new();
+        self.socket.read_to_end(&mut answer).unwrap();
+        String::from_utf8_lossy(&answer).into_owned()
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_loses_no_acknowledged_change_or_history() {
     let dir = tempfile::tempdir().unwrap();
@@ -272,6 +311,14 @@ async fn sigterm_loses_no_acknowledged_change_or_history() {
     let laptop = Client::connect(&server, &ana, "ana-laptop").await;
     let list = new_playlist(&laptop, "Kept", 50).await;
     laptop.pushed(&list).await;
+    let events: Vec<serde_json::Value> = (0..200)
+        .map(|i| serde_json::json!({ "id": format!("e{i}"), "played_at": 1_700_000_000_000i64 + i, "ms_played": 1000 }))
+        .collect();
+    let batch = serde_json::json!({ "events": events }).to_string();
+    // A history batch is on its way in...
+    let post = HalfSentPost::start(&server, &ana, batch.as_bytes());
+    // ...and an edit has just been acknowledged, on a connection still open, when the
+    // server is told to stop.
     for n in 100..120 {
         list.with_document(|d| {
             doc::add(
@@ -285,24 +332,27 @@ async fn sigterm_loses_no_acknowledged_change_or_history() {
         });
     }
     laptop.pushed(&list).await;
-    let events: Vec<serde_json::Value> = (0..200)
-        .map(|i| serde_json::json!({ "id": format!("e{i}"), "played_at": 1_700_000_000_000i64 + i, "ms_played": 1000 }))
-        .collect();
-    let posted = server.request(
-        "POST",
-        "/api/v1/history",
-        Some(&ana),
-        &[],
-        serde_json::json!({ "events": events })
-            .to_string()
-            .as_bytes(),
-    );
-    assert_eq!(posted.status, 200);
     let expected = titles(&list);
+    server.terminate();
+
+    // Once it refuses new connections it is stopping; the batch is still in flight.
+    let port = server.port;
+    eventually("the server to stop accepting connections", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
+    })
+    .await;
+    let answer = tokio::task::spawn_blocking(move || post.finish())
+        .await
+        .unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 200"),
+        "the batch in flight was not finished: {answer}"
+    );
+    assert!(answer.contains("\"stored\":200"), "{answer}");
+    let status = server.wait_stopped();
+    assert!(status.success(), "exit {status:?}: {}", server.log());
     laptop.stop().await;
 
-    let status = server.stop();
-    assert!(status.success(), "exit {status:?}: {}", server.log());
     let server = Server::start(&music, &data);
     let phone = Client::connect(&server, &ana, "ana-phone").await;
     let found = phone

@@ -190,11 +190,24 @@ impl Server {
 
     /// SIGTERM, then waits for the process to end (it must, within 15 s).
     pub fn stop(&mut self) -> std::process::ExitStatus {
-        let mut child = self.child.take().expect("running");
-        let _ = Command::new("kill")
+        self.terminate();
+        self.wait_stopped()
+    }
+
+    /// Sends SIGTERM and returns at once.
+    pub fn terminate(&self) {
+        let child = self.child.as_ref().expect("running");
+        let sent = Command::new("kill")
             .arg("-TERM")
             .arg(child.id().to_string())
-            .status();
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -TERM failed");
+    }
+
+    /// Waits for the process to end (it must, within 15 s); kills it if it does not.
+    pub fn wait_stopped(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             if let Some(status) = child.try_wait().unwrap() {
@@ -202,6 +215,7 @@ impl Server {
             }
             if Instant::now() > deadline {
                 let _ = child.kill();
+                let _ = child.wait();
                 panic!("the server did not stop within 15 s of SIGTERM");
             }
             std::thread::sleep(Duration::from_millis(20));

@@ -131,16 +131,20 @@ fn the_catalog_pages_every_change_once_across_a_rescan() {
     // catalog must still list once.
     std::fs::create_dir_all(music.join("more")).unwrap();
     std::fs::copy(&extra, music.join("more").join(extra.file_name().unwrap())).unwrap();
+    // And a track the catalog has never had: new tags, so a new uid.
+    let arrived = common::make_music(&music.join("arrivals"), 1, "Arrival");
+    assert_eq!(arrived.len(), 1);
+    let is_arrival = |c: &serde_json::Value| c["track"]["title"] == "Arrival Song 1";
 
     let deadline = Instant::now() + Duration::from_secs(30);
     let rest = loop {
         let (rest, _) = catalog_all(&server, &token, first["cursor"].as_str().unwrap(), 2);
-        if rest.iter().any(|c| c["deleted"] == true) {
+        if rest.iter().any(|c| c["deleted"] == true) && rest.iter().any(is_arrival) {
             break rest;
         }
         assert!(
             Instant::now() < deadline,
-            "the deletion never reached the catalog: {rest:?}"
+            "the deletion or the new track never reached the catalog: {rest:?}"
         );
         std::thread::sleep(Duration::from_millis(200));
     };
@@ -165,8 +169,21 @@ fn the_catalog_pages_every_change_once_across_a_rescan() {
             assert!(uids.contains(&uid), "{uid} missing after the rescan");
         }
     }
+    // The new track is there, after the saved cursor, as an upsert with a uid of its own.
+    let arrival = rest.iter().find(|c| is_arrival(c)).unwrap();
+    assert_eq!(arrival["deleted"], false);
+    assert_eq!(arrival["track"]["artist"], "Arrival Artist 1");
+    let arrival_uid = uid_of(arrival);
+    assert!(
+        all.iter().all(|c| uid_of(c) != arrival_uid),
+        "the new track reused an old uid"
+    );
+    let bytes = server
+        .get(&format!("/api/v1/tracks/{arrival_uid}/file"), Some(&token))
+        .body;
+    assert_eq!(bytes, std::fs::read(&arrived[0]).unwrap());
     let status = server.get("/api/v1/status", Some(&token)).json();
-    assert_eq!(status["catalog_tracks"], (files - 1) as u64);
+    assert_eq!(status["catalog_tracks"], files as u64);
     assert_eq!(
         server
             .get("/api/v1/catalog?since=nonsense", Some(&token))

@@ -48,6 +48,21 @@ pub fn music_copy(into: &Path) -> PathBuf {
     music
 }
 
+/// Writes `count` new tracks (tagged WAVs, names made from `prefix`) under `dir` with
+/// `tests/support/make-music.py`; returns the files.
+pub fn make_music(dir: &Path, count: usize, prefix: &str) -> Vec<PathBuf> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/support/make-music.py");
+    let status = Command::new("python3")
+        .arg(script)
+        .arg(dir)
+        .arg(count.to_string())
+        .args(["--seconds", "0.5", "--prefix", prefix])
+        .status()
+        .unwrap();
+    assert!(status.success(), "make-music.py failed");
+    walk(dir)
+}
+
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap().flatten() {

@@ -312,13 +312,14 @@ fn wanted(range: Option<&HeaderValue>, len: u64) -> Wanted {
     let Some(range) = range else {
         return Wanted::Whole;
     };
-    let Some(spec) = range
-        .to_str()
-        .ok()
-        .and_then(|r| r.trim().strip_prefix("bytes="))
-    else {
-        return Wanted::Unsatisfiable;
+    // RFC 9110 (14.2): a Range in a unit the server does not understand is ignored, and
+    // the whole file sent. Units compare case-insensitively; only `bytes` is ours.
+    let Some((unit, spec)) = range.to_str().ok().and_then(|r| r.trim().split_once('=')) else {
+        return Wanted::Whole;
     };
+    if !unit.trim().eq_ignore_ascii_case("bytes") {
+        return Wanted::Whole;
+    }
     if spec.contains(',') {
         // Several ranges at once: allowed to be answered with the whole file.
         return Wanted::Whole;
@@ -535,13 +536,17 @@ mod tests {
         assert_eq!(range("bytes=-3", 10), Wanted::Part(7, 9));
         assert_eq!(range("bytes=-30", 10), Wanted::Part(0, 9));
         assert_eq!(range("bytes=8-100", 10), Wanted::Part(8, 9));
+        assert_eq!(range("Bytes=0-3", 10), Wanted::Part(0, 3));
         assert_eq!(range("bytes=0-1,4-5", 10), Wanted::Whole);
+        // Units the server does not know (or none at all) are ignored.
+        for other in ["items=0-1", "lines=1-2", "0-1", ""] {
+            assert_eq!(range(other, 10), Wanted::Whole, "{other}");
+        }
         for bad in [
             "bytes=10-",
             "bytes=5-2",
             "bytes=-0",
             "bytes=a-b",
-            "items=0-1",
             "bytes=",
             "bytes=+1-2",
         ] {

@@ -560,3 +560,48 @@ fn a_client_that_never_finishes_its_headers_is_cut_off_while_others_are_served()
         String::from_utf8_lossy(&answer)
     );
 }
+
+#[test]
+fn the_server_runs_from_a_config_file_alone_and_binds_loopback_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let token = add_user(&data, "ana");
+    let music = music_copy(dir.path());
+    let files = std::fs::read_dir(&music).unwrap().count();
+
+    // `music`, `data` and `bind` from the file, and no other argument.
+    let config = dir.path().join("server.toml");
+    let toml_path = |p: &std::path::Path| p.to_str().unwrap().replace('\\', "\\\\");
+    std::fs::write(
+        &config,
+        format!(
+            "music = \"{}\"\ndata = \"{}\"\nbind = \"127.0.0.1:0\"\n\n[limits]\nmax_in_flight = 64\n",
+            toml_path(&music),
+            toml_path(&data)
+        ),
+    )
+    .unwrap();
+    let server = Server::launch(&["--config".into(), config.into()], &music, &data).unwrap();
+    assert_ne!(server.port, 4533, "the file's bind (port 0) was not used");
+    server.wait_scanned();
+    let (all, _) = catalog_all(&server, &token, "", 1000);
+    assert_eq!(all.len(), files, "the file's music folder is served");
+    assert_eq!(server.get("/api/v1/status", Some(&token)).status, 200);
+    drop(server);
+
+    // No bind anywhere: 127.0.0.1:4533. (If something else holds that port, the server
+    // must still have tried loopback, and say so.)
+    let args = [
+        "--music".into(),
+        music.clone().into_os_string(),
+        "--data".into(),
+        data.clone().into_os_string(),
+    ];
+    match Server::launch(&args, &music, &data) {
+        Ok(server) => assert_eq!(server.port, 4533),
+        Err(log) => assert!(
+            log.contains("listening on 127.0.0.1:4533"),
+            "neither listening on loopback nor trying to: {log}"
+        ),
+    }
+}

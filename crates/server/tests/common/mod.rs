@@ -113,45 +113,60 @@ impl Server {
 
     /// On a chosen address (a restart on the port clients know).
     pub fn start_at(music: &Path, data: &Path, config: Option<&Path>, bind: &str) -> Server {
+        let mut args: Vec<std::ffi::OsString> = vec![
+            "--music".into(),
+            music.into(),
+            "--data".into(),
+            data.into(),
+            "--bind".into(),
+            bind.into(),
+        ];
+        if let Some(config) = config {
+            args.extend(["--config".into(), config.into()]);
+        }
+        let server = Server::launch(&args, music, data).unwrap_or_else(|log| panic!("{log}"));
+        server.wait_scanned();
+        server
+    }
+
+    /// Runs the binary with exactly `args` (its log in `data`) until it says where it
+    /// listens; its stdout's first line and its log if it never does.
+    pub fn launch(
+        args: &[std::ffi::OsString],
+        music: &Path,
+        data: &Path,
+    ) -> Result<Server, String> {
         std::fs::create_dir_all(data).unwrap();
         let stderr = data.join(format!("server-{}.log", fastrand_suffix()));
-        let mut command = Command::new(bin());
-        command
-            .arg("--music")
-            .arg(music)
-            .arg("--data")
-            .arg(data)
-            .args(["--bind", bind])
+        let mut child = Command::new(bin())
+            .args(args)
             .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&stderr).unwrap());
-        if let Some(config) = config {
-            command.arg("--config").arg(config);
-        }
-        let mut child = command.spawn().unwrap();
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .unwrap();
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        let port = line
+        let Some(port) = line
             .trim()
-            .rsplit(':')
-            .next()
+            .strip_prefix("offbeat-server listening on http://127.0.0.1:")
             .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| {
-                panic!(
-                    "no port in {line:?}: {}",
-                    std::fs::read_to_string(&stderr).unwrap_or_default()
-                )
-            });
-        let server = Server {
+        else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!(
+                "not listening on loopback ({line:?}): {}",
+                std::fs::read_to_string(&stderr).unwrap_or_default()
+            ));
+        };
+        Ok(Server {
             child: Some(child),
             port,
             music: music.to_path_buf(),
             data: data.to_path_buf(),
             stderr,
-        };
-        server.wait_scanned();
-        server
+        })
     }
 
     pub fn base(&self) -> String {

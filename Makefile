@@ -6,7 +6,7 @@ SHELL := /bin/bash
 
 APT_PACKAGES := build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev \
 	libayatana-appindicator3-dev librsvg2-dev libasound2-dev libopus-dev libdbus-1-dev dbus \
-	xvfb xauth webkit2gtk-driver imagemagick \
+	xvfb xauth webkit2gtk-driver imagemagick xdotool \
 	pulseaudio pulseaudio-utils libasound2-plugins curl python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := target/debug/offbeat

@@ -1,6 +1,6 @@
 // End-to-end: Emergency Essentials is in the sidebar from the first launch; E adds the
 // focused song to it; a new playlist is made, renamed in place, filled from the details
-// panel's "Add to playlist…", and reordered with Alt+↓; after a restart all of it is still
+// panel's "Add to playlist…" and a song's right-click menu, and reordered with Alt+↓; after a restart all of it is still
 // there (and quitting with Ctrl+Q saved their read cache); Ctrl+click and drag move two
 // songs, Shift+click and Delete remove three; it is exported as M3U8 and XSPF and the M3U8
 // imported back; deleting it and pressing Ctrl+Z brings it back. The app gets its own data folder
@@ -91,24 +91,48 @@ test('Essentials from the first launch; a playlist made, filled, reordered, kept
       return { ok: items.some((x) => x.startsWith('Night drive')), seen: items };
     });
 
-    // 3. Three songs added from the details panel's "Add to playlist".
+    // 3. Three songs added: two from the details panel's "Add to playlist", the third from
+    // its row's right-click menu.
     await session.execute(`[...document.querySelectorAll('nav[aria-label="Library"] button')].find((b) => b.innerText.includes('Songs')).click();`);
     for (let i = 0; i < 3; i++) {
       await tools.waitFor('the song list', 10, async () => {
         const n = await session.execute(`return document.querySelectorAll('[data-track-id]').length`);
         return { ok: n >= 3, seen: n };
       });
-      await keyOnRow(i, 'i');
-      await tools.waitFor(`the details of "${titles[i]}" with a playlist to add to`, 10, async () => {
-        const options = await session.execute(
-          `return [...document.querySelectorAll('select[aria-label="Add this song to a playlist"] option')].map((o) => o.innerText)`,
+      if (i === 2) {
+        await session.execute(`
+          const row = document.querySelectorAll('[data-track-id]')[${i}];
+          const r = row.getBoundingClientRect();
+          row.dispatchEvent(new MouseEvent('contextmenu', { bubbles: true, cancelable: true, button: 2, clientX: r.left + 200, clientY: r.top + 10 }));`);
+        await tools.waitFor(`the menu of "${titles[i]}" with Night drive in it`, 10, async () => {
+          const items = await session.execute(
+            `return [...document.querySelectorAll('[role="menu"] [role="menuitem"]')].map((b) => b.innerText.trim())`,
+          );
+          const focused = await session.execute(`return document.activeElement?.innerText?.trim() ?? null`);
+          return { ok: items.includes('Night drive') && items[0] === 'Play next' && focused === 'Play next', seen: { items, focused } };
+        });
+        await session.execute(`return new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))`);
+        await tools.screenshot('e2e-track-menu.png');
+        await session.execute(
+          `[...document.querySelectorAll('[role="menu"] [role="menuitem"]')].find((b) => b.innerText.trim() === 'Night drive').click();`,
         );
-        const panel = await session.execute(`return document.querySelector('aside[aria-label="Track details"]')?.innerText ?? ''`);
-        return { ok: options.includes('Night drive') && panel.includes(titles[i]), seen: { options, panel: panel.slice(0, 80) } };
-      });
-      await session.execute(
-        `const s = document.querySelector('select[aria-label="Add this song to a playlist"]'); s.value = [...s.options].find((o) => o.innerText === 'Night drive').value; s.dispatchEvent(new Event('change', { bubbles: true }));`,
-      );
+        await tools.waitFor('the menu closed', 5, async () => {
+          const n = await session.execute(`return document.querySelectorAll('[role="menu"]').length`);
+          return { ok: n === 0, seen: n };
+        });
+      } else {
+        await keyOnRow(i, 'i');
+        await tools.waitFor(`the details of "${titles[i]}" with a playlist to add to`, 10, async () => {
+          const options = await session.execute(
+            `return [...document.querySelectorAll('select[aria-label="Add this song to a playlist"] option')].map((o) => o.innerText)`,
+          );
+          const panel = await session.execute(`return document.querySelector('aside[aria-label="Track details"]')?.innerText ?? ''`);
+          return { ok: options.includes('Night drive') && panel.includes(titles[i]), seen: { options, panel: panel.slice(0, 80) } };
+        });
+        await session.execute(
+          `const s = document.querySelector('select[aria-label="Add this song to a playlist"]'); s.value = [...s.options].find((o) => o.innerText === 'Night drive').value; s.dispatchEvent(new Event('change', { bubbles: true }));`,
+        );
+      }
       await tools.waitFor(`Night drive holding ${i + 1}`, 10, async () => {
         const items = await sidebar();
         return { ok: items.includes(`Night drive ${i + 1}`), seen: items };

@@ -29,6 +29,7 @@ export const SHORTCUT_HELP: { keys: string; does: string }[] = [
   { keys: 'E', does: 'Add the focused song to Emergency Essentials' },
   { keys: 'Ctrl + Z', does: 'Undo deleting a playlist' },
   { keys: 'I', does: 'Details of the focused song' },
+  { keys: 'Shift + F10 or Menu', does: 'Menu of the focused song: play next, add to a playlist…' },
   { keys: 'Alt + ←', does: 'Back' },
   { keys: 'Ctrl + Q', does: 'Quit' },
   { keys: '?', does: 'This list' },

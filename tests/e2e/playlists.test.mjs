@@ -3,7 +3,8 @@
 // panel's "Add to playlist…" and a song's right-click menu, and reordered with Alt+↓; after a restart all of it is still
 // there (and quitting with Ctrl+Q saved their read cache); Ctrl+click and drag move two
 // songs, Shift+click and Delete remove three; it is exported as M3U8 and XSPF and the M3U8
-// imported back; deleting it and pressing Ctrl+Z brings it back. The app gets its own data folder
+// imported back; deleting it and pressing Ctrl+Z brings it back. A playlist whose file is
+// damaged while the app is closed is moved aside and named in a notice. The app gets its own data folder
 // through a launcher script. Run via tests/e2e/run.sh.
 
 import { test } from 'node:test';
@@ -161,21 +162,51 @@ test('Essentials from the first launch; a playlist made, filled, reordered, kept
     // 5. A restart keeps all of it. Ctrl+Q quits the app on its own, saving the playlists'
     // read cache, which the next launch shows them from. (The key is pressed after this
     // call returns, since the window closing mid-call fails the call; the session is
-    // ended only once the app has quit.)
+    // ended only once the app has quit.) One more playlist is made first, and one byte of
+    // its document file is damaged while the app is closed: it is moved aside and named
+    // in a notice, and the rest load.
+    const invoke = (command, args = {}) =>
+      session
+        .executeAsync(
+          `const done = arguments[arguments.length - 1];
+           window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1]).then((v) => done({ ok: v }), (e) => done({ error: String(e?.message ?? JSON.stringify(e)) }));`,
+          [command, args],
+          30_000,
+        )
+        .then((r) => {
+          if (r.error) throw new Error(`${command}: ${r.error}`);
+          return r.ok;
+        });
+    const brokenId = await invoke('create_playlist', { name: 'Broken one' });
     await session.execute(
       `setTimeout(() => document.body.dispatchEvent(new KeyboardEvent('keydown', { key: 'q', ctrlKey: true, bubbles: true })), 100); return true;`,
     );
     const cacheDir = join(work, 'data', 'playlists', 'cache');
     const cached = () => (existsSync(cacheDir) ? readdirSync(cacheDir).filter((f) => f.endsWith('.json')) : []);
     const deadline = Date.now() + 10_000;
-    while (cached().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (cached().length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     await session.delete().catch(() => {});
     session = null;
-    assert.equal(cached().length, 2, `the read cache saved on quit: ${JSON.stringify(cached())}`);
+    assert.equal(cached().length, 3, `the read cache saved on quit: ${JSON.stringify(cached())}`);
+    const docDir = join(work, 'data', 'playlists', 'repo', brokenId.slice(0, 2), brokenId.slice(2));
+    const docFiles = (dir) =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? docFiles(join(dir, e.name)) : [join(dir, e.name)]));
+    const victim = docFiles(docDir).sort().at(-1);
+    const bytes = readFileSync(victim);
+    bytes[bytes.length >> 1] ^= 0x5a;
+    writeFileSync(victim, bytes);
     await start();
-    await tools.waitFor('both playlists after a restart', 30, async () => {
+    await tools.waitFor('both playlists after a restart, the damaged one moved aside', 30, async () => {
       const items = await sidebar();
-      return { ok: items[0] === 'Emergency Essentials 2' && items.includes('Night drive 3'), seen: items };
+      return {
+        ok: items[0] === 'Emergency Essentials 2' && items.includes('Night drive 3') && !items.some((x) => x.startsWith('Broken one')),
+        seen: items,
+      };
+    });
+    await tools.waitFor('a notice naming the damaged playlist', 10, async () => {
+      const text = await session.execute(`return document.body.innerText`);
+      const notice = text.match(/The playlist “Broken one” could not be read[^\n]*/)?.[0] ?? null;
+      return { ok: notice !== null && notice.includes('quarantine'), seen: notice };
     });
     await openPlaylist('Night drive');
     await tools.waitFor('the order kept', 10, async () => {

@@ -19,6 +19,11 @@ use offbeat_library::{RemoteChange, RemoteTrack};
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long to wait for a connection before the address counts as unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long an idle connection is kept for the next request. Shorter than the server's
+/// default `header_read_timeout_s` (30 s), which also closes a keep-alive connection that
+/// waits that long for its next request: a request never goes out on a connection the
+/// server is closing.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Why a request to the server did not succeed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -130,6 +135,7 @@ impl Api {
         }
         let http = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
             .tcp_nodelay(true)
             .build()
             .map_err(|e| ApiError::BadResponse(e.to_string()))?;

@@ -26,8 +26,10 @@ use crate::{Library, LibraryError, Result};
 const MAX_BATCH: usize = 5_000;
 /// The longest a read file waits to be written (and shown).
 const BATCH_INTERVAL: Duration = Duration::from_millis(500);
-/// Read files that may wait for the writer; readers block beyond it.
-const READ_AHEAD: usize = 1_000;
+/// Read files that may wait for the writer; readers block beyond it. Room for more than a
+/// whole batch: while the writer commits one (up to MAX_BATCH files, ~0.4 s), readers keep
+/// reading instead of stalling after a few hundred files (~16 MB of tags at most).
+const READ_AHEAD: usize = 16_384;
 /// Tag readers at most; the machine's core count bounds it too.
 const MAX_READERS: usize = 8;
 

@@ -78,6 +78,9 @@ fn every_change_survives_a_restart() {
     );
     let long = &list[1];
     assert_eq!(long.meta.description, "Coast to coast");
+    // Made at 2, last changed by the description at 8; the copy is new at 9.
+    assert_eq!((long.meta.created_at, long.meta.updated_at), (2, 8));
+    assert_eq!(list[2].meta.created_at, 9);
     assert_eq!(long.entry_count, 5);
     assert_eq!(long.duration_ms, 300_000.0);
     assert!(long.pinned, "the pin is kept on this device");

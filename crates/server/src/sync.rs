@@ -20,7 +20,7 @@ use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use futures::{SinkExt, StreamExt};
+use futures::StreamExt;
 use offbeat_playlists::storage::DurableStorage;
 use samod::{AcceptorHandle, DocumentId, PeerId, Repo, ShareConfig, Transport};
 use serde::Deserialize;
@@ -359,9 +359,22 @@ async fn pump(
     pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut revoked = std::pin::pin!(revoked(state.db.clone(), user, revocation_every));
     let mut heard = tokio::time::Instant::now();
+    // A frame from the client that samod has no room for yet. Until it is taken, the
+    // socket is not read, but samod's frames keep going out: samod stops reading while
+    // it waits to send, so waiting on one direction alone could stall both for good.
+    let mut waiting: Option<Vec<u8>> = None;
     loop {
         let out = tokio::select! {
-            message = socket.next() => {
+            ready = futures::future::poll_fn(|cx| to_samod.poll_ready(cx)), if waiting.is_some() => {
+                let frame = waiting.take();
+                if ready.is_err() || frame.is_some_and(|f| to_samod.start_send(Ok(f)).is_err()) {
+                    return Ended::ServerClosed;
+                }
+                // The wait was on this side, not the client's.
+                heard = tokio::time::Instant::now();
+                continue;
+            }
+            message = socket.next(), if waiting.is_none() => {
                 heard = tokio::time::Instant::now();
                 match message {
                     Some(Ok(Message::Binary(frame))) => {
@@ -371,9 +384,7 @@ async fn pump(
                                 tracing::warn!("recording who owns {doc}: {e}");
                             }
                         }
-                        if to_samod.send(Ok(frame.to_vec())).await.is_err() {
-                            return Ended::ServerClosed;
-                        }
+                        waiting = Some(frame.to_vec());
                         continue;
                     }
                     Some(Ok(Message::Text(_))) => return Ended::TextFrame,
@@ -388,7 +399,7 @@ async fn pump(
                 None => return Ended::ServerClosed,
             },
             _ = pings.tick() => {
-                if heard.elapsed() > idle_limit {
+                if waiting.is_none() && heard.elapsed() > idle_limit {
                     return Ended::Idle;
                 }
                 Message::Ping(Vec::new().into())

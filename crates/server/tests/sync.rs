@@ -427,3 +427,38 @@ async fn a_sync_client_that_stops_answering_is_dropped_and_a_live_one_is_kept() 
     assert_eq!(open(), 1, "the live client was dropped too");
     live.stop().await;
 }
+
+/// A device with many playlists syncs them all at once: frames flow both ways in bursts
+/// (more than the server's per-connection queues hold), and none of it stalls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_documents_syncs_both_ways_without_stalling() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let ana = add_user(&data, "ana");
+    let server = Server::start(&music_copy(dir.path()), &data);
+
+    let laptop = Client::connect(&server, &ana, "ana-laptop").await;
+    let mut made = Vec::new();
+    for i in 0..150 {
+        made.push(new_playlist(&laptop, &format!("List {i}"), 3).await);
+    }
+    for handle in &made {
+        laptop.pushed(handle).await;
+    }
+
+    // A second device asks for all of them at once.
+    let phone = Client::connect(&server, &ana, "ana-phone").await;
+    let finds = made
+        .iter()
+        .map(|h| phone.repo.find(h.document_id().clone()));
+    let found = tokio::time::timeout(WAIT, futures::future::join_all(finds))
+        .await
+        .expect("every playlist found in time");
+    let found = found
+        .into_iter()
+        .filter(|f| matches!(f, Ok(Some(_))))
+        .count();
+    assert_eq!(found, made.len());
+    laptop.stop().await;
+    phone.stop().await;
+}

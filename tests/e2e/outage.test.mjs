@@ -90,16 +90,7 @@ test('paired mode survives the server dying: offline play, offline edits that me
   try {
     session = await Session.create(WEBDRIVER, appLauncher(work, BINARY, join(REPO, 'assets/demo')));
     const tools = pageTools(session, { artifacts: ARTIFACTS, failureShot: 'e2e-outage-failure.png', pollMs: 100 });
-    const invoke = (command, args = {}) =>
-      session.executeAsync(
-        `const done = arguments[arguments.length - 1];
-         window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1]).then((v) => done({ ok: v }), (e) => done({ error: String(e?.message ?? JSON.stringify(e)) }));`,
-        [command, args],
-        30_000,
-      ).then((r) => {
-        if (r.error) throw new Error(`${command}: ${r.error}`);
-        return r.ok;
-      });
+    const invoke = (command, args = {}) => session.invoke(command, args);
     const indicator = () =>
       session.execute(`const b = document.querySelector('[data-testid="health"]'); return b ? { state: b.dataset.state, history: b.dataset.history, text: b.innerText } : null;`);
     const waitState = (state, seconds) =>

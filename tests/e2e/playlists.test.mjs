@@ -165,19 +165,7 @@ test('Essentials from the first launch; a playlist made, filled, reordered, kept
     // ended only once the app has quit.) One more playlist is made first, and one byte of
     // its document file is damaged while the app is closed: it is moved aside and named
     // in a notice, and the rest load.
-    const invoke = (command, args = {}) =>
-      session
-        .executeAsync(
-          `const done = arguments[arguments.length - 1];
-           window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1]).then((v) => done({ ok: v }), (e) => done({ error: String(e?.message ?? JSON.stringify(e)) }));`,
-          [command, args],
-          30_000,
-        )
-        .then((r) => {
-          if (r.error) throw new Error(`${command}: ${r.error}`);
-          return r.ok;
-        });
-    const brokenId = await invoke('create_playlist', { name: 'Broken one' });
+    const brokenId = await session.invoke('create_playlist', { name: 'Broken one' });
     await session.execute(
       `setTimeout(() => document.body.dispatchEvent(new KeyboardEvent('keydown', { key: 'q', ctrlKey: true, bubbles: true })), 100); return true;`,
     );

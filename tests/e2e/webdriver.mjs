@@ -157,6 +157,18 @@ export class Session {
     return this.cmd('POST', '/execute/async', { script, args }, timeoutMs);
   }
 
+  /** Calls the app's IPC command `command` from the page, as its UI does; its error throws. */
+  async invoke(command, args = {}) {
+    const r = await this.executeAsync(
+      `const done = arguments[arguments.length - 1];
+       window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1]).then((v) => done({ ok: v }), (e) => done({ error: String(e?.message ?? JSON.stringify(e)) }));`,
+      [command, args],
+      30_000,
+    );
+    if (r.error) throw new Error(`${command}: ${r.error}`);
+    return r.ok;
+  }
+
   /** A PNG of the viewport. */
   async screenshot() {
     return Buffer.from(await this.cmd('GET', '/screenshot'), 'base64');

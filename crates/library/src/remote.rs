@@ -507,13 +507,8 @@ impl Library {
     /// Asked in batches, like [`Library::tracks_by_uid`]: a 10,000-entry playlist is a
     /// few queries, not one per entry.
     pub fn on_device(&self, uids: &[&str]) -> Result<std::collections::HashSet<String>> {
-        const BATCH: usize = 500;
-        let mut wanted: Vec<&str> = uids.to_vec();
-        wanted.sort_unstable();
-        wanted.dedup();
         let mut out = std::collections::HashSet::new();
-        for batch in wanted.chunks(BATCH) {
-            let marks = vec!["?"; batch.len()].join(",");
+        crate::tracks::in_uid_batches(uids, |batch, marks| {
             let sql = format!(
                 "SELECT t.uid FROM tracks t JOIN files f ON f.id = t.file_id
                  JOIN folders fo ON fo.id = f.folder_id
@@ -528,7 +523,8 @@ impl Library {
             for uid in rows {
                 out.insert(uid?);
             }
-        }
+            Ok(())
+        })?;
         Ok(out)
     }
 }

@@ -46,6 +46,24 @@ pub(crate) fn track_from_row(r: &Row<'_>) -> rusqlite::Result<Track> {
     })
 }
 
+/// Calls `each` with `uids` (repeats dropped) in batches of at most 500, and the batch's
+/// `?` placeholders for an `IN (…)` list: a 10,000-entry playlist is 20 queries, not
+/// 10,000.
+pub(crate) fn in_uid_batches(
+    uids: &[&str],
+    mut each: impl FnMut(&[&str], &str) -> Result<()>,
+) -> Result<()> {
+    const BATCH: usize = 500;
+    let mut wanted: Vec<&str> = uids.to_vec();
+    wanted.sort_unstable();
+    wanted.dedup();
+    for batch in wanted.chunks(BATCH) {
+        let marks = vec!["?"; batch.len()].join(",");
+        each(batch, &marks)?;
+    }
+    Ok(())
+}
+
 impl Library {
     /// Every track, in the library's default order.
     pub fn tracks(&self) -> Result<Vec<Track>> {
@@ -59,13 +77,8 @@ impl Library {
     /// when a uid is on several files), by uid. Uids not in the library are left out.
     /// Asked in batches, so a 10,000-entry playlist resolves in a few queries.
     pub fn tracks_by_uid(&self, uids: &[&str]) -> Result<std::collections::HashMap<String, Track>> {
-        const BATCH: usize = 500;
-        let mut wanted: Vec<&str> = uids.to_vec();
-        wanted.sort_unstable();
-        wanted.dedup();
-        let mut out = std::collections::HashMap::with_capacity(wanted.len());
-        for batch in wanted.chunks(BATCH) {
-            let marks = vec!["?"; batch.len()].join(",");
+        let mut out = std::collections::HashMap::with_capacity(uids.len());
+        in_uid_batches(uids, |batch, marks| {
             // Default order, so the first row per uid is the one kept.
             let sql = format!(
                 "SELECT {TRACK_COLUMNS} FROM {TRACK_JOINS} WHERE t.uid IN ({marks}) ORDER BY {TRACK_ORDER}"
@@ -76,7 +89,8 @@ impl Library {
                 let track = track?;
                 out.entry(track.uid.as_str().to_owned()).or_insert(track);
             }
-        }
+            Ok(())
+        })?;
         Ok(out)
     }
 
@@ -88,13 +102,8 @@ impl Library {
         &self,
         uids: &[&str],
     ) -> Result<std::collections::HashMap<String, (TrackId, offbeat_model::TrackSource)>> {
-        const BATCH: usize = 500;
-        let mut wanted: Vec<&str> = uids.to_vec();
-        wanted.sort_unstable();
-        wanted.dedup();
-        let mut out = std::collections::HashMap::with_capacity(wanted.len());
-        for batch in wanted.chunks(BATCH) {
-            let marks = vec!["?"; batch.len()].join(",");
+        let mut out = std::collections::HashMap::with_capacity(uids.len());
+        in_uid_batches(uids, |batch, marks| {
             let sql = format!(
                 "SELECT t.uid, t.id, CASE WHEN fo.server_id IS NULL THEN 0
                      WHEN EXISTS (SELECT 1 FROM cached_files c WHERE c.uid = t.uid) THEN 1 ELSE 2 END
@@ -112,7 +121,8 @@ impl Library {
                 };
                 out.entry(uid).or_insert((row.get(1)?, source));
             }
-        }
+            Ok(())
+        })?;
         Ok(out)
     }
 

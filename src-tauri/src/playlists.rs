@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use offbeat_model::{TrackId, TrackSource};
+use offbeat_model::TrackId;
 use offbeat_playlists::doc::{Place, PlaylistMeta, TrackRef};
 use offbeat_playlists::exchange::{self, ExportEntry, ImportProblem};
 use offbeat_playlists::{PlaylistSummary, Quarantined, Store, StoreError};
@@ -148,9 +148,9 @@ pub async fn playlist(state: State<'_, AppState>, id: String) -> Result<Playlist
         .entries
         .iter()
         .filter(|e| {
-            found.get(&e.track.track_uid).is_some_and(|(_, source)| {
-                matches!(source, TrackSource::Local | TrackSource::Cached)
-            })
+            found
+                .get(&e.track.track_uid)
+                .is_some_and(|(_, source)| source.on_device())
         })
         .count();
     let entries = playlist

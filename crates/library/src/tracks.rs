@@ -1,15 +1,36 @@
 //! Reading tracks back out of the library.
 
-use offbeat_model::{MusicBrainzIds, ReplayGain, Track, TrackDetails, TrackId, TrackUid};
+use offbeat_model::{
+    MusicBrainzIds, ReplayGain, Track, TrackDetails, TrackId, TrackSource, TrackUid,
+};
 use rusqlite::{OptionalExtension, Row};
 
 use crate::{Library, Result};
 
+/// Where a track `t` in folder `fo` plays from, as a number [`source_from_code`] reads:
+/// 0 a local file, 1 a cached copy of a server's file, 2 only on the server.
+macro_rules! track_source {
+    () => {
+        "CASE WHEN fo.server_id IS NULL THEN 0
+              WHEN EXISTS (SELECT 1 FROM cached_files c WHERE c.uid = t.uid) THEN 1 ELSE 2 END"
+    };
+}
+
 /// The columns every track query selects, in the order [`track_from_row`] reads them.
-pub(crate) const TRACK_COLUMNS: &str = "t.id, t.uid, f.path, t.title, ar.name, al.title, aa.name,
-     t.track_number, t.disc_number, t.year, t.genre, t.duration_ms, t.format,
-     CASE WHEN fo.server_id IS NULL THEN 0
-          WHEN EXISTS (SELECT 1 FROM cached_files c WHERE c.uid = t.uid) THEN 1 ELSE 2 END";
+pub(crate) const TRACK_COLUMNS: &str = concat!(
+    "t.id, t.uid, f.path, t.title, ar.name, al.title, aa.name,
+     t.track_number, t.disc_number, t.year, t.genre, t.duration_ms, t.format, ",
+    track_source!()
+);
+
+/// The [`TrackSource`] of a [`track_source!`] column.
+fn source_from_code(code: i64) -> TrackSource {
+    match code {
+        0 => TrackSource::Local,
+        1 => TrackSource::Cached,
+        _ => TrackSource::Server,
+    }
+}
 
 /// The joins that go with [`TRACK_COLUMNS`].
 pub(crate) const TRACK_JOINS: &str = "tracks t
@@ -38,11 +59,7 @@ pub(crate) fn track_from_row(r: &Row<'_>) -> rusqlite::Result<Track> {
         genre: r.get(10)?,
         duration_ms: r.get(11)?,
         format: r.get(12)?,
-        source: match r.get::<_, i64>(13)? {
-            0 => offbeat_model::TrackSource::Local,
-            1 => offbeat_model::TrackSource::Cached,
-            _ => offbeat_model::TrackSource::Server,
-        },
+        source: source_from_code(r.get(13)?),
     })
 }
 
@@ -101,25 +118,21 @@ impl Library {
     pub fn resolve_uids(
         &self,
         uids: &[&str],
-    ) -> Result<std::collections::HashMap<String, (TrackId, offbeat_model::TrackSource)>> {
+    ) -> Result<std::collections::HashMap<String, (TrackId, TrackSource)>> {
         let mut out = std::collections::HashMap::with_capacity(uids.len());
         in_uid_batches(uids, |batch, marks| {
             let sql = format!(
-                "SELECT t.uid, t.id, CASE WHEN fo.server_id IS NULL THEN 0
-                     WHEN EXISTS (SELECT 1 FROM cached_files c WHERE c.uid = t.uid) THEN 1 ELSE 2 END
+                "SELECT t.uid, t.id, {}
                  FROM tracks t JOIN files f ON f.id = t.file_id JOIN folders fo ON fo.id = f.folder_id
-                 WHERE t.uid IN ({marks}) ORDER BY fo.server_id IS NOT NULL, t.id"
+                 WHERE t.uid IN ({marks}) ORDER BY fo.server_id IS NOT NULL, t.id",
+                track_source!()
             );
             let mut stmt = self.conn.prepare_cached(&sql)?;
             let mut rows = stmt.query(rusqlite::params_from_iter(batch.iter()))?;
             while let Some(row) = rows.next()? {
                 let uid: String = row.get(0)?;
-                let source = match row.get::<_, i64>(2)? {
-                    0 => offbeat_model::TrackSource::Local,
-                    1 => offbeat_model::TrackSource::Cached,
-                    _ => offbeat_model::TrackSource::Server,
-                };
-                out.entry(uid).or_insert((row.get(1)?, source));
+                out.entry(uid)
+                    .or_insert((row.get(1)?, source_from_code(row.get(2)?)));
             }
             Ok(())
         })?;

@@ -20,12 +20,12 @@ use std::path::Path;
 use std::sync::mpsc::SyncSender;
 use std::sync::Arc;
 
-use offbeat_model::{HistoryImportIssue, HistoryImportReport};
+use offbeat_model::{normalize_for_identity, HistoryImportIssue, HistoryImportReport};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::plays::{
-    fold, insert_row, is_listen, utc_offset_min, EndReason, Keys, ListenFigures, PlayRow, Slots,
+    insert_row, is_listen, utc_offset_min, EndReason, Keys, ListenFigures, PlayRow, Slots,
     INSERT_PLAY,
 };
 use crate::rewind::Keyed;
@@ -100,12 +100,13 @@ impl Matcher {
             if let Some(mbid) = c.mbid.as_deref().filter(|s| !s.is_empty()) {
                 m.by_mbid.entry(mbid.to_ascii_lowercase()).or_insert(i);
             }
-            let title = fold(&c.title);
-            let album = fold(&c.album);
-            let artist = fold(&c.artist);
+            let title = normalize_for_identity(&c.title);
+            let album = normalize_for_identity(&c.album);
+            let artist = normalize_for_identity(&c.artist);
             // Services name the main artist ("The Lanterns" for "The Lanterns feat.
             // Mira"): the album artist is a key too (most often the same one).
-            let album_artist = (c.album_artist != c.artist).then(|| fold(&c.album_artist));
+            let album_artist =
+                (c.album_artist != c.artist).then(|| normalize_for_identity(&c.album_artist));
             m.keys.push(Keys::of_folded(
                 Some(&c.uid),
                 None,
@@ -140,11 +141,16 @@ impl Matcher {
         if let Some(&i) = mbid.and_then(|m| self.by_mbid.get(&m.to_ascii_lowercase())) {
             return Some(i);
         }
-        let artist = fold(artist);
-        let title = fold(title);
+        let artist = normalize_for_identity(artist);
+        let title = normalize_for_identity(title);
         let mut key = String::new();
         if let Some(album) = album {
-            names_key(&mut key, &artist, &title, Some(&fold(album)));
+            names_key(
+                &mut key,
+                &artist,
+                &title,
+                Some(&normalize_for_identity(album)),
+            );
             if let Some(&i) = self.by_artist_title_album.get(&key) {
                 return Some(i);
             }
@@ -507,7 +513,7 @@ fn spotify_play<'m>(f: SpotifyFields<'_>, cx: &mut Reader<'m>, ids: &mut String)
     let _ = write!(ids, "spotify:{}:", f.ts);
     match f.uri {
         Some(uri) => ids.push_str(uri),
-        None => ids.push_str(&fold(&format!("{artist} {title}"))),
+        None => ids.push_str(&normalize_for_identity(&format!("{artist} {title}"))),
     }
     let _ = write!(ids, ":{ms_played}");
     let song = cx.songs.get(cx.matcher, None, artist, title, album);
@@ -569,7 +575,7 @@ fn listenbrainz_entry<'m>(raw: &str, cx: &mut Reader<'m>, ids: &mut String) -> E
     let _ = write!(ids, "lb:{}:", played_at / 1000);
     match msid {
         Some(msid) => ids.push_str(msid),
-        None => ids.push_str(&fold(&format!("{artist} {title}"))),
+        None => ids.push_str(&normalize_for_identity(&format!("{artist} {title}"))),
     }
     let song = cx.songs.get(cx.matcher, mbid, artist, title, album);
     Entry::Play(ReadPlay {

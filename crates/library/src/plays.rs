@@ -97,30 +97,6 @@ pub fn is_listen(ms_played: i64, duration_ms: Option<i64>) -> bool {
     ms_played >= 240_000 || duration_ms.is_some_and(|d| d > 0 && ms_played * 2 >= d)
 }
 
-/// A name folded as identity is ([`offbeat_model::normalize_for_identity`]), quicker for
-/// the plain ASCII names most tags and exports have: such a name has nothing to decompose
-/// and no combining marks, so the same rules come down to one pass over its bytes. An
-/// import folds every song's names; the full Unicode pass was a tenth of its time.
-pub(crate) fn fold(name: &str) -> String {
-    if !name.is_ascii() {
-        return offbeat_model::normalize_for_identity(name);
-    }
-    let mut out = String::with_capacity(name.len());
-    let mut pending_space = false;
-    for c in name.bytes().map(char::from) {
-        if c.is_ascii_alphanumeric() {
-            if pending_space && !out.is_empty() {
-                out.push(' ');
-            }
-            pending_space = false;
-            out.push(c.to_ascii_lowercase());
-        } else if c.is_whitespace() || c == '_' || c == '-' {
-            pending_space = true;
-        }
-    }
-    out
-}
-
 /// The grouping keys of a play: its track, artist and album, folded as identity is.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Keys {
@@ -139,7 +115,10 @@ impl Keys {
         album: Option<&str>,
         album_artist: Option<&str>,
     ) -> Keys {
-        let folded = |s: Option<&str>| s.map(fold).filter(|k| !k.is_empty());
+        let folded = |s: Option<&str>| {
+            s.map(offbeat_model::normalize_for_identity)
+                .filter(|k| !k.is_empty())
+        };
         // A library track's title is not part of its key: not folded.
         let title = track_uid.is_none().then(|| folded(title)).flatten();
         Keys::of_folded(
@@ -672,35 +651,6 @@ mod tests {
             skipped: false,
             device: Some("laptop".into()),
             ..Play::default()
-        }
-    }
-
-    #[test]
-    fn quick_folding_is_identity_folding() {
-        let same = |name: &str| {
-            assert_eq!(
-                fold(name),
-                offbeat_model::normalize_for_identity(name),
-                "{name:?}"
-            );
-        };
-        // Every pair of ASCII characters, each between letters and alone.
-        for a in 0u8..128 {
-            for b in 0u8..128 {
-                let (a, b) = (char::from(a), char::from(b));
-                same(&format!("{a}{b}"));
-                same(&format!("x{a}y{b}z"));
-                same(&format!("{a} {b}-_"));
-            }
-        }
-        for name in [
-            "  Motörhead!! ",
-            "Kind  of\tBlue",
-            "AC/DC",
-            "Beyoncé",
-            "a\u{b}b\u{1f}c",
-        ] {
-            same(name);
         }
     }
 

@@ -321,22 +321,8 @@ pub async fn import_playlist(
     let (playlist_id, import) = blocking(&state, move |s| {
         let import = exchange::import_file(&PathBuf::from(path), &library)
             .map_err(|e| AppError::new(AppErrorCode::BadInput, e.to_string()))?;
-        let id = s.create(&import.name, now_ms())?;
-        // All or nothing: a playlist whose songs could not be written is taken away again,
-        // so a failed import never leaves an empty or partial playlist behind unannounced.
-        if let Err(e) = s.add(&id, &import.tracks, Place::End, now_ms()) {
-            let cleanup = match s.delete(&id, now_ms()) {
-                Ok(()) => String::new(),
-                Err(d) => format!(
-                    " The empty playlist \"{}\" could not be removed: {d}.",
-                    import.name
-                ),
-            };
-            return Err(AppError::new(
-                AppErrorCode::Io,
-                format!("Nothing was imported: the songs could not be saved ({e}).{cleanup}"),
-            ));
-        }
+        // All or nothing: the playlist is listed only once it holds every song.
+        let id = s.create_with(&import.name, "", &import.tracks, now_ms())?;
         Ok((id, import))
     })
     .await?;

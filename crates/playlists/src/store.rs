@@ -326,10 +326,15 @@ impl Store {
                 ids.sort();
                 ids.into_iter().find(|id| is_essentials(id))
             });
-        let essentials = match essentials {
-            Some(id) => id,
-            None => store.create_kind(PlaylistKind::Essentials, ESSENTIALS_NAME, now)?,
-        };
+        let essentials =
+            match essentials {
+                Some(id) => id,
+                None => {
+                    store.create_kind(PlaylistKind::Essentials, ESSENTIALS_NAME, now, |_, _| {
+                        Ok(())
+                    })?
+                }
+            };
         *write(&store.essentials) = essentials.clone();
         if store.index_essentials().as_deref() != Some(essentials.as_str()) {
             let id = essentials.clone();
@@ -427,7 +432,28 @@ impl Store {
     }
 
     pub fn create(&self, name: &str, now: i64) -> Result<String> {
-        self.create_kind(PlaylistKind::Playlist, name, now)
+        self.create_with(name, "", &[], now)
+    }
+
+    /// A new playlist that already holds `tracks` (and a description): it is written
+    /// whole before it is listed, so a failure (an import's, a copy's) leaves nothing
+    /// behind, not an empty or half-filled playlist.
+    pub fn create_with(
+        &self,
+        name: &str,
+        description: &str,
+        tracks: &[TrackRef],
+        now: i64,
+    ) -> Result<String> {
+        self.create_kind(PlaylistKind::Playlist, name, now, |d, j| {
+            if !description.is_empty() {
+                doc::set_description(d, description, now)?;
+            }
+            if !tracks.is_empty() {
+                doc::add(d, tracks, Place::End, now, j)?;
+            }
+            Ok(())
+        })
     }
 
     pub fn rename(&self, id: &str, name: &str, now: i64) -> Result<()> {
@@ -477,13 +503,9 @@ impl Store {
     /// A copy with the same entries (new entry ids, same order), named "<name> (copy)".
     pub fn duplicate(&self, id: &str, now: i64) -> Result<String> {
         let source = self.get(id)?;
-        let copy = self.create(&format!("{} (copy)", source.meta.name), now)?;
         let tracks: Vec<TrackRef> = source.entries.into_iter().map(|e| e.track).collect();
-        self.edit(&copy, |d, j| {
-            doc::set_description(d, &source.meta.description, now)?;
-            doc::add(d, &tracks, Place::End, now, j).map(|_| ())
-        })?;
-        Ok(copy)
+        let name = format!("{} (copy)", source.meta.name);
+        self.create_with(&name, &source.meta.description, &tracks, now)
     }
 
     /// Adds tracks at `place`; returns the new entry ids.
@@ -721,9 +743,17 @@ impl Store {
         self.flush()
     }
 
-    fn create_kind(&self, kind: PlaylistKind, name: &str, now: i64) -> Result<String> {
+    /// A new document of `kind`, filled by `fill`, written, then listed in the index.
+    fn create_kind<F>(&self, kind: PlaylistKind, name: &str, now: i64, fill: F) -> Result<String>
+    where
+        F: FnOnce(&mut Automerge, &mut RandomJitter) -> std::result::Result<(), DocError>,
+    {
         let mut d = Automerge::new();
         doc::init(&mut d, kind, name, now)?;
+        fill(
+            &mut d,
+            &mut self.jitter.lock().unwrap_or_else(PoisonError::into_inner),
+        )?;
         let handle = create_written(&self.runtime, &self.repo, &self.storage, d)?;
         let id = handle.document_id().to_string();
         lock(&self.docs).handles.insert(id.clone(), handle);

@@ -791,7 +791,6 @@ impl Library {
                 if index > 0 && index.is_multiple_of(BATCH) {
                     figures.flush(conn)?;
                     tx.commit()?;
-                    progress(index as u32, total as u32);
                     tx = conn.unchecked_transaction()?;
                 }
                 if index > 0 && index.is_multiple_of(PROGRESS_EVERY) {

@@ -99,7 +99,11 @@ fn fold_chars(chars: impl Iterator<Item = char>, capacity: usize) -> String {
                 out.push(' ');
             }
             pending_space = false;
-            out.extend(c.to_lowercase());
+            if c.is_ascii() {
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.extend(c.to_lowercase());
+            }
         } else if c.is_whitespace() || c == '_' || c == '-' {
             pending_space = true;
         }

@@ -25,8 +25,8 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::plays::{
-    insert_row, is_listen, utc_offset_min, EndReason, Keys, ListenFigures, PlayRow, Slots,
-    INSERT_PLAY,
+    insert_row, is_listen, utc_offset_min, EndReason, Keys, ListenFigures, PlayRow, SlotNumbers,
+    Slots, INSERT_PLAY,
 };
 use crate::rewind::Keyed;
 use crate::{Library, Result};
@@ -234,10 +234,9 @@ struct Songs<'m> {
     by_names: Keyed<Vec<u8>, Arc<Song<'m>>>,
     /// The key being looked up, kept so a lookup allocates nothing.
     key: Vec<u8>,
-    /// The figures' slots, by track, artist and album key (the index), numbered here
-    /// so the storing thread does not look keys up.
-    slots: [Keyed<String, usize>; 3],
-    next_slot: usize,
+    /// The figures' slots for the songs' keys, numbered here so the storing thread does
+    /// not look keys up.
+    slots: SlotNumbers,
 }
 
 impl<'m> Songs<'m> {
@@ -290,17 +289,7 @@ impl<'m> Songs<'m> {
             },
         };
         let keys = [&song.keys.track, &song.keys.artist, &song.keys.album];
-        for ((key, slot), numbered) in keys.into_iter().zip(&mut song.slots).zip(&mut self.slots) {
-            *slot = key.as_deref().map(|key| match numbered.get(key) {
-                Some(&slot) => slot,
-                None => {
-                    let slot = self.next_slot;
-                    self.next_slot += 1;
-                    numbered.insert(key.to_owned(), slot);
-                    slot
-                }
-            });
-        }
+        song.slots = self.slots.number(keys.map(Option::as_deref));
         let song = Arc::new(song);
         self.by_names.insert(self.key.clone(), Arc::clone(&song));
         song

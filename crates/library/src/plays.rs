@@ -239,10 +239,8 @@ pub(crate) const INSERT_PLAY: &str = "INSERT OR IGNORE INTO plays (
 /// counted ([`ListenFigures::count`]). A caller uses one or the other.
 #[derive(Debug, Default)]
 pub(crate) struct ListenFigures {
-    /// The slots given here, by key, for tracks, artists and albums (the index).
-    slots: [Keyed<String, usize>; 3],
-    /// How many slots were given here.
-    given: usize,
+    /// The slots given here ([`ListenFigures::count`]).
+    slots: SlotNumbers,
     /// By slot; `None` until counted in.
     figures: Vec<Option<Figure>>,
     /// The slots counted in since the last flush.
@@ -267,25 +265,44 @@ struct Figure {
 /// A play's slots for its track, artist and album figures.
 pub(crate) type Slots = [Option<usize>; 3];
 
+/// Slot numbers for track, artist and album keys, given in the order the keys are first
+/// met: the same key of the same kind always gets the same number.
+#[derive(Debug, Default)]
+pub(crate) struct SlotNumbers {
+    /// By key, for tracks, artists and albums (the index).
+    numbered: [Keyed<String, usize>; 3],
+    /// How many numbers were given.
+    given: usize,
+}
+
+impl SlotNumbers {
+    /// The slots of a play's track, artist and album keys (`None` where it has no key).
+    pub(crate) fn number(&mut self, keys: [Option<&str>; 3]) -> Slots {
+        let mut slots = [None; 3];
+        for ((key, slot), numbered) in keys.into_iter().zip(&mut slots).zip(&mut self.numbered) {
+            *slot = key.map(|key| match numbered.get(key) {
+                Some(&slot) => slot,
+                None => {
+                    let slot = self.given;
+                    self.given += 1;
+                    numbered.insert(key.to_owned(), slot);
+                    slot
+                }
+            });
+        }
+        slots
+    }
+}
+
 impl ListenFigures {
     /// Counts a play just stored, if it is a listen.
     pub(crate) fn count(&mut self, play: &PlayRow<'_>) {
         if !play.listen {
             return;
         }
-        let mut slots = [None; 3];
-        let keys = [play.track_key, play.artist_key, play.album_key];
-        for ((key, slot), given) in keys.into_iter().zip(&mut slots).zip(&mut self.slots) {
-            *slot = key.map(|key| match given.get(key) {
-                Some(&slot) => slot,
-                None => {
-                    let slot = self.given;
-                    self.given += 1;
-                    given.insert(key.to_owned(), slot);
-                    slot
-                }
-            });
-        }
+        let slots = self
+            .slots
+            .number([play.track_key, play.artist_key, play.album_key]);
         self.count_in(slots, play, 0);
     }
 

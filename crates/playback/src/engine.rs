@@ -15,16 +15,13 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{bounded, Receiver, Sender, TryRecvError};
 
 use crate::queue::{Queue, QueueEntry, QueueTrack, Removed, Repeat, ReplayGainTags};
-use crate::stream::{stream, StreamShared};
+use crate::stream::{stream, StreamShared, Wake};
 use crate::{AudioOutput, Decoder, PlaybackError, StreamFormat, StreamReader};
 
 /// How often position events are sent while playing.
 const POSITION_INTERVAL: Duration = Duration::from_millis(200);
-/// How long the engine sleeps when the rings are full or nothing is playing.
+/// How long the engine sleeps when nothing is playing.
 const IDLE_WAIT: Duration = Duration::from_millis(10);
-/// How long it sleeps when the output took more than half a ring since the last turn:
-/// an output that pulls faster than real time (a capture, a sink catching up).
-const FAST_WAIT: Duration = Duration::from_millis(1);
 
 /// What the engine can be asked to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -376,8 +373,6 @@ struct EngineLoop {
     volume: f32,
     replay_gain: ReplayGainSettings,
     last_position_event: Instant,
-    /// The last turn refilled more than half a ring: the output pulls fast.
-    output_is_fast: bool,
 }
 
 impl EngineLoop {
@@ -398,34 +393,18 @@ impl EngineLoop {
             volume: 1.0,
             replay_gain: ReplayGainSettings::default(),
             last_position_event: Instant::now(),
-            output_is_fast: false,
         }
     }
 
     fn run(mut self) {
         loop {
-            // Each turn tops the rings up, so waiting a little between turns is free; only
-            // a ring that is more than half empty (a start, a seek, a slow disk) is worth
-            // skipping the wait for. Spinning on a nearly full ring would burn a core.
-            let busy = !self.paused
-                && self.tracks.iter().any(|t| {
-                    !t.decoder_done && t.producer.slots() * 2 > t.producer.buffer().capacity()
-                });
-            let wait = if busy {
-                Duration::ZERO
-            } else if self.output_is_fast {
-                FAST_WAIT
-            } else {
-                IDLE_WAIT
-            };
             // Parked rather than in the channel's receive, which spins and yields the
             // processor several times before it sleeps: between bursts of decoding that
-            // costs more than the waits are worth. A sender unparks the thread after sending.
+            // costs more than the waits are worth. A sender unparks the thread after
+            // sending, and a stream's reader when what `sleep` asked for happens.
             let next = match self.commands.try_recv() {
                 Err(TryRecvError::Empty) => {
-                    if !wait.is_zero() {
-                        std::thread::park_timeout(wait);
-                    }
+                    self.sleep();
                     self.commands.try_recv()
                 }
                 received => received,
@@ -440,6 +419,48 @@ impl EngineLoop {
             self.check_output();
         }
         self.output.stop();
+    }
+
+    /// Sleeps until the engine is needed: the first ring still being decoded is half
+    /// empty, or the audible track has played out (the next one has started), or a
+    /// position event is due. The output's reader wakes it for the first two, so it
+    /// neither polls a real-time device a hundred times a second for nothing nor leaves
+    /// a faster output starving between beats; each sleep costs more than its wake, as
+    /// the processor's caches go cold while it idles. Does not sleep at all when a ring
+    /// is half empty already (a start, a seek, a slow disk).
+    fn sleep(&self) {
+        if self.paused || self.tracks.is_empty() {
+            std::thread::park_timeout(IDLE_WAIT);
+            return;
+        }
+        let mut asked = Vec::with_capacity(2);
+        for (i, track) in self.tracks.iter().enumerate() {
+            if !track.decoder_done {
+                track.shared.ask_wake(Wake::HalfEmpty);
+                asked.push(track);
+                break;
+            }
+            if i == 0 {
+                track.shared.ask_wake(Wake::Drained);
+                asked.push(track);
+            }
+        }
+        // Asked first, checked after: what happened in between is seen here, and what
+        // happens after wakes the thread (an unpark before the park makes it return).
+        let needed = asked.iter().any(|t| {
+            if t.decoder_done {
+                t.shared.is_drained()
+            } else {
+                t.producer.slots() * 2 >= t.producer.buffer().capacity()
+            }
+        });
+        if !needed {
+            let due = POSITION_INTERVAL.saturating_sub(self.last_position_event.elapsed());
+            std::thread::park_timeout(due.max(Duration::from_millis(1)));
+        }
+        for t in asked {
+            t.shared.cancel_wake();
+        }
     }
 
     /// If the device disappeared: pause, move to the default device, and say so.
@@ -745,7 +766,7 @@ impl EngineLoop {
         format: StreamFormat,
         replay_gain: &ReplayGainTags,
     ) -> (rtrb::Producer<f32>, Arc<StreamShared>, StreamReader) {
-        let shared = StreamShared::new(gain(self.volume), self.paused);
+        let shared = StreamShared::new(gain(self.volume), self.paused, std::thread::current());
         shared.set_track_gain(self.replay_gain.linear_gain(replay_gain));
         let (producer, reader) = stream(format, shared.clone());
         (producer, shared, reader)
@@ -797,17 +818,10 @@ impl EngineLoop {
     /// Tops up the rings; once the audible track is fully decoded, opens the entry that
     /// follows it and queues it on the output.
     fn fill(&mut self) {
-        self.output_is_fast = false;
         for i in 0..self.tracks.len() {
-            let free_before = self.tracks[i].producer.slots();
             if let Err(e) = self.tracks[i].fill() {
                 let path = self.tracks[i].path.clone();
                 self.report(&path, &e);
-            }
-            let track = &self.tracks[i];
-            let written = free_before.saturating_sub(track.producer.slots());
-            if written * 2 > track.producer.buffer().capacity() {
-                self.output_is_fast = true;
             }
         }
         if self.tracks.len() == 1 && self.tracks[0].decoder_done && !self.next_prepared {

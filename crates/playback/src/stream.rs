@@ -5,8 +5,9 @@
 //! allocates, locks or blocks: on underrun it plays silence, and pause and stop take effect
 //! at frame boundaries so channels never slip.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
+use std::thread::Thread;
 
 /// Sample rate and channel count of a stream of interleaved samples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,6 +15,19 @@ pub struct StreamFormat {
     pub sample_rate: u32,
     pub channels: u16,
 }
+
+/// What the engine, asleep, wants to be woken for by the reader of a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Wake {
+    /// The ring is half empty: time to decode more.
+    HalfEmpty = 1,
+    /// The stream has played out: the next track has started.
+    Drained = 2,
+}
+
+/// Nothing asked.
+const WAKE_NONE: u8 = 0;
 
 /// State both sides of a stream see.
 #[derive(Debug)]
@@ -31,10 +45,15 @@ pub(crate) struct StreamShared {
     gain: AtomicU32,
     /// Linear gain as `f32` bits: this track's ReplayGain.
     track_gain: AtomicU32,
+    /// A [`Wake`] the engine asked for before it went to sleep, or [`WAKE_NONE`].
+    wake: AtomicU8,
+    /// The engine's thread, which the reader unparks.
+    engine: Thread,
 }
 
 impl StreamShared {
-    pub(crate) fn new(gain: f32, paused: bool) -> Arc<StreamShared> {
+    /// Shared state for a stream whose engine runs on `engine`.
+    pub(crate) fn new(gain: f32, paused: bool, engine: Thread) -> Arc<StreamShared> {
         Arc::new(StreamShared {
             played_samples: AtomicU64::new(0),
             finished_writing: AtomicBool::new(false),
@@ -43,7 +62,44 @@ impl StreamShared {
             stopped: AtomicBool::new(false),
             gain: AtomicU32::new(gain.to_bits()),
             track_gain: AtomicU32::new(1.0f32.to_bits()),
+            wake: AtomicU8::new(WAKE_NONE),
+            engine,
         })
+    }
+
+    /// Asks the reader to unpark the engine's thread when `wake` happens. The engine
+    /// checks for it itself after asking (see [`StreamShared::wake_asked`]), so a wake
+    /// that happened just before the request is not missed.
+    pub(crate) fn ask_wake(&self, wake: Wake) {
+        self.wake.store(wake as u8, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+    }
+
+    /// Withdraws a wake request (the engine found it had already happened, or woke).
+    pub(crate) fn cancel_wake(&self) {
+        self.wake.store(WAKE_NONE, Ordering::SeqCst);
+    }
+
+    #[cfg(test)]
+    fn wake_asked(&self) -> bool {
+        self.wake.load(Ordering::SeqCst) != WAKE_NONE
+    }
+
+    /// Called by the reader after it takes from the ring or ends: unparks the engine if
+    /// it asked for what has now happened. Lock-free; one system call per request.
+    fn wake_engine(&self, half_empty: bool) {
+        fence(Ordering::SeqCst);
+        let asked = self.wake.load(Ordering::Relaxed);
+        let happened = (asked == Wake::HalfEmpty as u8 && half_empty)
+            || (asked == Wake::Drained as u8 && self.is_drained());
+        if happened
+            && self
+                .wake
+                .compare_exchange(asked, WAKE_NONE, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.engine.unpark();
+        }
     }
     pub(crate) fn played_samples(&self) -> u64 {
         self.played_samples.load(Ordering::Acquire)
@@ -131,7 +187,20 @@ impl StreamReader {
         chunk.commit_all();
         self.local_len = n;
         self.local_pos = 0;
+        self.shared.wake_engine(self.half_empty());
         true
+    }
+
+    /// True when the ring holds half its capacity or less.
+    fn half_empty(&self) -> bool {
+        self.consumer.slots() * 2 <= self.consumer.buffer().capacity()
+    }
+
+    /// The stream has played out: said once, to the engine too.
+    fn drain(&mut self) {
+        self.ended = true;
+        self.shared.drained.store(true, Ordering::Release);
+        self.shared.wake_engine(true);
     }
 
     fn publish(&mut self) {
@@ -222,9 +291,11 @@ impl StreamReader {
             && self.shared.finished_writing.load(Ordering::Acquire)
             && self.consumer.is_empty()
         {
-            self.ended = true;
-            self.shared.drained.store(true, Ordering::Release);
+            self.drain();
             return (written > 0).then_some(written);
+        }
+        if copied > 0 {
+            self.shared.wake_engine(self.half_empty());
         }
         Some(written + copied)
     }
@@ -263,8 +334,7 @@ impl StreamReader {
         // that flag means we are done.
         self.publish();
         if self.shared.finished_writing.load(Ordering::Acquire) && self.consumer.is_empty() {
-            self.ended = true;
-            self.shared.drained.store(true, Ordering::Release);
+            self.drain();
             return None;
         }
         // An underrun: silence, and what played so far is all there is to count.
@@ -297,7 +367,7 @@ mod tests {
 
     #[test]
     fn reader_plays_silence_on_underrun_and_ends_after_finish() {
-        let shared = StreamShared::new(1.0, false);
+        let shared = StreamShared::new(1.0, false, std::thread::current());
         let (mut producer, mut reader) = stream(stereo(), shared.clone());
         assert_eq!(reader.next_sample(), Some(0.0));
         for s in [0.5, -0.5] {
@@ -313,7 +383,7 @@ mod tests {
 
     #[test]
     fn read_takes_whole_frames_with_gain_and_ends_after_finish() {
-        let shared = StreamShared::new(0.5, false);
+        let shared = StreamShared::new(0.5, false, std::thread::current());
         let (mut producer, mut reader) = stream(stereo(), shared.clone());
         for s in [1.0, -1.0, 0.5, -0.5, 0.25] {
             assert!(producer.push(s).is_ok());
@@ -337,9 +407,102 @@ mod tests {
         assert_eq!(shared.played_samples(), 6);
     }
 
+    /// A thread that parks once for up to 20 s, as the engine does, once `start` is
+    /// called; the handle gives how long it slept. A wake it misses costs the 20 s.
+    struct Sleeper {
+        handle: std::thread::JoinHandle<std::time::Duration>,
+        go: std::sync::mpsc::Sender<()>,
+        parking: std::sync::mpsc::Receiver<()>,
+    }
+
+    impl Sleeper {
+        fn new() -> Sleeper {
+            let (go, wait_for_go) = std::sync::mpsc::channel();
+            let (say_parking, parking) = std::sync::mpsc::channel();
+            let handle = std::thread::spawn(move || {
+                let _ = wait_for_go.recv();
+                let _ = say_parking.send(());
+                let start = std::time::Instant::now();
+                std::thread::park_timeout(std::time::Duration::from_secs(20));
+                start.elapsed()
+            });
+            Sleeper {
+                handle,
+                go,
+                parking,
+            }
+        }
+
+        fn thread(&self) -> std::thread::Thread {
+            self.handle.thread().clone()
+        }
+
+        /// Returns once the thread is about to park (its channel waits are over, so the
+        /// unpark that follows is its).
+        fn start(&self) {
+            assert!(self.go.send(()).is_ok());
+            assert!(self.parking.recv().is_ok());
+        }
+
+        fn slept(self) -> std::time::Duration {
+            self.handle.join().unwrap_or(std::time::Duration::MAX)
+        }
+    }
+
+    #[test]
+    fn the_reader_wakes_the_engine_once_the_ring_is_half_empty() {
+        let sleeper = Sleeper::new();
+        let shared = StreamShared::new(1.0, false, sleeper.thread());
+        let (mut producer, mut reader) = stream(stereo(), shared.clone());
+        let capacity = producer.slots();
+        assert!(producer.push_entire_slice(&vec![0.25; capacity]).is_ok());
+        shared.ask_wake(Wake::HalfEmpty);
+        sleeper.start();
+        let mut out = vec![0.0; capacity / 4];
+        assert_eq!(reader.read(&mut out), Some(capacity / 4));
+        assert!(
+            shared.wake_asked(),
+            "three quarters full: the engine sleeps on"
+        );
+        assert_eq!(reader.read(&mut out), Some(capacity / 4));
+        assert!(!shared.wake_asked(), "half empty: the request is taken");
+        let slept = sleeper.slept();
+        assert!(
+            slept < std::time::Duration::from_secs(10),
+            "woken: {slept:?}"
+        );
+    }
+
+    #[test]
+    fn the_reader_wakes_the_engine_when_the_stream_has_played_out() {
+        let sleeper = Sleeper::new();
+        let shared = StreamShared::new(1.0, false, sleeper.thread());
+        let (mut producer, mut reader) = stream(stereo(), shared.clone());
+        assert!(producer.push_entire_slice(&[0.5; 8]).is_ok());
+        shared.finish_writing();
+        shared.ask_wake(Wake::Drained);
+        sleeper.start();
+        // One sample at a time, as the real output plays: emptying the ring is not the
+        // end yet; the next sample asked for is.
+        for _ in 0..8 {
+            assert_eq!(reader.next_sample(), Some(0.5));
+        }
+        assert!(
+            shared.wake_asked(),
+            "not played out until the reader finds the end"
+        );
+        assert_eq!(reader.next_sample(), None);
+        assert!(!shared.wake_asked());
+        let slept = sleeper.slept();
+        assert!(
+            slept < std::time::Duration::from_secs(10),
+            "woken: {slept:?}"
+        );
+    }
+
     #[test]
     fn pause_waits_for_a_frame_boundary_and_gain_applies() {
-        let shared = StreamShared::new(0.5, false);
+        let shared = StreamShared::new(0.5, false, std::thread::current());
         let (mut producer, mut reader) = stream(stereo(), shared.clone());
         for s in [1.0, 1.0, 1.0, 1.0] {
             assert!(producer.push(s).is_ok());

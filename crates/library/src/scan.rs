@@ -354,35 +354,67 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
+    /// The artist's id, adding the artist (and its search row) if it is new.
     fn artist_id(&mut self, tx: &Transaction<'_>, name: &str) -> Result<i64> {
         if let Some(id) = self.artists.get(name) {
             return Ok(*id);
         }
-        tx.prepare_cached(
-            "INSERT INTO artists (name, sort_name) VALUES (?1, ?2) ON CONFLICT(name) DO NOTHING",
-        )?
-        .execute([name, &normalize_for_identity(name)])?;
-        let id = tx
+        let found = tx
             .prepare_cached("SELECT id FROM artists WHERE name = ?1")?
-            .query_row([name], |r| r.get(0))?;
+            .query_row([name], |r| r.get(0))
+            .optional()?;
+        let id = match found {
+            Some(id) => id,
+            None => {
+                tx.prepare_cached("INSERT INTO artists (name, sort_name) VALUES (?1, ?2)")?
+                    .execute([name, &normalize_for_identity(name)])?;
+                let id = tx.last_insert_rowid();
+                tx.prepare_cached("INSERT INTO artist_search (rowid, name) VALUES (?1, ?2)")?
+                    .execute(params![id, name])?;
+                id
+            }
+        };
         self.artists.insert(name.to_owned(), id);
         Ok(id)
     }
 
+    /// The album's id, adding the album (and its search row) if it is new; an album
+    /// without a year takes the first one a scan finds.
     fn album_id(&mut self, tx: &Transaction<'_>, tags: &TrackTags) -> Result<i64> {
         let album_artist = self.artist_id(tx, &tags.album_artist)?;
         let key = (album_artist, tags.album.clone());
         if let Some(id) = self.albums.get(&key) {
             return Ok(*id);
         }
-        tx.prepare_cached(
-            "INSERT INTO albums (title, album_artist_id, year, sort_title) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(album_artist_id, title) DO UPDATE SET year = coalesce(albums.year, excluded.year)",
-        )?
-        .execute(params![tags.album, album_artist, tags.year, normalize_for_identity(&tags.album)])?;
-        let id = tx
-            .prepare_cached("SELECT id FROM albums WHERE album_artist_id = ?1 AND title = ?2")?
-            .query_row(params![album_artist, tags.album], |r| r.get(0))?;
+        let found: Option<(i64, Option<i32>)> = tx
+            .prepare_cached(
+                "SELECT id, year FROM albums WHERE album_artist_id = ?1 AND title = ?2",
+            )?
+            .query_row(params![album_artist, tags.album], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        let id = match found {
+            Some((id, year)) => {
+                if year.is_none() && tags.year.is_some() {
+                    tx.prepare_cached("UPDATE albums SET year = ?2 WHERE id = ?1")?
+                        .execute(params![id, tags.year])?;
+                }
+                id
+            }
+            None => {
+                tx.prepare_cached(
+                    "INSERT INTO albums (title, album_artist_id, year, sort_title) VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![tags.album, album_artist, tags.year, normalize_for_identity(&tags.album)])?;
+                let id = tx.last_insert_rowid();
+                tx.prepare_cached(
+                    "INSERT INTO album_search (rowid, title, artist) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![id, tags.album, tags.album_artist])?;
+                id
+            }
+        };
         self.albums.insert(key, id);
         Ok(id)
     }

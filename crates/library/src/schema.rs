@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/0004_remote.sql"),
     include_str!("../../../migrations/0005_plays.sql"),
     include_str!("../../../migrations/0006_history.sql"),
+    include_str!("../../../migrations/0007_name_search_rows.sql"),
 ];
 
 /// The schema version this build writes.

@@ -4,6 +4,8 @@ use std::path::Path;
 
 use offbeat_library::Library;
 
+mod common;
+
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 fn demo_library() -> Result<Library, Box<dyn std::error::Error>> {
@@ -191,5 +193,63 @@ fn tracks_are_found_by_uid_across_batches() -> TestResult {
     for t in &all {
         assert_eq!(found.get(t.uid.as_str()).map(|f| f.id), Some(t.id));
     }
+    Ok(())
+}
+
+/// The names a grouped search finds: artists, then album titles.
+fn names_found(
+    library: &Library,
+    query: &str,
+) -> Result<(Vec<String>, Vec<String>), Box<dyn std::error::Error>> {
+    let results = library.search_grouped(query, 100)?;
+    Ok((
+        results.artists.into_iter().map(|a| a.name).collect(),
+        results.albums.into_iter().map(|a| a.title).collect(),
+    ))
+}
+
+#[test]
+fn artists_and_albums_a_rescan_adds_are_found_once() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let music = dir.path().join("music");
+    let aside = dir.path().join("aside");
+    std::fs::create_dir_all(&aside)?;
+    common::copy_demo(&music)?;
+    let mut library = Library::open_in_memory()?;
+    library.scan_folder(&music)?;
+    let lanterns: Vec<std::path::PathBuf> = library
+        .tracks()?
+        .into_iter()
+        .filter(|t| t.album_artist == "The Lanterns")
+        .map(|t| t.path.into())
+        .collect();
+    assert_eq!(lanterns.len(), 3);
+
+    // Without the band's files, a new scan forgets the band and its album...
+    for path in &lanterns {
+        std::fs::rename(path, aside.join(path.file_name().ok_or("no name")?))?;
+    }
+    library.scan_folder(&music)?;
+    assert_eq!(names_found(&library, "lant")?, (vec![], vec![]));
+    // ...and with them back, the next scan (a new writer) finds them again, once.
+    for path in &lanterns {
+        std::fs::rename(aside.join(path.file_name().ok_or("no name")?), path)?;
+    }
+    library.scan_folder(&music)?;
+    assert_eq!(
+        names_found(&library, "lant")?,
+        (
+            vec!["The Lanterns".to_owned()],
+            vec!["Tidal Rooms".to_owned()]
+        )
+    );
+    // The artists and albums that stayed are still found, and only once.
+    assert_eq!(
+        names_found(&library, "aurora")?,
+        (
+            vec!["Aurora Fields".to_owned()],
+            vec!["Northern Lights".to_owned()]
+        )
+    );
     Ok(())
 }

@@ -71,6 +71,17 @@ pub fn multiply(db: &Path, at_least: i64) -> Result<Catalog, Box<dyn Error>> {
         }
         copy_search_rows(&tx, &search_columns, k, track_offset)?;
     }
+    // The name indexes, whose rows the scanner writes with each new artist and album.
+    tx.execute(
+        "INSERT INTO artist_search (rowid, name) SELECT id, name FROM artists WHERE id > ?1",
+        [offsets.get("artists").ok_or("no artists table")?],
+    )?;
+    tx.execute(
+        "INSERT INTO album_search (rowid, title, artist)
+         SELECT al.id, al.title, aa.name FROM albums al JOIN artists aa ON aa.id = al.album_artist_id
+         WHERE al.id > ?1",
+        [offsets.get("albums").ok_or("no albums table")?],
+    )?;
     tx.execute_batch("DROP TABLE temp.search_rows")?;
     tx.commit()?;
 
@@ -119,8 +130,8 @@ fn tables_to_copy(conn: &Connection) -> Result<Vec<Table>, Box<dyn Error>> {
                          AND m.name LIKE replace(v.name, '_', '\\_') || '\\_%' ESCAPE '\\')
          ORDER BY name",
     )?;
-    // (Shadow tables of a full-text index are skipped: they are filled through the index,
-    // or by triggers as rows are copied. So are tables without rowids, such as the
+    // (Shadow tables of a full-text index are skipped: they are filled through the index.
+    // So are tables without rowids, such as the
     // listening figures: copies are told apart by rowid, and none of them is a track's.)
     let names: Vec<String> = stmt
         .query_map([], |r| r.get(0))?
@@ -281,6 +292,15 @@ fn check_consistency(conn: &Connection) -> Result<(), Box<dyn Error>> {
              row, {search_rows} search rows for {tracks} tracks, {dangling} dangling references"
         )
         .into());
+    }
+    for (table, index) in [("artists", "artist_search"), ("albums", "album_search")] {
+        let rows = count(&format!("SELECT count(*) FROM {table}"))?;
+        let indexed = count(&format!("SELECT count(*) FROM {index}"))?;
+        if rows != indexed {
+            return Err(
+                format!("inconsistent catalog: {indexed} {index} rows for {rows} {table}").into(),
+            );
+        }
     }
     Ok(())
 }

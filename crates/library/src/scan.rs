@@ -10,8 +10,9 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use offbeat_model::{normalize_for_identity, ScanProblem, ScanProgress, ScanReport};
@@ -96,37 +97,56 @@ impl Library {
             [&folder_str],
             |r| r.get(0),
         )?;
-        let mut known = known_files(&tx, folder_id)?;
+        let known = known_files(&tx, folder_id)?;
         tx.commit()?;
 
-        let candidates = walk(&folder, &mut known, &mut report);
+        // The walk, the tag readers and the writer (this thread) run at once: files are
+        // read as they are found, and written as they are read.
+        let found = AtomicU32::new(0);
+        let unchanged = AtomicU32::new(0);
         let mut status = ScanProgress {
-            files_found: report.files_seen,
-            files_done: report.unchanged,
+            files_found: 0,
+            files_done: 0,
             current_folder: folder_str.clone(),
         };
         progress(&status);
 
         let mut writer = Writer::default();
-        let mut batch: Vec<(usize, std::result::Result<TrackTags, Unreadable>)> =
-            Vec::with_capacity(READ_AHEAD);
         let readers = std::thread::available_parallelism()
             .map_or(2, |n| n.get())
             .clamp(1, MAX_READERS);
-        let next = AtomicUsize::new(0);
         let stop = AtomicBool::new(false);
-        let write_result = std::thread::scope(|scope| -> Result<()> {
+        // Files that vanished between the walk and their reading: not seen after all.
+        let mut vanished = 0;
+        let (to_read, candidates) = mpsc::sync_channel::<Candidate>(READ_AHEAD);
+        // Taken away to stop the walk early: its next send then fails.
+        let candidates = Mutex::new(Some(candidates));
+        let write_result = std::thread::scope(|scope| -> Result<Walked> {
+            let walker = {
+                let (folder, found, unchanged) = (&folder, &found, &unchanged);
+                scope.spawn(move || {
+                    walk(folder, known, found, unchanged, &mut |candidate| {
+                        to_read.send(candidate).is_ok()
+                    })
+                })
+            };
             let (results, received) = mpsc::sync_channel(READ_AHEAD);
             for _ in 0..readers {
                 let results = results.clone();
-                let (candidates, next, stop) = (&candidates, &next, &stop);
+                let (candidates, stop) = (&candidates, &stop);
                 scope.spawn(move || {
                     while !stop.load(Ordering::Relaxed) {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(candidate) = candidates.get(i) else {
+                        // The lock is held only to take the next file, not to read it.
+                        let next = match &*candidates.lock().unwrap_or_else(PoisonError::into_inner)
+                        {
+                            Some(candidates) => candidates.recv().ok(),
+                            None => None,
+                        };
+                        let Some(candidate) = next else {
                             break;
                         };
-                        if results.send((i, tags::read_tags(&candidate.path))).is_err() {
+                        let read = tags::read_tags(&candidate.path);
+                        if results.send((candidate, read)).is_err() {
                             break;
                         }
                     }
@@ -134,47 +154,87 @@ impl Library {
             }
             drop(results);
             let outcome = (|| -> Result<()> {
-                let mut batch_started = Instant::now();
-                let mut last = None;
+                // A transaction is opened by the first file read and committed after
+                // MAX_BATCH files or BATCH_INTERVAL: the writer starts at once instead of
+                // waiting for a batch to gather, and what is written shows within the
+                // interval.
+                let mut open: Option<(Transaction<'_>, Instant, usize)> = None;
+                let mut last: Option<Candidate> = None;
                 loop {
-                    let wait = BATCH_INTERVAL.saturating_sub(batch_started.elapsed());
-                    let done = match received.recv_timeout(wait) {
-                        Ok((i, read)) => {
-                            batch.push((i, read));
-                            last = Some(i);
+                    let next = match &open {
+                        Some((_, started, _)) => {
+                            received.recv_timeout(BATCH_INTERVAL.saturating_sub(started.elapsed()))
+                        }
+                        None => received.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                    };
+                    let done = match next {
+                        Ok((candidate, read)) => {
+                            let (tx, _, written) = match &mut open {
+                                Some(open) => open,
+                                None => open.insert((
+                                    self.conn.unchecked_transaction()?,
+                                    Instant::now(),
+                                    0,
+                                )),
+                            };
+                            write_read_file(
+                                tx,
+                                &mut writer,
+                                folder_id,
+                                &candidate,
+                                read,
+                                &mut report,
+                                &mut vanished,
+                            )?;
+                            *written += 1;
+                            last = Some(candidate);
                             false
                         }
                         Err(RecvTimeoutError::Timeout) => false,
                         Err(RecvTimeoutError::Disconnected) => true,
                     };
+                    let due = open.as_ref().is_some_and(|(_, started, written)| {
+                        done || *written >= MAX_BATCH || started.elapsed() >= BATCH_INTERVAL
+                    });
+                    if let Some((tx, _, _)) = open.take_if(|_| due) {
+                        tx.commit()?;
+                        if let Some(parent) = last.as_ref().and_then(|c| c.path.parent()) {
+                            status.current_folder = parent.to_string_lossy().into_owned();
+                        }
+                        status.files_found = found.load(Ordering::Relaxed).saturating_sub(vanished);
+                        status.files_done = unchanged.load(Ordering::Relaxed)
+                            + report.added
+                            + report.updated
+                            + report.problems.len() as u32;
+                        progress(&status);
+                        if cancel.load(Ordering::Relaxed) {
+                            return Err(LibraryError::Cancelled);
+                        }
+                    }
                     if done {
-                        break;
-                    }
-                    if batch.len() < MAX_BATCH && batch_started.elapsed() < BATCH_INTERVAL {
-                        continue;
-                    }
-                    self.write_batch(&mut writer, folder_id, &candidates, &mut batch, &mut report)?;
-                    batch_started = Instant::now();
-                    status.files_done = report.unchanged
-                        + report.added
-                        + report.updated
-                        + report.problems.len() as u32;
-                    if let Some(parent) = last.and_then(|i| candidates[i].path.parent()) {
-                        status.current_folder = parent.to_string_lossy().into_owned();
-                    }
-                    progress(&status);
-                    if cancel.load(Ordering::Relaxed) {
-                        return Err(LibraryError::Cancelled);
+                        return Ok(());
                     }
                 }
-                self.write_batch(&mut writer, folder_id, &candidates, &mut batch, &mut report)
             })();
-            // On an error, readers stop at their next file; draining unblocks any sender.
+            // On an error, readers stop at their next file, and the walk once no reader
+            // takes its files; draining unblocks any sender.
             stop.store(true, Ordering::Relaxed);
+            candidates
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
             for _ in received.iter() {}
-            outcome
+            // The walk only reads directories: a panic there is a bug, and stays one.
+            let walked = walker
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            outcome.map(|()| walked)
         });
-        write_result?;
+        let walked = write_result?;
+        let known = walked.known;
+        report.files_seen = walked.files_seen.saturating_sub(vanished);
+        report.unchanged = walked.unchanged;
+        report.problems.extend(walked.problems);
 
         // Whatever was known but not seen again is gone from disk.
         let tx = self.conn.transaction()?;
@@ -198,62 +258,70 @@ impl Library {
         tx.commit()?;
         // Readers finish in any order; report problems in a stable one.
         report.problems.sort_by(|a, b| a.path.cmp(&b.path));
-        status.files_done = status.files_found;
+        status.files_found = report.files_seen;
+        status.files_done = report.files_seen;
         progress(&status);
         Ok(report)
     }
+}
 
-    fn write_batch(
-        &mut self,
-        writer: &mut Writer,
-        folder_id: i64,
-        candidates: &[Candidate],
-        batch: &mut Vec<(usize, std::result::Result<TrackTags, Unreadable>)>,
-        report: &mut ScanReport,
-    ) -> Result<()> {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let tx = self.conn.transaction()?;
-        for (i, read) in batch.drain(..) {
-            let candidate = &candidates[i];
-            match read {
-                Ok(tags) => {
-                    writer.upsert(&tx, folder_id, candidate, &tags)?;
-                    if candidate.existing.is_some() {
-                        report.updated += 1;
-                    } else {
-                        report.added += 1;
-                    }
-                }
-                Err(problem) => {
-                    // A file that became unreadable, or vanished mid-scan, no longer plays:
-                    // take it out. Only one that is still there is a problem to show.
-                    if let Some(id) = candidate.existing {
-                        delete_file(&tx, id)?;
-                        report.removed += 1;
-                    }
-                    if candidate.path.symlink_metadata().is_ok() {
-                        push_problem(report, &candidate.path, problem);
-                    } else {
-                        report.files_seen = report.files_seen.saturating_sub(1);
-                    }
-                }
+/// Writes one read file (its tags, or its problem) in the scan's open transaction;
+/// `vanished` counts files gone from disk since they were found.
+fn write_read_file(
+    tx: &Transaction<'_>,
+    writer: &mut Writer,
+    folder_id: i64,
+    candidate: &Candidate,
+    read: std::result::Result<TrackTags, Unreadable>,
+    report: &mut ScanReport,
+    vanished: &mut u32,
+) -> Result<()> {
+    match read {
+        Ok(tags) => {
+            writer.upsert(tx, folder_id, candidate, &tags)?;
+            if candidate.existing.is_some() {
+                report.updated += 1;
+            } else {
+                report.added += 1;
             }
         }
-        tx.commit()?;
-        Ok(())
+        Err(problem) => {
+            // A file that became unreadable, or vanished mid-scan, no longer plays: take it
+            // out. Only one that is still there is a problem to show.
+            if let Some(id) = candidate.existing {
+                delete_file(tx, id)?;
+                report.removed += 1;
+            }
+            if candidate.path.symlink_metadata().is_ok() {
+                push_problem(report, &candidate.path, problem);
+            } else {
+                *vanished += 1;
+            }
+        }
     }
+    Ok(())
+}
+
+/// What a walk saw: the files it found and how many were unchanged, what it could not
+/// open, and the known files it did not find (gone from disk).
+struct Walked {
+    files_seen: u32,
+    unchanged: u32,
+    problems: Vec<ScanProblem>,
+    known: HashMap<Vec<u8>, KnownFile>,
 }
 
 /// Walks `folder`: unchanged files are counted and dropped from `known`, walk errors become
-/// problems, and new or changed files are returned to be read.
+/// problems, and new or changed files go to `read` as they are found (the walk stops when
+/// it returns false). `found` and `unchanged` count as it goes, for progress.
 fn walk(
     folder: &Path,
-    known: &mut HashMap<Vec<u8>, KnownFile>,
-    report: &mut ScanReport,
-) -> Vec<Candidate> {
-    let mut candidates = Vec::new();
+    mut known: HashMap<Vec<u8>, KnownFile>,
+    found: &AtomicU32,
+    unchanged: &AtomicU32,
+    read: &mut dyn FnMut(Candidate) -> bool,
+) -> Walked {
+    let mut report = ScanReport::default();
     for entry in WalkDir::new(folder).follow_links(true).sort_by_file_name() {
         let entry = match entry {
             Ok(entry) => entry,
@@ -265,7 +333,7 @@ fn walk(
                 let path = err
                     .path()
                     .map_or_else(|| folder.to_path_buf(), Path::to_path_buf);
-                push_problem(report, &path, walk_problem(&err));
+                push_problem(&mut report, &path, walk_problem(&err));
                 continue;
             }
         };
@@ -273,14 +341,16 @@ fn walk(
             continue;
         }
         report.files_seen += 1;
+        found.fetch_add(1, Ordering::Relaxed);
         let meta = match entry.metadata() {
             Ok(meta) => meta,
             Err(err) if is_not_found(&err) => {
                 report.files_seen -= 1;
+                found.fetch_sub(1, Ordering::Relaxed);
                 continue;
             }
             Err(err) => {
-                push_problem(report, entry.path(), walk_problem(&err));
+                push_problem(&mut report, entry.path(), walk_problem(&err));
                 continue;
             }
         };
@@ -291,16 +361,25 @@ fn walk(
             .is_some_and(|f| f.size == size && f.mtime_ns == mtime_ns)
         {
             report.unchanged += 1;
+            unchanged.fetch_add(1, Ordering::Relaxed);
             continue;
         }
-        candidates.push(Candidate {
+        let candidate = Candidate {
             path: entry.into_path(),
             size,
             mtime_ns,
             existing: existing.map(|f| f.id),
-        });
+        };
+        if !read(candidate) {
+            break;
+        }
     }
-    candidates
+    Walked {
+        files_seen: report.files_seen,
+        unchanged: report.unchanged,
+        problems: report.problems,
+        known,
+    }
 }
 
 fn is_not_found(err: &walkdir::Error) -> bool {

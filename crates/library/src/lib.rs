@@ -35,7 +35,7 @@ pub use error::{LibraryError, Result};
 pub use plays::{is_listen, utc_offset_min, EndReason, Play};
 pub use remote::{CachedFile, RemoteChange, RemoteFile, RemoteTrack, SERVER_FOLDER_PREFIX};
 pub use schema::SCHEMA_VERSION;
-pub use search::{fts_query, MATCH_COUNT_LIMIT, NAME_MATCH_LIMIT};
+pub use search::{fts_query, MATCH_COUNT_LIMIT, NAME_MATCH_LIMIT, NAME_SHOWN};
 pub use watch::FolderWatcher;
 
 /// An open library database. One per thread: open another for a background scan.

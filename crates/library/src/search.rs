@@ -24,8 +24,13 @@ const MIN_LETTERS_FOR_RANKING: usize = 3;
 /// Matching tracks are counted up to this many; past it the count reads "1,000 or more".
 pub const MATCH_COUNT_LIMIT: u32 = 1_000;
 
-/// Artists, and albums, a grouped search lists at most (the UI shows a row of each).
+/// Artists, and albums, a grouped search counts at most ("24 or more artists").
 pub const NAME_MATCH_LIMIT: u32 = 24;
+
+/// Artists, and albums, a grouped search returns in full, with their counts: the UI shows
+/// a row of at most six of each. Counting an artist's tracks is most of a name search's
+/// cost, so the rest are only counted as matches.
+pub const NAME_SHOWN: u32 = 6;
 
 /// Names each tier of an artist or album search considers: enough to fill the list after
 /// the uncredited are dropped, few enough that sorting them costs nothing.
@@ -175,20 +180,16 @@ impl Library {
         let rest: String = rest.iter().map(|w| format!(" {}", term(w))).collect();
         let all = format!("{}{rest}", term(first));
 
-        let (artists, more_artists) = self.names(
-            &format!(
-                "{ARTIST_PICK} {ARTIST_SELECT} JOIN pick p ON p.id = a.id
-                 ORDER BY p.tier, a.sort_name, a.name"
-            ),
+        let (artists, artist_matches, more_artists) = self.names(
+            ARTIST_PICK,
+            &format!("{ARTIST_SELECT} JOIN json_each(?1) j ON a.id = j.value ORDER BY j.key"),
             &format!("^{all}"),
             &all,
             artist_from_row,
         )?;
-        let (albums, more_albums) = self.names(
-            &format!(
-                "{ALBUM_PICK} {ALBUM_SELECT} JOIN pick p ON p.id = al.id
-                 ORDER BY p.tier, al.sort_title, aa.sort_name"
-            ),
+        let (albums, album_matches, more_albums) = self.names(
+            ALBUM_PICK,
+            &format!("{ALBUM_SELECT} JOIN json_each(?1) j ON al.id = j.value ORDER BY j.key"),
             &format!("{{title}}: ^{all}"),
             &all,
             album_from_row,
@@ -204,8 +205,10 @@ impl Library {
         };
         Ok(SearchResults {
             artists,
+            artist_matches,
             more_artists,
             albums,
+            album_matches,
             more_albums,
             tracks,
             track_matches,
@@ -213,22 +216,36 @@ impl Library {
         })
     }
 
-    /// Runs a name search (`sql`: [`ARTIST_PICK`] or [`ALBUM_PICK`] and what it selects)
-    /// for names that start with the query (`starts`) or hold its words (`all`): the first
+    /// Runs a name search (`pick`: [`ARTIST_PICK`] or [`ALBUM_PICK`]) for names that start
+    /// with the query (`starts`) or hold its words (`all`): the first [`NAME_SHOWN`] in
+    /// full (`select`, given their ids as a JSON array), how many match up to
     /// [`NAME_MATCH_LIMIT`], and whether there are more.
     fn names<T>(
         &self,
-        sql: &str,
+        pick: &str,
+        select: &str,
         starts: &str,
         all: &str,
         from_row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-    ) -> Result<(Vec<T>, bool)> {
-        let mut stmt = self.conn.prepare_cached(sql)?;
-        let rows = stmt.query_map(
-            params![starts, all, NAME_CANDIDATES, NAME_MATCH_LIMIT + 1],
-            from_row,
-        )?;
-        Ok(truncate(rows.collect::<rusqlite::Result<Vec<_>>>()?))
+    ) -> Result<(Vec<T>, u32, bool)> {
+        let ids: Vec<i64> = self
+            .conn
+            .prepare_cached(&format!("{pick} SELECT id FROM pick"))?
+            .query_map(
+                params![starts, all, NAME_CANDIDATES, NAME_MATCH_LIMIT + 1],
+                |r| r.get(0),
+            )?
+            .collect::<rusqlite::Result<_>>()?;
+        let more = ids.len() > NAME_MATCH_LIMIT as usize;
+        let matches = ids.len().min(NAME_MATCH_LIMIT as usize) as u32;
+        let shown: Vec<String> = ids
+            .iter()
+            .take(NAME_SHOWN as usize)
+            .map(i64::to_string)
+            .collect();
+        let mut stmt = self.conn.prepare_cached(select)?;
+        let rows = stmt.query_map([format!("[{}]", shown.join(","))], from_row)?;
+        Ok((rows.collect::<rusqlite::Result<_>>()?, matches, more))
     }
 
     /// Tracks matching every word of `query` by prefix, best matches first (see the
@@ -322,13 +339,6 @@ impl Library {
         let rows = stmt.query_map([json], track_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
-}
-
-/// The first [`NAME_MATCH_LIMIT`] of `names`, and whether there were more.
-fn truncate<T>(mut names: Vec<T>) -> (Vec<T>, bool) {
-    let more = names.len() > NAME_MATCH_LIMIT as usize;
-    names.truncate(NAME_MATCH_LIMIT as usize);
-    (names, more)
 }
 
 #[cfg(test)]

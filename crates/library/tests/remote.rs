@@ -170,3 +170,50 @@ fn a_changed_server_track_is_updated_in_place() -> TestResult {
     assert!(library.remote_summary("s")?.0.is_some());
     Ok(())
 }
+
+#[test]
+fn a_search_returns_a_row_of_names_in_full_and_counts_the_rest() -> TestResult {
+    let mut library = Library::open_in_memory()?;
+    // Thirty bands named "Echo …", each with an album "Echo …" and one track.
+    let changes: Vec<RemoteChange> = (0..30)
+        .map(|i| {
+            let mut track = server_track(&format!("h:echo{i:02}"), &format!("Song {i}"));
+            track.artist = format!("Echo Band {i:02}");
+            track.album_artist = track.artist.clone();
+            track.album = format!("Echo Album {i:02}");
+            RemoteChange::Upsert(track)
+        })
+        .collect();
+    library.apply_remote_changes("srv1", &changes, "1", true)?;
+    let results = library.search_grouped("echo", 200)?;
+    let shown = offbeat_library::NAME_SHOWN as usize;
+    assert_eq!(results.artists.len(), shown);
+    assert_eq!(results.albums.len(), shown);
+    // The first by name, each with its counts.
+    let names: Vec<&str> = results.artists.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(
+        names,
+        (0..shown)
+            .map(|i| format!("Echo Band {i:02}"))
+            .collect::<Vec<_>>()
+    );
+    assert!(results
+        .artists
+        .iter()
+        .all(|a| (a.album_count, a.track_count) == (1, 1)));
+    assert_eq!(results.albums[0].title, "Echo Album 00");
+    assert_eq!(results.albums[0].track_count, 1);
+    // Matches are counted up to the limit, and more are flagged.
+    let limit = offbeat_library::NAME_MATCH_LIMIT;
+    assert_eq!(
+        (results.artist_matches, results.more_artists),
+        (limit, true)
+    );
+    assert_eq!((results.album_matches, results.more_albums), (limit, true));
+    // Fewer than a row: all of them, counted exactly.
+    let results = library.search_grouped("echo band 07", 200)?;
+    assert_eq!(results.artists.len(), 1);
+    assert_eq!((results.artist_matches, results.more_artists), (1, false));
+    assert_eq!((results.album_matches, results.more_albums), (1, false));
+    Ok(())
+}

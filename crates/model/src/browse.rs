@@ -56,11 +56,17 @@ pub struct YearSummary {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
 pub struct SearchResults {
+    /// The best matching artists, a row's worth (six at most).
     pub artists: Vec<ArtistSummary>,
-    /// True when more artists match than are listed.
+    /// How many artists match, counted up to a limit (at least `artists.len()`).
+    pub artist_matches: u32,
+    /// True when `artist_matches` stopped at the limit: there are more.
     pub more_artists: bool,
+    /// The best matching albums, a row's worth (six at most).
     pub albums: Vec<AlbumSummary>,
-    /// True when more albums match than are listed.
+    /// How many albums match, counted up to a limit (at least `albums.len()`).
+    pub album_matches: u32,
+    /// True when `album_matches` stopped at the limit: there are more.
     pub more_albums: bool,
     /// The best matching tracks, as many as were asked for.
     pub tracks: Vec<Track>,

@@ -1100,13 +1100,29 @@ export type ScanStopped = ScanProgress
 /**
  * Search results grouped the way a person scans them: artists, albums, then tracks.
  */
-export type SearchResults = { artists: ArtistSummary[]; 
+export type SearchResults = { 
 /**
- * True when more artists match than are listed.
+ * The best matching artists, a row's worth (six at most).
  */
-moreArtists: boolean; albums: AlbumSummary[]; 
+artists: ArtistSummary[]; 
 /**
- * True when more albums match than are listed.
+ * How many artists match, counted up to a limit (at least `artists.len()`).
+ */
+artistMatches: number; 
+/**
+ * True when `artist_matches` stopped at the limit: there are more.
+ */
+moreArtists: boolean; 
+/**
+ * The best matching albums, a row's worth (six at most).
+ */
+albums: AlbumSummary[]; 
+/**
+ * How many albums match, counted up to a limit (at least `albums.len()`).
+ */
+albumMatches: number; 
+/**
+ * True when `album_matches` stopped at the limit: there are more.
  */
 moreAlbums: boolean; 
 /**

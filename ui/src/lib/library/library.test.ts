@@ -46,8 +46,10 @@ function controlledSearch() {
 function answer(tracks: Track[], overrides: Partial<SearchResults> = {}): SearchResults {
   return {
     artists: [],
+    artistMatches: 0,
     moreArtists: false,
     albums: [],
+    albumMatches: 0,
     moreAlbums: false,
     tracks,
     trackMatches: tracks.length,
@@ -315,6 +317,7 @@ describe('Library grouped search', () => {
   it('shows the artists and albums of the latest answer', async () => {
     const results = answer([ALL[0]!], {
       artists: [{ id: 1, name: 'Aurora Fields', albumCount: 1, trackCount: 3 }],
+      artistMatches: 1,
     });
     const lib = new Library(
       {

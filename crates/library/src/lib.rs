@@ -24,6 +24,7 @@ mod search;
 mod tags;
 mod tracks;
 mod watch;
+mod window;
 
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,6 @@
 //! Reading one audio file's tags and properties with lofty, and explaining failures.
 
 use std::fs::File;
-use std::io::BufReader;
 use std::path::Path;
 
 use lofty::config::{ParseOptions, ParsingMode};
@@ -10,6 +9,8 @@ use lofty::mp4::{Mp4Codec, Mp4File};
 use lofty::probe::Probe;
 use lofty::tag::{Accessor, ItemKey, Tag};
 use offbeat_model::{ProblemKind, TrackUid, UidInputs};
+
+use crate::window::WindowedFile;
 
 /// The tags of one file, with fallbacks already applied.
 #[derive(Debug, Clone, PartialEq)]
@@ -134,7 +135,7 @@ enum Parse {
 /// tell it (an MP4 file holding ALAC).
 fn parse(path: &Path, options: ParseOptions) -> Result<(TaggedFile, Option<&'static str>), Parse> {
     let file = File::open(path).map_err(|e| Parse::Final(io_problem(&e)))?;
-    let probe = Probe::new(BufReader::new(file))
+    let probe = Probe::new(WindowedFile::new(file))
         .options(options)
         .guess_file_type()
         .map_err(|e| Parse::Final(io_problem(&e)))?;

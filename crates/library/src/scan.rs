@@ -104,12 +104,13 @@ impl Library {
         // read as they are found, and written as they are read.
         let found = AtomicU32::new(0);
         let unchanged = AtomicU32::new(0);
+        // Reports say "done of found", and only the last has done = found: one is sent
+        // after each commit while the walk is ahead of the writer, and one at the end.
         let mut status = ScanProgress {
             files_found: 0,
             files_done: 0,
             current_folder: folder_str.clone(),
         };
-        progress(&status);
 
         let mut writer = Writer::default();
         let readers = std::thread::available_parallelism()
@@ -206,7 +207,9 @@ impl Library {
                             + report.added
                             + report.updated
                             + report.problems.len() as u32;
-                        progress(&status);
+                        if status.files_done < status.files_found {
+                            progress(&status);
+                        }
                         if cancel.load(Ordering::Relaxed) {
                             return Err(LibraryError::Cancelled);
                         }

@@ -272,3 +272,41 @@ fn a_missing_folder_is_a_clear_error() -> TestResult {
     assert!(err.to_string().contains("/no/such/folder"), "{err}");
     Ok(())
 }
+
+#[test]
+fn progress_rises_and_only_the_last_report_says_done() -> TestResult {
+    // Over 5,000 files (more than one transaction): the demo's, linked into 650 folders.
+    let mut demo = Library::open_in_memory()?;
+    demo.scan_folder(&demo_dir())?;
+    let originals: Vec<std::path::PathBuf> =
+        demo.tracks()?.into_iter().map(|t| t.path.into()).collect();
+    let dir = tempfile::tempdir()?;
+    for i in 0..650 {
+        let folder = dir.path().join(format!("music/copy {i:03}"));
+        std::fs::create_dir_all(&folder)?;
+        for path in &originals {
+            std::fs::hard_link(path, folder.join(path.file_name().ok_or("a name")?))?;
+        }
+    }
+    let total = (originals.len() * 650) as u32;
+    let mut library = Library::open(&dir.path().join("library.db"))?;
+    let mut reports = Vec::new();
+    library.scan_folder_with(
+        &dir.path().join("music"),
+        &mut |p| reports.push(p.clone()),
+        &std::sync::atomic::AtomicBool::new(false),
+    )?;
+    let (last, before) = reports.split_last().ok_or("no progress reported")?;
+    assert_eq!((last.files_done, last.files_found), (total, total));
+    assert!(!before.is_empty(), "progress before the end");
+    for p in before {
+        assert!(
+            p.files_done < p.files_found && p.files_found <= total,
+            "only the last report is complete: {p:?}"
+        );
+    }
+    assert!(before
+        .windows(2)
+        .all(|w| w[0].files_done <= w[1].files_done));
+    Ok(())
+}

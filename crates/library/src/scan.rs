@@ -126,6 +126,7 @@ impl Library {
             let walker = {
                 let (folder, found, unchanged) = (&folder, &found, &unchanged);
                 scope.spawn(move || {
+                    run_in_background();
                     walk(folder, known, found, unchanged, &mut |candidate| {
                         to_read.send(candidate).is_ok()
                     })
@@ -136,6 +137,7 @@ impl Library {
                 let results = results.clone();
                 let (candidates, stop) = (&candidates, &stop);
                 scope.spawn(move || {
+                    run_in_background();
                     while !stop.load(Ordering::Relaxed) {
                         // The lock is held only to take the next file, not to read it.
                         let next = match &*candidates.lock().unwrap_or_else(PoisonError::into_inner)
@@ -303,6 +305,14 @@ fn write_read_file(
         }
     }
     Ok(())
+}
+
+/// Lowers this thread's scheduling priority (nice 10), so that a scan's walk and tag
+/// readers, which would take every core, leave room for the UI (the webview, the audio).
+/// The writer runs on the caller's thread, which is not ours to lower. Best effort: where
+/// it is refused, the scan runs as it is.
+fn run_in_background() {
+    let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 10);
 }
 
 /// What a walk saw: the files it found and how many were unchanged, what it could not

@@ -146,23 +146,48 @@ impl Place {
     }
 
     /// Whether `word` (folded) is here in a track: the same test as [`Place::query`]
-    /// for the first word, made on text already at hand. Words are split and folded as
-    /// the index tokenizer does (on anything not a letter or digit; case and diacritics
-    /// dropped).
-    fn holds(self, track: &Track, word: &str) -> bool {
-        let starts = |column: Column, only_first: bool| {
-            let text = column.text(track);
-            let mut tokens = words(&text).into_iter().map(normalize_for_identity);
-            if only_first {
-                tokens.next().is_some_and(|t| t.starts_with(word))
-            } else {
-                tokens.any(|t| t.starts_with(word))
-            }
-        };
+    /// for the first word, made on text already at hand.
+    fn holds(self, track: &Folded, word: &str) -> bool {
         match self {
-            Place::Start(column) => starts(column, true),
-            Place::Word(column) => starts(column, false),
+            Place::Start(column) => track
+                .words(column)
+                .first()
+                .is_some_and(|t| t.starts_with(word)),
+            Place::Word(column) => track.words(column).iter().any(|t| t.starts_with(word)),
             Place::Anywhere => true,
+        }
+    }
+}
+
+/// A track's title, artist and album words, split and folded as the index tokenizer does
+/// (on anything not a letter or digit; case and diacritics dropped): once per track, for
+/// every tier it is tested against.
+struct Folded {
+    columns: [Vec<String>; 3],
+}
+
+impl Folded {
+    fn of(track: &Track) -> Folded {
+        let fold = |column: Column| -> Vec<String> {
+            words(&column.text(track))
+                .into_iter()
+                .map(normalize_for_identity)
+                .collect()
+        };
+        Folded {
+            columns: [
+                fold(Column::Title),
+                fold(Column::Artist),
+                fold(Column::Album),
+            ],
+        }
+    }
+
+    fn words(&self, column: Column) -> &[String] {
+        match column {
+            Column::Title => &self.columns[0],
+            Column::Artist => &self.columns[1],
+            Column::Album => &self.columns[2],
         }
     }
 }
@@ -280,7 +305,10 @@ impl Library {
             let picked: Vec<(i64, usize)> = ids.into_iter().map(|id| (id, 0)).collect();
             let mut tracks = self.tracks_ranked(&picked)?;
             let first = normalize_for_identity(words[0]);
-            let tier = |track: &Track| TIERS.iter().position(|place| place.holds(track, &first));
+            let tier = |track: &Track| {
+                let folded = Folded::of(track);
+                TIERS.iter().position(|place| place.holds(&folded, &first))
+            };
             // Stable: within a tier, library order stays.
             tracks.sort_by_cached_key(|t| tier(t).unwrap_or(TIERS.len()));
             return Ok(tracks);
@@ -390,7 +418,8 @@ mod tests {
             format: "FLAC".into(),
             source: offbeat_model::TrackSource::Local,
         };
-        let tier = |word: &str| TIERS.iter().position(|p| p.holds(&track, word));
+        let folded = Folded::of(&track);
+        let tier = |word: &str| TIERS.iter().position(|p| p.holds(&folded, word));
         assert_eq!(tier("mot"), Some(0));
         assert_eq!(tier("ac"), Some(1));
         assert_eq!(tier("the"), Some(2));

@@ -31,6 +31,8 @@ pub(crate) fn configure(conn: &Connection) -> Result<()> {
     // journal, and that file was a third of an import's time).
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // `rarray(?)`: a list of values as a table, for queries given many ids at once.
+    rusqlite::vtab::array::load_module(conn)?;
     Ok(())
 }
 

@@ -8,10 +8,12 @@
 //! match to score it: 10 ms for "kin", and reading every match's text costs more still.)
 //! Within a tier, tracks come in library order.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use offbeat_model::{normalize_for_identity, SearchResults, Track};
 use rusqlite::params;
+use rusqlite::types::Value;
 
 use crate::browse::{album_from_row, artist_from_row, ALBUM_SELECT, ARTIST_SELECT};
 use crate::tracks::{track_from_row, TRACK_COLUMNS, TRACK_JOINS, TRACK_ORDER};
@@ -352,20 +354,23 @@ impl Library {
     }
 
     /// The tracks with the given ids, by rank (the second of each pair) and then in
-    /// library order.
+    /// library order. The ids go to SQLite as an array (`rarray`), not as JSON: taking
+    /// 200 ids apart from a JSON text was a tenth of a slow keystroke.
     fn tracks_ranked(&self, ranked: &[(i64, usize)]) -> Result<Vec<Track>> {
         if ranked.is_empty() {
             return Ok(Vec::new());
         }
-        let pairs: Vec<String> = ranked.iter().map(|(id, r)| format!("[{id},{r}]")).collect();
-        let json = format!("[{}]", pairs.join(","));
+        let ids: Vec<Value> = ranked.iter().map(|(id, _)| Value::Integer(*id)).collect();
         let sql = format!(
-            "SELECT {TRACK_COLUMNS} FROM {TRACK_JOINS} JOIN json_each(?1) m ON t.id = m.value ->> 0
-             ORDER BY m.value ->> 1, {TRACK_ORDER}"
+            "SELECT {TRACK_COLUMNS} FROM {TRACK_JOINS} WHERE t.id IN rarray(?1) ORDER BY {TRACK_ORDER}"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map([json], track_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let rows = stmt.query_map([Rc::new(ids)], track_from_row)?;
+        let mut tracks: Vec<Track> = rows.collect::<rusqlite::Result<_>>()?;
+        // By rank; stable, so library order stays within a rank.
+        let rank: HashMap<i64, usize> = ranked.iter().copied().collect();
+        tracks.sort_by_key(|t| rank.get(&t.id).copied().unwrap_or(usize::MAX));
+        Ok(tracks)
     }
 }
 

@@ -125,13 +125,17 @@ impl Column {
         }
     }
 
-    /// The column's text for a track, as the scanner indexes it.
-    fn text(self, track: &Track) -> String {
-        match self {
-            Column::Title => track.title.clone(),
-            Column::Artist => format!("{} {}", track.artist, track.album_artist),
-            Column::Album => track.album.clone(),
-        }
+    /// The column's words for a track, as the scanner indexes it (the artist column is
+    /// the artist then the album artist) and the index tokenizer splits it: on anything
+    /// not a letter or digit.
+    fn words(self, track: &Track) -> impl Iterator<Item = &str> {
+        let (text, more) = match self {
+            Column::Title => (track.title.as_str(), ""),
+            Column::Artist => (track.artist.as_str(), track.album_artist.as_str()),
+            Column::Album => (track.album.as_str(), ""),
+        };
+        let split = |text| str::split(text, |c: char| !c.is_alphanumeric());
+        split(text).chain(split(more)).filter(|w| !w.is_empty())
     }
 }
 
@@ -149,48 +153,27 @@ impl Place {
 
     /// Whether `word` (folded) is here in a track: the same test as [`Place::query`]
     /// for the first word, made on text already at hand.
-    fn holds(self, track: &Folded, word: &str) -> bool {
+    fn holds(self, track: &Track, word: &str) -> bool {
         match self {
-            Place::Start(column) => track
-                .words(column)
-                .first()
-                .is_some_and(|t| t.starts_with(word)),
-            Place::Word(column) => track.words(column).iter().any(|t| t.starts_with(word)),
+            Place::Start(column) => column
+                .words(track)
+                .next()
+                .is_some_and(|t| folded_starts_with(t, word)),
+            Place::Word(column) => column.words(track).any(|t| folded_starts_with(t, word)),
             Place::Anywhere => true,
         }
     }
 }
 
-/// A track's title, artist and album words, split and folded as the index tokenizer does
-/// (on anything not a letter or digit; case and diacritics dropped): once per track, for
-/// every tier it is tested against.
-struct Folded {
-    columns: [Vec<String>; 3],
-}
-
-impl Folded {
-    fn of(track: &Track) -> Folded {
-        let fold = |column: Column| -> Vec<String> {
-            words(&column.text(track))
-                .into_iter()
-                .map(normalize_for_identity)
-                .collect()
-        };
-        Folded {
-            columns: [
-                fold(Column::Title),
-                fold(Column::Artist),
-                fold(Column::Album),
-            ],
-        }
-    }
-
-    fn words(&self, column: Column) -> &[String] {
-        match column {
-            Column::Title => &self.columns[0],
-            Column::Artist => &self.columns[1],
-            Column::Album => &self.columns[2],
-        }
+/// Whether `token`, folded as the index folds it (case and diacritics dropped), starts
+/// with `prefix` (already folded). ASCII is compared as it is, without a folded copy:
+/// ranking a page of tracks tests a few words of each against up to six places.
+fn folded_starts_with(token: &str, prefix: &str) -> bool {
+    if token.is_ascii() && prefix.is_ascii() {
+        token.len() >= prefix.len()
+            && token.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+    } else {
+        normalize_for_identity(token).starts_with(prefix)
     }
 }
 
@@ -307,10 +290,7 @@ impl Library {
             let picked: Vec<(i64, usize)> = ids.into_iter().map(|id| (id, 0)).collect();
             let mut tracks = self.tracks_ranked(&picked)?;
             let first = normalize_for_identity(words[0]);
-            let tier = |track: &Track| {
-                let folded = Folded::of(track);
-                TIERS.iter().position(|place| place.holds(&folded, &first))
-            };
+            let tier = |track: &Track| TIERS.iter().position(|place| place.holds(track, &first));
             // Stable: within a tier, library order stays.
             tracks.sort_by_cached_key(|t| tier(t).unwrap_or(TIERS.len()));
             return Ok(tracks);
@@ -423,8 +403,7 @@ mod tests {
             format: "FLAC".into(),
             source: offbeat_model::TrackSource::Local,
         };
-        let folded = Folded::of(&track);
-        let tier = |word: &str| TIERS.iter().position(|p| p.holds(&folded, word));
+        let tier = |word: &str| TIERS.iter().position(|p| p.holds(&track, word));
         assert_eq!(tier("mot"), Some(0));
         assert_eq!(tier("ac"), Some(1));
         assert_eq!(tier("the"), Some(2));

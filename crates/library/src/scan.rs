@@ -116,11 +116,11 @@ impl Library {
         let readers = std::thread::available_parallelism()
             .map_or(2, |n| n.get())
             .clamp(1, MAX_READERS);
-        let stop = AtomicBool::new(false);
         // Files that vanished between the walk and their reading: not seen after all.
         let mut vanished = 0;
         let (to_read, candidates) = mpsc::sync_channel::<Candidate>(READ_AHEAD);
-        // Taken away to stop the walk early: its next send then fails.
+        // Taken away to stop early: the walk's next send then fails, and each reader finds
+        // nothing more to read.
         let candidates = Mutex::new(Some(candidates));
         let write_result = std::thread::scope(|scope| -> Result<Walked> {
             let walker = {
@@ -135,10 +135,10 @@ impl Library {
             let (results, received) = mpsc::sync_channel(READ_AHEAD);
             for _ in 0..readers {
                 let results = results.clone();
-                let (candidates, stop) = (&candidates, &stop);
+                let candidates = &candidates;
                 scope.spawn(move || {
                     run_in_background();
-                    while !stop.load(Ordering::Relaxed) {
+                    loop {
                         // The lock is held only to take the next file, not to read it.
                         let next = match &*candidates.lock().unwrap_or_else(PoisonError::into_inner)
                         {
@@ -221,9 +221,8 @@ impl Library {
                     }
                 }
             })();
-            // On an error, readers stop at their next file, and the walk once no reader
-            // takes its files; draining unblocks any sender.
-            stop.store(true, Ordering::Relaxed);
+            // On an error, readers stop at their next file, and the walk at its next one;
+            // draining unblocks any sender.
             candidates
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)

@@ -1,8 +1,8 @@
 //! The engine: a thread that owns the queue, the decoders and the output, driven by
 //! [`Command`]s and reporting [`Event`]s, both over bounded channels.
 //!
-//! Gapless: each track has its own ring. When the playing track's decoder reaches its
-//! end, the next entry of the queue is opened and decoded into a second ring, which is
+//! Gapless: each track has its own stream. When the playing track's decoder reaches its
+//! end, the next entry of the queue is opened and decoded into a second stream, which is
 //! appended to the output; the output moves from one to the next without a sample in
 //! between. Only the audible track and the one after it are ever open.
 
@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{bounded, Receiver, Sender, TryRecvError};
 
 use crate::queue::{Queue, QueueEntry, QueueTrack, Removed, Repeat, ReplayGainTags};
-use crate::stream::{stream, StreamShared, Wake};
+use crate::stream::{stream, StreamShared, StreamWriter, Wake};
 use crate::{AudioOutput, Decoder, PlaybackError, StreamFormat, StreamReader};
 
 /// How often position events are sent while playing.
@@ -288,7 +288,7 @@ impl Drop for Engine {
     }
 }
 
-/// A track with its own ring: the audible one, or the one decoded ahead to follow it.
+/// A track with its own stream: the audible one, or the one decoded ahead to follow it.
 struct Track {
     entry_id: u64,
     track_id: i64,
@@ -296,16 +296,15 @@ struct Track {
     replay_gain: ReplayGainTags,
     duration_ms: Option<u64>,
     decoder: Decoder,
-    producer: rtrb::Producer<f32>,
+    writer: StreamWriter,
     shared: Arc<StreamShared>,
     format: StreamFormat,
-    /// Decoded samples not yet in the ring.
-    pending: Vec<f32>,
-    pending_from: usize,
+    /// A decoded block the stream had no room for yet.
+    pending: Option<Vec<f32>>,
     decoder_done: bool,
-    /// The track position at which this ring starts (0, or a seek target).
+    /// The track position at which this stream starts (0, or a seek target).
     start_ms: u64,
-    /// The ring's other end, until it is handed to the output.
+    /// The stream's other end, until it is handed to the output.
     reader: Option<StreamReader>,
 }
 
@@ -319,41 +318,37 @@ impl Track {
         self.start_ms + frames * 1000 / u64::from(self.format.sample_rate)
     }
 
-    /// Moves decoded audio into the ring until it is full or the track is fully decoded.
-    /// A decoding failure ends the track where it broke (what is in the ring still plays).
+    /// Decodes into the stream until it is full or the track is fully decoded. A decoding
+    /// failure ends the track where it broke (what is in the stream still plays).
     fn fill(&mut self) -> Result<(), PlaybackError> {
-        let channels = usize::from(self.format.channels);
         while !self.decoder_done {
-            if self.pending_from >= self.pending.len() {
-                self.pending_from = 0;
-                match self.decoder.next_chunk(&mut self.pending) {
-                    Ok(true) => {}
-                    Ok(false) => self.finish(),
-                    Err(e) => {
-                        self.finish();
-                        return Err(e);
+            let block = match self.pending.take() {
+                Some(block) => block,
+                None => {
+                    let mut block = self.writer.block();
+                    match self.decoder.next_chunk(&mut block) {
+                        Ok(true) => block,
+                        Ok(false) => {
+                            self.finish();
+                            break;
+                        }
+                        Err(e) => {
+                            self.finish();
+                            return Err(e);
+                        }
                     }
                 }
-                continue;
-            }
-            // Whole frames only, so the reader never sees half a frame.
-            let free = self.producer.slots() / channels * channels;
-            let n = free.min(self.pending.len() - self.pending_from);
-            if n == 0 {
+            };
+            if let Err(block) = self.writer.push(block) {
+                self.pending = Some(block);
                 break;
-            }
-            // Not `write_chunk`: that fills the slots with zeros before they are copied to.
-            let from = &self.pending[self.pending_from..self.pending_from + n];
-            if self.producer.push_entire_slice(from).is_ok() {
-                self.pending_from += n;
             }
         }
         Ok(())
     }
 
     fn finish(&mut self) {
-        self.pending.clear();
-        self.pending_from = 0;
+        self.pending = None;
         self.decoder_done = true;
         self.shared.finish_writing();
     }
@@ -421,13 +416,13 @@ impl EngineLoop {
         self.output.stop();
     }
 
-    /// Sleeps until the engine is needed: the first ring still being decoded is half
+    /// Sleeps until the engine is needed: the first stream still being decoded is half
     /// empty, or the audible track has played out (the next one has started), or a
     /// position event is due. The output's reader wakes it for the first two, so it
     /// neither polls a real-time device a hundred times a second for nothing nor leaves
     /// a faster output starving between beats; each sleep costs more than its wake, as
-    /// the processor's caches go cold while it idles. Does not sleep at all when a ring
-    /// is half empty already (a start, a seek, a slow disk).
+    /// the processor's caches go cold while it idles. Does not sleep at all when a
+    /// stream is half empty already (a start, a seek, a slow disk).
     fn sleep(&self) {
         if self.paused || self.tracks.is_empty() {
             std::thread::park_timeout(IDLE_WAIT);
@@ -451,7 +446,7 @@ impl EngineLoop {
             if t.decoder_done {
                 t.shared.is_drained()
             } else {
-                t.producer.slots() * 2 >= t.producer.buffer().capacity()
+                t.writer.half_empty()
             }
         });
         if !needed {
@@ -731,7 +726,7 @@ impl EngineLoop {
         }
     }
 
-    /// Opens an entry's file at `position_ms`, with a ring ready to fill.
+    /// Opens an entry's file at `position_ms`, with a stream ready to fill.
     fn open(&self, entry: &QueueEntry, position_ms: u64) -> Result<Track, PlaybackError> {
         let mut decoder = Decoder::open(&entry.track.path)?;
         let start_ms = if position_ms > 0 {
@@ -740,7 +735,7 @@ impl EngineLoop {
             0
         };
         let format = decoder.format();
-        let (producer, shared, reader) = self.ring(format, &entry.track.replay_gain);
+        let (writer, shared, reader) = self.new_stream(format, &entry.track.replay_gain);
         Ok(Track {
             entry_id: entry.entry_id,
             track_id: entry.track.track_id,
@@ -748,28 +743,27 @@ impl EngineLoop {
             replay_gain: entry.track.replay_gain,
             duration_ms: decoder.duration_ms(),
             decoder,
-            producer,
+            writer,
             shared,
             format,
-            pending: Vec::new(),
-            pending_from: 0,
+            pending: None,
             decoder_done: false,
             start_ms,
             reader: Some(reader),
         })
     }
 
-    /// A new ring for a track: at the current volume and pause state, with the track's
+    /// A new stream for a track: at the current volume and pause state, with the track's
     /// ReplayGain.
-    fn ring(
+    fn new_stream(
         &self,
         format: StreamFormat,
         replay_gain: &ReplayGainTags,
-    ) -> (rtrb::Producer<f32>, Arc<StreamShared>, StreamReader) {
+    ) -> (StreamWriter, Arc<StreamShared>, StreamReader) {
         let shared = StreamShared::new(gain(self.volume), self.paused, std::thread::current());
         shared.set_track_gain(self.replay_gain.linear_gain(replay_gain));
-        let (producer, reader) = stream(format, shared.clone());
-        (producer, shared, reader)
+        let (writer, reader) = stream(format, shared.clone());
+        (writer, shared, reader)
     }
 
     fn seek(&mut self, position_ms: u64) {
@@ -790,12 +784,11 @@ impl EngineLoop {
                 return;
             }
         };
-        let (producer, shared, reader) = self.ring(front.format, &front.replay_gain);
+        let (writer, shared, reader) = self.new_stream(front.format, &front.replay_gain);
         let mut track = Track {
-            producer,
+            writer,
             shared,
-            pending: Vec::new(),
-            pending_from: 0,
+            pending: None,
             decoder_done: false,
             start_ms: reached_ms,
             reader: None,
@@ -815,7 +808,7 @@ impl EngineLoop {
         });
     }
 
-    /// Tops up the rings; once the audible track is fully decoded, opens the entry that
+    /// Tops up the streams; once the audible track is fully decoded, opens the entry that
     /// follows it and queues it on the output.
     fn fill(&mut self) {
         for i in 0..self.tracks.len() {

@@ -1,10 +1,11 @@
 //! The Offbeat playback engine: files decoded with symphonia, played through an output.
 //!
 //! The engine ([`Engine`]) is a thread driven by [`Command`]s that reports [`Event`]s,
-//! both over bounded channels. It decodes ahead into a lock-free ring; the output's audio
-//! callback only reads from that ring ([`StreamReader`]) and never allocates, locks or
-//! blocks. Outputs sit behind the [`AudioOutput`] trait: [`RodioOutput`] is the real device
-//! (rodio, cpal, ALSA), [`CaptureOutput`] records what would have been played.
+//! both over bounded channels. It decodes ahead into blocks passed to the output through
+//! a lock-free ring; the output's audio callback only reads them ([`StreamReader`]) and
+//! never allocates, locks or blocks. Outputs sit behind the [`AudioOutput`] trait:
+//! [`RodioOutput`] is the real device (rodio, cpal, ALSA), [`CaptureOutput`] records what
+//! would have been played.
 //!
 //! This crate knows nothing of the library, SQLite or the network: it is handed a path.
 

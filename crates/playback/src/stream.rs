@@ -1,11 +1,17 @@
-//! The hand-off between the engine thread (producer) and an audio output (consumer): a
-//! lock-free ring of interleaved `f32` samples plus a few atomics.
+//! The hand-off between the engine thread (producer) and an audio output (consumer):
+//! blocks of interleaved `f32` samples, each what one packet decoded to, passed through a
+//! lock-free ring and handed back through another to be decoded into again, plus a few
+//! atomics.
+//!
+//! The decoder writes each packet straight into a block, and the block itself is passed
+//! on: no sample is copied between the decoder and the output. The blocks reused are the
+//! ones most recently played, which are still in the processor's caches.
 //!
 //! The consumer side ([`StreamReader`]) runs inside the audio callback, so it never
 //! allocates, locks or blocks: on underrun it plays silence, and pause and stop take effect
 //! at frame boundaries so channels never slip.
 
-use std::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::Thread;
 
@@ -20,7 +26,7 @@ pub struct StreamFormat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub(crate) enum Wake {
-    /// The ring is half empty: time to decode more.
+    /// The stream is half empty: time to decode more.
     HalfEmpty = 1,
     /// The stream has played out: the next track has started.
     Drained = 2,
@@ -34,6 +40,8 @@ const WAKE_NONE: u8 = 0;
 pub(crate) struct StreamShared {
     /// Samples handed to the output so far (silence from pause or underrun excluded).
     played_samples: AtomicU64,
+    /// Samples written and not yet played: the fill level, against the stream's capacity.
+    queued: AtomicUsize,
     /// Set by the engine when the decoder has produced its last sample.
     finished_writing: AtomicBool,
     /// Set by the reader once every written sample has been played.
@@ -56,6 +64,7 @@ impl StreamShared {
     pub(crate) fn new(gain: f32, paused: bool, engine: Thread) -> Arc<StreamShared> {
         Arc::new(StreamShared {
             played_samples: AtomicU64::new(0),
+            queued: AtomicUsize::new(0),
             finished_writing: AtomicBool::new(false),
             drained: AtomicBool::new(false),
             paused: AtomicBool::new(paused),
@@ -85,7 +94,7 @@ impl StreamShared {
         self.wake.load(Ordering::SeqCst) != WAKE_NONE
     }
 
-    /// Called by the reader after it takes from the ring or ends: unparks the engine if
+    /// Called by the reader after it takes from the stream or ends: unparks the engine if
     /// it asked for what has now happened. Lock-free; one system call per request.
     fn wake_engine(&self, half_empty: bool) {
         fence(Ordering::SeqCst);
@@ -124,15 +133,69 @@ impl StreamShared {
     }
 }
 
+/// The producer end of a stream, kept by the engine.
+#[derive(Debug)]
+pub(crate) struct StreamWriter {
+    blocks: rtrb::Producer<Vec<f32>>,
+    /// Blocks the reader has played, to decode into again.
+    spare: rtrb::Consumer<Vec<f32>>,
+    shared: Arc<StreamShared>,
+    /// Samples the stream holds when full.
+    capacity: usize,
+}
+
+impl StreamWriter {
+    /// A block to decode into: one the reader has played, else a new one. Its length is
+    /// stale; decoding sets it.
+    pub(crate) fn block(&mut self) -> Vec<f32> {
+        self.spare.pop().unwrap_or_default()
+    }
+
+    /// True while the stream has room for another block. A block is taken whole, so the
+    /// stream may end up a block over its capacity.
+    pub(crate) fn has_room(&self) -> bool {
+        self.shared.queued.load(Ordering::Acquire) < self.capacity && !self.blocks.is_full()
+    }
+
+    /// Hands a block of whole frames to the reader; gives it back if there is no room.
+    pub(crate) fn push(&mut self, block: Vec<f32>) -> Result<(), Vec<f32>> {
+        let len = block.len();
+        if !self.has_room() {
+            return Err(block);
+        }
+        match self.blocks.push(block) {
+            Ok(()) => {
+                self.shared.queued.fetch_add(len, Ordering::AcqRel);
+                Ok(())
+            }
+            Err(rtrb::PushError::Full(block)) => Err(block),
+        }
+    }
+
+    /// True when the stream holds half its capacity or less.
+    pub(crate) fn half_empty(&self) -> bool {
+        self.shared.queued.load(Ordering::Acquire) * 2 <= self.capacity
+    }
+}
+
 /// The consumer end of a stream, handed to an [`crate::AudioOutput`].
 ///
 /// Call [`StreamReader::next_sample`] from the audio callback: `Some(sample)` while the
 /// stream lasts (silence during pause or underrun), `None` once it has ended.
 #[derive(Debug)]
 pub struct StreamReader {
-    consumer: rtrb::Consumer<f32>,
+    blocks: rtrb::Consumer<Vec<f32>>,
+    /// Where played blocks go back to the engine. It holds every block there can be, so
+    /// handing one back never fails (and never frees memory in the audio callback).
+    spare: rtrb::Producer<Vec<f32>>,
     shared: Arc<StreamShared>,
     format: StreamFormat,
+    capacity: usize,
+    /// The block being played, the position in it, and how far into it the samples
+    /// played have been taken off the fill level.
+    block: Vec<f32>,
+    pos: usize,
+    settled: usize,
     /// Position inside the current frame; state changes wait for a frame boundary.
     channel: u16,
     ended: bool,
@@ -141,59 +204,34 @@ pub struct StreamReader {
     /// Samples of the current frame played but not yet added to `played_samples`, which
     /// is updated once per frame.
     unpublished: u64,
-    /// Samples taken from the ring a chunk at a time (whole frames), served one by one:
-    /// popping each sample would move the ring's read index, and its cache line, per sample.
-    local: Box<[f32; LOCAL]>,
-    local_len: usize,
-    local_pos: usize,
 }
 
-/// Samples taken from the ring at once.
-const LOCAL: usize = 512;
-
 impl StreamReader {
-    pub(crate) fn new(
-        consumer: rtrb::Consumer<f32>,
-        shared: Arc<StreamShared>,
-        format: StreamFormat,
-    ) -> StreamReader {
-        StreamReader {
-            consumer,
-            shared,
-            format,
-            channel: 0,
-            ended: false,
-            frame_gain: 1.0,
-            unpublished: 0,
-            local: Box::new([0.0; LOCAL]),
-            local_len: 0,
-            local_pos: 0,
-        }
-    }
-
-    /// Refills the local buffer from the ring (whole frames); false if the ring is empty.
-    fn refill(&mut self) -> bool {
-        let channels = usize::from(self.format.channels).max(1);
-        let n = self.consumer.slots().min(LOCAL / channels * channels) / channels * channels;
-        if n == 0 {
-            return false;
-        }
-        let Ok(chunk) = self.consumer.read_chunk(n) else {
+    /// Moves on to the next block, handing the played one back; false if none is waiting.
+    fn next_block(&mut self) -> bool {
+        self.settle();
+        let Ok(next) = self.blocks.pop() else {
             return false;
         };
-        let (first, second) = chunk.as_slices();
-        self.local[..first.len()].copy_from_slice(first);
-        self.local[first.len()..n].copy_from_slice(second);
-        chunk.commit_all();
-        self.local_len = n;
-        self.local_pos = 0;
-        self.shared.wake_engine(self.half_empty());
+        let played = std::mem::replace(&mut self.block, next);
+        self.pos = 0;
+        self.settled = 0;
+        if played.capacity() > 0 {
+            // Cannot fail: the spare ring has room for every block (see `stream`).
+            let _ = self.spare.push(played);
+        }
         true
     }
 
-    /// True when the ring holds half its capacity or less.
-    fn half_empty(&self) -> bool {
-        self.consumer.slots() * 2 <= self.consumer.buffer().capacity()
+    /// Takes the samples played from the current block off the fill level, and wakes the
+    /// engine if it asked to be told the stream is half empty.
+    fn settle(&mut self) {
+        let n = self.pos - self.settled;
+        if n > 0 {
+            self.settled = self.pos;
+            let queued = self.shared.queued.fetch_sub(n, Ordering::AcqRel) - n;
+            self.shared.wake_engine(queued * 2 <= self.capacity);
+        }
     }
 
     /// The stream has played out: said once, to the engine too.
@@ -212,14 +250,25 @@ impl StreamReader {
         }
     }
 
+    /// True once the writer has finished and every block has been played.
+    fn written_out(&self) -> bool {
+        self.shared.finished_writing.load(Ordering::Acquire)
+            && self.pos >= self.block.len()
+            && self.blocks.is_empty()
+    }
+
     pub fn format(&self) -> StreamFormat {
         self.format
     }
 
-    /// Whole frames waiting in the ring (and taken from it, not yet played) right now.
+    /// Whole frames the stream holds when full.
+    pub fn capacity_frames(&self) -> usize {
+        self.capacity / usize::from(self.format.channels).max(1)
+    }
+
+    /// Whole frames written and not yet played, right now.
     pub fn available_frames(&self) -> usize {
-        (self.consumer.slots() + self.local_len - self.local_pos)
-            / usize::from(self.format.channels)
+        self.shared.queued.load(Ordering::Acquire) / usize::from(self.format.channels).max(1)
     }
 
     /// True once the stream has ended (played out, or stopped).
@@ -228,7 +277,7 @@ impl StreamReader {
     }
 
     /// Fills `out` (whole frames) with what plays next, as an output that takes a buffer
-    /// at a time does: silence while paused, and only what the ring holds otherwise (the
+    /// at a time does: silence while paused, and only what the stream holds otherwise (the
     /// count is returned; an output that must fill its buffer pads with silence). `None`
     /// once the stream has ended.
     pub fn read(&mut self, out: &mut [f32]) -> Option<usize> {
@@ -257,45 +306,24 @@ impl StreamReader {
         }
         let gain = f32::from_bits(self.shared.gain.load(Ordering::Relaxed))
             * f32::from_bits(self.shared.track_gain.load(Ordering::Relaxed));
-        // What `next_sample` took into the local buffer first, then straight from the ring.
         let mut copied = 0;
-        if self.local_pos < self.local_len {
-            let n = (self.local_len - self.local_pos).min(want);
-            let from = &self.local[self.local_pos..self.local_pos + n];
-            for (o, s) in out[written..written + n].iter_mut().zip(from) {
+        while copied < want && (self.pos < self.block.len() || self.next_block()) {
+            let n = (self.block.len() - self.pos).min(want - copied);
+            let from = &self.block[self.pos..self.pos + n];
+            let to = &mut out[written + copied..written + copied + n];
+            for (o, s) in to.iter_mut().zip(from) {
                 *o = s * gain;
             }
-            self.local_pos += n;
-            copied = n;
-        }
-        let n = self.consumer.slots().min(want - copied) / channels * channels;
-        if n > 0 {
-            if let Ok(chunk) = self.consumer.read_chunk(n) {
-                let (first, second) = chunk.as_slices();
-                let to = &mut out[written + copied..written + copied + n];
-                let (to_first, to_second) = to.split_at_mut(first.len());
-                for (o, s) in to_first.iter_mut().zip(first) {
-                    *o = s * gain;
-                }
-                for (o, s) in to_second.iter_mut().zip(second) {
-                    *o = s * gain;
-                }
-                chunk.commit_all();
-                copied += n;
-            }
-        }
-        self.unpublished += copied as u64;
-        self.publish();
-        if copied == 0
-            && want > 0
-            && self.shared.finished_writing.load(Ordering::Acquire)
-            && self.consumer.is_empty()
-        {
-            self.drain();
-            return (written > 0).then_some(written);
+            self.pos += n;
+            copied += n;
         }
         if copied > 0 {
-            self.shared.wake_engine(self.half_empty());
+            self.settle();
+            self.unpublished += copied as u64;
+            self.publish();
+        } else if want > 0 && self.written_out() {
+            self.drain();
+            return (written > 0).then_some(written);
         }
         Some(written + copied)
     }
@@ -318,22 +346,26 @@ impl StreamReader {
             self.frame_gain = f32::from_bits(self.shared.gain.load(Ordering::Relaxed))
                 * f32::from_bits(self.shared.track_gain.load(Ordering::Relaxed));
         }
-        if self.local_pos < self.local_len || self.refill() {
-            let sample = self.local[self.local_pos];
-            self.local_pos += 1;
+        if self.pos < self.block.len() || self.next_block() {
+            let sample = self.block[self.pos];
+            self.pos += 1;
             self.channel = (self.channel + 1) % self.format.channels;
             self.unpublished += 1;
             if self.channel == 0 {
                 self.publish();
             }
+            if self.pos == self.block.len() {
+                // The fill level is settled a block at a time: it is a cache line the
+                // engine writes too.
+                self.settle();
+            }
             return Some(sample * self.frame_gain);
         }
-        // The producer writes whole frames and the local buffer holds whole frames, so
-        // running dry is always at a frame boundary. Check `finished_writing` before
-        // concluding: the producer sets it after its last write, so an empty ring after
-        // that flag means we are done.
+        // Blocks hold whole frames, so running dry is always at a frame boundary. Check
+        // `finished_writing` before concluding: the engine sets it after its last block,
+        // so no block after that flag means we are done.
         self.publish();
-        if self.shared.finished_writing.load(Ordering::Acquire) && self.consumer.is_empty() {
+        if self.written_out() {
             self.drain();
             return None;
         }
@@ -342,16 +374,45 @@ impl StreamReader {
     }
 }
 
-/// Creates a stream: the engine keeps the producer and shared state, the output gets the reader.
+/// Blocks a stream can hold: more than half a second of the smallest packets (Vorbis's
+/// short blocks) at 48 kHz.
+const MAX_BLOCKS: usize = 256;
+
+/// Creates a stream: the engine keeps the writer and shared state, the output gets the
+/// reader.
 pub(crate) fn stream(
     format: StreamFormat,
     shared: Arc<StreamShared>,
-) -> (rtrb::Producer<f32>, StreamReader) {
+) -> (StreamWriter, StreamReader) {
     // Half a second of audio: enough to ride out a slow disk, small enough that a seek or
     // stop is heard at once (the engine replaces the stream rather than draining it).
     let capacity = (format.sample_rate as usize / 2).max(1024) * format.channels as usize;
-    let (producer, consumer) = rtrb::RingBuffer::new(capacity);
-    (producer, StreamReader::new(consumer, shared, format))
+    let (blocks_in, blocks_out) = rtrb::RingBuffer::new(MAX_BLOCKS);
+    // Every block that can exist: those in the stream, the one being played and the one
+    // being decoded into.
+    let (spare_in, spare_out) = rtrb::RingBuffer::new(MAX_BLOCKS + 2);
+    (
+        StreamWriter {
+            blocks: blocks_in,
+            spare: spare_out,
+            shared: shared.clone(),
+            capacity,
+        },
+        StreamReader {
+            blocks: blocks_out,
+            spare: spare_in,
+            shared,
+            format,
+            capacity,
+            block: Vec::new(),
+            pos: 0,
+            settled: 0,
+            channel: 0,
+            ended: false,
+            frame_gain: 1.0,
+            unpublished: 0,
+        },
+    )
 }
 
 #[cfg(test)]
@@ -368,13 +429,12 @@ mod tests {
     #[test]
     fn reader_plays_silence_on_underrun_and_ends_after_finish() {
         let shared = StreamShared::new(1.0, false, std::thread::current());
-        let (mut producer, mut reader) = stream(stereo(), shared.clone());
+        let (mut writer, mut reader) = stream(stereo(), shared.clone());
         assert_eq!(reader.next_sample(), Some(0.0));
-        for s in [0.5, -0.5] {
-            assert!(producer.push(s).is_ok());
-        }
+        assert!(writer.push(vec![0.5, -0.5]).is_ok());
         assert_eq!(reader.next_sample(), Some(0.5));
         assert_eq!(reader.next_sample(), Some(-0.5));
+        assert_eq!(reader.next_sample(), Some(0.0), "an underrun, not the end");
         shared.finish_writing();
         assert_eq!(reader.next_sample(), None);
         assert!(shared.is_drained());
@@ -382,29 +442,69 @@ mod tests {
     }
 
     #[test]
-    fn read_takes_whole_frames_with_gain_and_ends_after_finish() {
+    fn read_takes_whole_frames_with_gain_across_blocks_and_ends_after_finish() {
         let shared = StreamShared::new(0.5, false, std::thread::current());
-        let (mut producer, mut reader) = stream(stereo(), shared.clone());
-        for s in [1.0, -1.0, 0.5, -0.5, 0.25] {
-            assert!(producer.push(s).is_ok());
-        }
+        let (mut writer, mut reader) = stream(stereo(), shared.clone());
+        assert!(writer.push(vec![1.0, -1.0, 0.5, -0.5]).is_ok());
+        assert!(writer.push(vec![0.25, -0.25]).is_ok());
         // Half a frame first, through the sample-at-a-time path.
         assert_eq!(reader.next_sample(), Some(0.5));
-        let mut out = [9.0; 5];
-        // The rest of that frame, then one whole frame; the odd sample stays.
+        let mut out = [9.0; 4];
+        // The rest of that frame, then one whole frame; the room left is half a frame.
         assert_eq!(reader.read(&mut out), Some(3));
         assert_eq!(&out[..3], &[-0.5, 0.25, -0.25]);
+        assert_eq!(reader.available_frames(), 1);
         shared.set_paused(true);
         assert_eq!(reader.read(&mut out), Some(4), "silence while paused");
         assert_eq!(&out[..4], &[0.0; 4]);
         shared.set_paused(false);
-        assert!(producer.push(-0.25).is_ok());
+        assert!(writer.push(vec![-0.25, 0.75]).is_ok());
         shared.finish_writing();
-        assert_eq!(reader.read(&mut out), Some(2));
-        assert_eq!(&out[..2], &[0.125, -0.125]);
+        // The last frame of one block and the first of the next, in one read.
+        assert_eq!(reader.read(&mut out), Some(4));
+        assert_eq!(&out, &[0.125, -0.125, -0.125, 0.375]);
         assert_eq!(reader.read(&mut out), None);
         assert!(shared.is_drained());
-        assert_eq!(shared.played_samples(), 6);
+        assert_eq!(shared.played_samples(), 8);
+        assert_eq!(reader.available_frames(), 0);
+    }
+
+    #[test]
+    fn played_blocks_come_back_to_be_decoded_into_again() {
+        let shared = StreamShared::new(1.0, false, std::thread::current());
+        let (mut writer, mut reader) = stream(stereo(), shared.clone());
+        let first = vec![0.5; 6];
+        let address = first.as_ptr();
+        assert!(writer.push(first).is_ok());
+        assert!(writer.push(vec![0.25; 6]).is_ok());
+        assert!(
+            writer.block().capacity() == 0,
+            "nothing played yet: a new block"
+        );
+        let mut out = [0.0; 8];
+        assert_eq!(reader.read(&mut out), Some(8));
+        let back = writer.block();
+        assert_eq!(back.as_ptr(), address, "the played block, not a copy");
+        assert_eq!(back.len(), 6, "its length is left for the decoder to set");
+    }
+
+    #[test]
+    fn the_writer_stops_at_capacity_and_takes_a_block_whole() {
+        let shared = StreamShared::new(1.0, false, std::thread::current());
+        let (mut writer, mut reader) = stream(stereo(), shared.clone());
+        let capacity = reader.capacity_frames() * 2;
+        let mut pushed = 0;
+        while writer.has_room() {
+            assert!(writer.push(vec![0.0; 1000]).is_ok());
+            pushed += 1000;
+        }
+        assert!(pushed >= capacity && pushed < capacity + 1000);
+        assert_eq!(reader.available_frames(), pushed / 2);
+        let refused = writer.push(vec![1.0; 2]);
+        assert_eq!(refused, Err(vec![1.0; 2]), "full: given back");
+        let mut out = vec![0.0; 1000];
+        assert_eq!(reader.read(&mut out), Some(1000));
+        assert!(writer.has_room());
     }
 
     /// A thread that parks once for up to 20 s, as the engine does, once `start` is
@@ -450,12 +550,15 @@ mod tests {
     }
 
     #[test]
-    fn the_reader_wakes_the_engine_once_the_ring_is_half_empty() {
+    fn the_reader_wakes_the_engine_once_the_stream_is_half_empty() {
         let sleeper = Sleeper::new();
         let shared = StreamShared::new(1.0, false, sleeper.thread());
-        let (mut producer, mut reader) = stream(stereo(), shared.clone());
-        let capacity = producer.slots();
-        assert!(producer.push_entire_slice(&vec![0.25; capacity]).is_ok());
+        let (mut writer, mut reader) = stream(stereo(), shared.clone());
+        let capacity = reader.capacity_frames() * 2;
+        for _ in 0..4 {
+            assert!(writer.push(vec![0.25; capacity / 4]).is_ok());
+        }
+        assert!(!writer.has_room());
         shared.ask_wake(Wake::HalfEmpty);
         sleeper.start();
         let mut out = vec![0.0; capacity / 4];
@@ -464,7 +567,9 @@ mod tests {
             shared.wake_asked(),
             "three quarters full: the engine sleeps on"
         );
+        assert!(!writer.half_empty());
         assert_eq!(reader.read(&mut out), Some(capacity / 4));
+        assert!(writer.half_empty());
         assert!(!shared.wake_asked(), "half empty: the request is taken");
         let slept = sleeper.slept();
         assert!(
@@ -477,12 +582,12 @@ mod tests {
     fn the_reader_wakes_the_engine_when_the_stream_has_played_out() {
         let sleeper = Sleeper::new();
         let shared = StreamShared::new(1.0, false, sleeper.thread());
-        let (mut producer, mut reader) = stream(stereo(), shared.clone());
-        assert!(producer.push_entire_slice(&[0.5; 8]).is_ok());
+        let (mut writer, mut reader) = stream(stereo(), shared.clone());
+        assert!(writer.push(vec![0.5; 8]).is_ok());
         shared.finish_writing();
         shared.ask_wake(Wake::Drained);
         sleeper.start();
-        // One sample at a time, as the real output plays: emptying the ring is not the
+        // One sample at a time, as the real output plays: emptying the stream is not the
         // end yet; the next sample asked for is.
         for _ in 0..8 {
             assert_eq!(reader.next_sample(), Some(0.5));
@@ -503,10 +608,8 @@ mod tests {
     #[test]
     fn pause_waits_for_a_frame_boundary_and_gain_applies() {
         let shared = StreamShared::new(0.5, false, std::thread::current());
-        let (mut producer, mut reader) = stream(stereo(), shared.clone());
-        for s in [1.0, 1.0, 1.0, 1.0] {
-            assert!(producer.push(s).is_ok());
-        }
+        let (mut writer, mut reader) = stream(stereo(), shared.clone());
+        assert!(writer.push(vec![1.0; 4]).is_ok());
         assert_eq!(reader.next_sample(), Some(0.5));
         shared.set_paused(true);
         // The second half of the frame still plays, then silence without consuming.

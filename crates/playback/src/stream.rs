@@ -191,11 +191,11 @@ pub struct StreamReader {
     shared: Arc<StreamShared>,
     format: StreamFormat,
     capacity: usize,
-    /// The block being played, the position in it, and how far into it the samples
-    /// played have been taken off the fill level.
+    /// The block being played, and the position in it.
     block: Vec<f32>,
     pos: usize,
-    settled: usize,
+    /// Samples played and not yet taken off the fill level.
+    unsettled: usize,
     /// Position inside the current frame; state changes wait for a frame boundary.
     channel: u16,
     ended: bool,
@@ -209,13 +209,11 @@ pub struct StreamReader {
 impl StreamReader {
     /// Moves on to the next block, handing the played one back; false if none is waiting.
     fn next_block(&mut self) -> bool {
-        self.settle();
         let Ok(next) = self.blocks.pop() else {
             return false;
         };
         let played = std::mem::replace(&mut self.block, next);
         self.pos = 0;
-        self.settled = 0;
         if played.capacity() > 0 {
             // Cannot fail: the spare ring has room for every block (see `stream`).
             let _ = self.spare.push(played);
@@ -223,12 +221,11 @@ impl StreamReader {
         true
     }
 
-    /// Takes the samples played from the current block off the fill level, and wakes the
-    /// engine if it asked to be told the stream is half empty.
+    /// Takes the samples played off the fill level, and wakes the engine if it asked to be
+    /// told the stream is half empty.
     fn settle(&mut self) {
-        let n = self.pos - self.settled;
+        let n = std::mem::take(&mut self.unsettled);
         if n > 0 {
-            self.settled = self.pos;
             let queued = self.shared.queued.fetch_sub(n, Ordering::AcqRel) - n;
             self.shared.wake_engine(queued * 2 <= self.capacity);
         }
@@ -318,6 +315,7 @@ impl StreamReader {
             copied += n;
         }
         if copied > 0 {
+            self.unsettled += copied;
             self.settle();
             self.unpublished += copied as u64;
             self.publish();
@@ -351,6 +349,7 @@ impl StreamReader {
             self.pos += 1;
             self.channel = (self.channel + 1) % self.format.channels;
             self.unpublished += 1;
+            self.unsettled += 1;
             if self.channel == 0 {
                 self.publish();
             }
@@ -406,7 +405,7 @@ pub(crate) fn stream(
             capacity,
             block: Vec::new(),
             pos: 0,
-            settled: 0,
+            unsettled: 0,
             channel: 0,
             ended: false,
             frame_gain: 1.0,

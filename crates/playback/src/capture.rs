@@ -13,6 +13,10 @@ use crate::{AudioOutput, PlaybackError, StreamFormat, StreamReader};
 #[derive(Debug, Clone, Default)]
 pub struct Captured {
     pub streams: Vec<CapturedStream>,
+    /// CPU time the capture's thread has spent in its sleeps between pulls: its own
+    /// timekeeping, which a sound card does in hardware. The playback benchmark reports
+    /// it, as on a virtual machine each sleep can cost its thread over 10 µs.
+    pub sleep_cpu: Duration,
 }
 
 /// The samples of one stream (interleaved, after gain, including the silence played
@@ -167,6 +171,8 @@ fn pull(
     // Reused for every pull, never shrunk: zeroing it each turn would cost as much as
     // the copy it receives.
     let mut buffer: Vec<f32> = Vec::new();
+    // CPU time spent sleeping, not yet added to `captured`.
+    let mut slept = Duration::ZERO;
     while !cancel.load(Ordering::Acquire) {
         let channels = u64::from(format.channels);
         let samples_per_sec = f64::from(format.sample_rate) * f64::from(format.channels) * speed;
@@ -185,7 +191,7 @@ fn pull(
             frames = frames.min(stream.available_frames() as u64).max(1);
         }
         if frames == 0 {
-            std::thread::sleep(Duration::from_millis(2));
+            slept += sleep(Duration::from_millis(2));
             continue;
         }
         let want = frames as usize * channels as usize;
@@ -214,6 +220,7 @@ fn pull(
         };
         {
             let mut captured = captured.lock().unwrap_or_else(PoisonError::into_inner);
+            captured.sleep_cpu += std::mem::take(&mut slept);
             if let Some(s) = captured.streams.get_mut(index) {
                 if keep {
                     s.samples.extend_from_slice(chunk);
@@ -237,8 +244,29 @@ fn pull(
             None if stream.is_ended() && !unpaced => break,
             None => {}
         }
-        std::thread::sleep(Duration::from_micros(if unpaced { 200 } else { 2000 }));
+        slept += sleep(Duration::from_micros(if unpaced { 200 } else { 2000 }));
     }
+    captured
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .sleep_cpu += slept;
+}
+
+/// Sleeps for `duration`; returns the CPU time the sleep cost this thread (arming the
+/// timer, giving up the processor and getting it back).
+fn sleep(duration: Duration) -> Duration {
+    let before = thread_cpu();
+    std::thread::sleep(duration);
+    thread_cpu().saturating_sub(before)
+}
+
+/// CPU time of the calling thread so far.
+fn thread_cpu() -> Duration {
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(
+        u64::try_from(now.tv_sec).unwrap_or(0),
+        u32::try_from(now.tv_nsec).unwrap_or(0),
+    )
 }
 
 fn new_capture(captured: &Mutex<Captured>, format: StreamFormat) -> usize {

@@ -1,8 +1,9 @@
 //! Playing a file while it is still being written (a song streamed from a server into its
 //! cache): `<path>.part` holds the bytes so far and `<path>.part.len` the whole length.
 //! Reads past what has arrived wait for more; the file's final rename does not disturb an
-//! open reader. If the writer gives up (both the part and the finished file are gone), or
-//! nothing arrives for a while, reading fails and the engine moves on.
+//! open reader. If the writer gives up (it removes the length file, keeping the part to
+//! resume later, or removes both), reading fails at once; if nothing arrives for a while,
+//! it fails too. Either way the engine reports it and moves on.
 //!
 //! The engine knows nothing of where the bytes come from: whoever writes them keeps to
 //! this naming.
@@ -22,6 +23,8 @@ const POLL: Duration = Duration::from_millis(10);
 pub(crate) struct Arriving {
     file: File,
     part: PathBuf,
+    /// `<path>.part.len`: there while the download goes on.
+    len_file: PathBuf,
     done: PathBuf,
     len: u64,
     pos: u64,
@@ -36,7 +39,8 @@ fn sidecar(path: &Path, suffix: &str) -> PathBuf {
 /// The arriving file for `path`, if one is being written (its part and length exist).
 pub(crate) fn open(path: &Path) -> Option<Arriving> {
     let part = sidecar(path, ".part");
-    let len: u64 = std::fs::read_to_string(sidecar(path, ".part.len"))
+    let len_file = sidecar(path, ".part.len");
+    let len: u64 = std::fs::read_to_string(&len_file)
         .ok()?
         .trim()
         .parse()
@@ -45,6 +49,7 @@ pub(crate) fn open(path: &Path) -> Option<Arriving> {
     Some(Arriving {
         file,
         part,
+        len_file,
         done: path.to_path_buf(),
         len,
         pos: 0,
@@ -63,7 +68,9 @@ impl Read for Arriving {
             if self.pos >= self.len || buf.is_empty() {
                 return Ok(0);
             }
-            if !self.part.exists() && !self.done.exists() {
+            // Not finished, and the writer has given up: the part gone, or kept (to resume
+            // another time) without its length file.
+            if !self.done.exists() && (!self.part.exists() || !self.len_file.exists()) {
                 return Err(std::io::Error::other("the download stopped"));
             }
             if since.elapsed() > STALL {
@@ -151,5 +158,26 @@ mod tests {
         assert!(reader.read_to_end(&mut got).is_err());
         assert_eq!(got.len(), 100);
         assert!(open(&dir.path().join("other.wav")).is_none());
+    }
+
+    #[test]
+    fn a_download_that_stops_and_keeps_its_part_is_an_error_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("song.wav");
+        std::fs::write(sidecar(&path, ".part.len"), "5000").unwrap();
+        std::fs::write(sidecar(&path, ".part"), [0u8; 100]).unwrap();
+        let mut reader = open(&path).unwrap();
+        // What the cache does when the server goes away mid-song: the part stays, to be
+        // resumed later; the length file goes.
+        std::fs::remove_file(sidecar(&path, ".part.len")).unwrap();
+        let start = Instant::now();
+        let mut got = Vec::new();
+        let error = reader.read_to_end(&mut got).unwrap_err();
+        assert_eq!(error.to_string(), "the download stopped");
+        assert_eq!(got.len(), 100);
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "not the stall timeout"
+        );
     }
 }

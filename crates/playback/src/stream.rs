@@ -163,13 +163,15 @@ impl StreamWriter {
         if !self.has_room() {
             return Err(block);
         }
-        match self.blocks.push(block) {
-            Ok(()) => {
-                self.shared.queued.fetch_add(len, Ordering::AcqRel);
-                Ok(())
-            }
-            Err(rtrb::PushError::Full(block)) => Err(block),
-        }
+        // Counted before it is visible, so the reader, which takes what it plays off the
+        // count, never takes off more than was added.
+        self.shared.queued.fetch_add(len, Ordering::AcqRel);
+        self.blocks
+            .push(block)
+            .map_err(|rtrb::PushError::Full(block)| {
+                self.shared.queued.fetch_sub(len, Ordering::AcqRel);
+                block
+            })
     }
 
     /// True when the stream holds half its capacity or less.
@@ -226,7 +228,11 @@ impl StreamReader {
     fn settle(&mut self) {
         let n = std::mem::take(&mut self.unsettled);
         if n > 0 {
-            let queued = self.shared.queued.fetch_sub(n, Ordering::AcqRel) - n;
+            let queued = self
+                .shared
+                .queued
+                .fetch_sub(n, Ordering::AcqRel)
+                .saturating_sub(n);
             self.shared.wake_engine(queued * 2 <= self.capacity);
         }
     }

@@ -5,16 +5,27 @@
 //! resume later, or removes both), reading fails at once; if nothing arrives for a while,
 //! it fails too. Either way the engine reports it and moves on.
 //!
+//! The engine does not decode into the part's last [`AHEAD`] bytes until more arrive (see
+//! [`Progress`]), so it never sits in a waiting read: it keeps answering commands, and a
+//! stalled download (the connection open, nothing coming) ends the song after [`STALL`].
+//!
 //! The engine knows nothing of where the bytes come from: whoever writes them keeps to
 //! this naming.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// How long a read waits for bytes that do not come before it fails.
-const STALL: Duration = Duration::from_secs(20);
+/// How long a read waits for bytes that do not come before it fails; the engine gives a
+/// song that long too (see [`Progress`]).
+pub(crate) const STALL: Duration = Duration::from_secs(20);
+
+/// Bytes that must have arrived past the reader's position before the engine decodes on:
+/// more than a packet and the format reader's read-ahead, so decoding does not wait.
+const AHEAD: u64 = 256 * 1024;
 /// How often a waiting read looks again.
 const POLL: Duration = Duration::from_millis(10);
 
@@ -22,12 +33,42 @@ const POLL: Duration = Duration::from_millis(10);
 #[derive(Debug)]
 pub(crate) struct Arriving {
     file: File,
+    at: Progress,
+}
+
+/// How far an arriving file has come, seen from outside its reader: the engine decodes
+/// only what has arrived, so it never waits inside a read and keeps answering commands.
+#[derive(Debug, Clone)]
+pub(crate) struct Progress {
     part: PathBuf,
     /// `<path>.part.len`: there while the download goes on.
     len_file: PathBuf,
     done: PathBuf,
     len: u64,
-    pos: u64,
+    /// The reader's position.
+    pos: Arc<AtomicU64>,
+}
+
+impl Progress {
+    fn pos(&self) -> u64 {
+        self.pos.load(Ordering::Relaxed)
+    }
+
+    /// True when a read at the reader's position will not wait: enough has arrived, or
+    /// all of it, or the download has ended another way (the read then fails at once,
+    /// saying why).
+    pub(crate) fn ready(&self) -> bool {
+        if self.done.exists() && !self.part.exists() {
+            return true;
+        }
+        let Ok(part) = std::fs::metadata(&self.part) else {
+            return true;
+        };
+        let arrived = part.len();
+        arrived >= self.len
+            || arrived >= self.pos().saturating_add(AHEAD)
+            || !self.len_file.exists()
+    }
 }
 
 fn sidecar(path: &Path, suffix: &str) -> PathBuf {
@@ -48,12 +89,25 @@ pub(crate) fn open(path: &Path) -> Option<Arriving> {
     let file = File::open(&part).ok()?;
     Some(Arriving {
         file,
-        part,
-        len_file,
-        done: path.to_path_buf(),
-        len,
-        pos: 0,
+        at: Progress {
+            part,
+            len_file,
+            done: path.to_path_buf(),
+            len,
+            pos: Arc::default(),
+        },
     })
+}
+
+impl Arriving {
+    /// A handle on how far this file has come, for whoever decodes from it.
+    pub(crate) fn progress(&self) -> Progress {
+        self.at.clone()
+    }
+
+    fn advance_to(&mut self, pos: u64) {
+        self.at.pos.store(pos, Ordering::Relaxed);
+    }
 }
 
 impl Read for Arriving {
@@ -62,15 +116,16 @@ impl Read for Arriving {
         loop {
             let n = self.file.read(buf)?;
             if n > 0 {
-                self.pos += n as u64;
+                self.advance_to(self.at.pos() + n as u64);
                 return Ok(n);
             }
-            if self.pos >= self.len || buf.is_empty() {
+            if self.at.pos() >= self.at.len || buf.is_empty() {
                 return Ok(0);
             }
+            let at = &self.at;
             // Not finished, and the writer has given up: the part gone, or kept (to resume
             // another time) without its length file.
-            if !self.done.exists() && (!self.part.exists() || !self.len_file.exists()) {
+            if !at.done.exists() && (!at.part.exists() || !at.len_file.exists()) {
                 return Err(std::io::Error::other("the download stopped"));
             }
             if since.elapsed() > STALL {
@@ -79,7 +134,7 @@ impl Read for Arriving {
                     "no more of the song arrived",
                 ));
             }
-            if self.done.exists() && !self.part.exists() {
+            if at.done.exists() && !at.part.exists() {
                 // Finished (renamed) since the last read: what is missing will not come.
                 since = Instant::now() - STALL;
             }
@@ -91,12 +146,13 @@ impl Read for Arriving {
 impl Seek for Arriving {
     fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
         // Relative to the whole length, not to what has arrived.
-        let target = match to {
-            SeekFrom::End(off) => self.len.saturating_add_signed(off),
-            other => return self.file.seek(other).inspect(|p| self.pos = *p),
+        let to = match to {
+            SeekFrom::End(off) => SeekFrom::Start(self.at.len.saturating_add_signed(off)),
+            other => other,
         };
-        self.pos = self.file.seek(SeekFrom::Start(target))?;
-        Ok(self.pos)
+        let pos = self.file.seek(to)?;
+        self.advance_to(pos);
+        Ok(pos)
     }
 }
 
@@ -106,7 +162,7 @@ impl symphonia::core::io::MediaSource for Arriving {
     }
 
     fn byte_len(&self) -> Option<u64> {
-        Some(self.len)
+        Some(self.at.len)
     }
 }
 

@@ -90,6 +90,8 @@ pub struct Decoder {
     priming: u64,
     /// The stream frame after the music's last (M4A: padding follows it).
     end_frame: Option<u64>,
+    /// How far the file has come, if it is still arriving.
+    arriving: Option<crate::arriving::Progress>,
 }
 
 impl std::fmt::Debug for Decoder {
@@ -106,10 +108,14 @@ impl Decoder {
     /// Opens `path`, probes its format and decodes the first packet.
     pub fn open(path: &Path) -> Result<Decoder, PlaybackError> {
         // A file still arriving (streamed into a cache) is read as it comes.
+        let mut arriving = None;
         let source: Box<dyn symphonia::core::io::MediaSource> = match File::open(path) {
             Ok(file) => Box::new(file),
             Err(source) => match crate::arriving::open(path) {
-                Some(arriving) => Box::new(arriving),
+                Some(file) => {
+                    arriving = Some(file.progress());
+                    Box::new(file)
+                }
                 None => {
                     return Err(PlaybackError::Open {
                         path: path.to_path_buf(),
@@ -179,6 +185,7 @@ impl Decoder {
             frame_position: 0,
             skip_until: priming,
             first_chunk: None,
+            arriving,
             priming,
             end_frame: music_frames.map(|n| priming + n),
         };
@@ -196,6 +203,14 @@ impl Decoder {
     }
 
     /// The declared duration, when known.
+    /// False while the file is still arriving and the next packet may not have come yet:
+    /// decoding now could wait inside a read. Always true for a whole file.
+    pub(crate) fn ready(&self) -> bool {
+        self.arriving
+            .as_ref()
+            .is_none_or(crate::arriving::Progress::ready)
+    }
+
     pub fn duration_ms(&self) -> Option<u64> {
         self.total_frames
             .map(|f| f * 1000 / u64::from(self.format.sample_rate))

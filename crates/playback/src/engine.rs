@@ -22,6 +22,8 @@ use crate::{AudioOutput, Decoder, PlaybackError, StreamFormat, StreamReader};
 const POSITION_INTERVAL: Duration = Duration::from_millis(200);
 /// How long the engine sleeps when nothing is playing.
 const IDLE_WAIT: Duration = Duration::from_millis(10);
+/// How often the engine looks whether more of a file still arriving has come.
+const ARRIVING_POLL: Duration = Duration::from_millis(10);
 
 /// What the engine can be asked to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -302,6 +304,8 @@ struct Track {
     /// A decoded block the stream had no room for yet.
     pending: Option<Vec<f32>>,
     decoder_done: bool,
+    /// Since when the file (still arriving) has not had the next packet's bytes.
+    starved_since: Option<Instant>,
     /// The track position at which this stream starts (0, or a seek target).
     start_ms: u64,
     /// The stream's other end, until it is handed to the output.
@@ -325,6 +329,24 @@ impl Track {
             let block = match self.pending.take() {
                 Some(block) => block,
                 None => {
+                    if self.waiting_for_bytes() {
+                        // Still arriving: decode on once more has come, rather than wait
+                        // inside a read while commands go unanswered.
+                        let since = *self.starved_since.get_or_insert_with(Instant::now);
+                        if since.elapsed() > crate::arriving::STALL {
+                            self.finish();
+                            return Err(PlaybackError::Decode {
+                                path: self.path.clone(),
+                                source: std::io::Error::new(
+                                    std::io::ErrorKind::TimedOut,
+                                    "no more of the song arrived",
+                                )
+                                .into(),
+                            });
+                        }
+                        break;
+                    }
+                    self.starved_since = None;
                     let mut block = self.writer.block();
                     match self.decoder.next_chunk(&mut block) {
                         Ok(true) => block,
@@ -345,6 +367,12 @@ impl Track {
             }
         }
         Ok(())
+    }
+
+    /// True while the file, still arriving, lacks the bytes to decode on (see
+    /// [`Decoder::ready`]).
+    fn waiting_for_bytes(&self) -> bool {
+        !self.decoder_done && self.pending.is_none() && !self.decoder.ready()
     }
 
     fn finish(&mut self) {
@@ -429,10 +457,16 @@ impl EngineLoop {
             return;
         }
         let mut asked = Vec::with_capacity(2);
+        let mut starved = false;
         for (i, track) in self.tracks.iter().enumerate() {
             if !track.decoder_done {
-                track.shared.ask_wake(Wake::HalfEmpty);
-                asked.push(track);
+                // A file still arriving without the next packet's bytes: room in the
+                // stream is no use until they come, and nobody says when they do.
+                starved = track.waiting_for_bytes();
+                if !starved {
+                    track.shared.ask_wake(Wake::HalfEmpty);
+                    asked.push(track);
+                }
                 break;
             }
             if i == 0 {
@@ -450,7 +484,10 @@ impl EngineLoop {
             }
         });
         if !needed {
-            let due = POSITION_INTERVAL.saturating_sub(self.last_position_event.elapsed());
+            let mut due = POSITION_INTERVAL.saturating_sub(self.last_position_event.elapsed());
+            if starved {
+                due = due.min(ARRIVING_POLL);
+            }
             std::thread::park_timeout(due.max(Duration::from_millis(1)));
         }
         for t in asked {
@@ -748,6 +785,7 @@ impl EngineLoop {
             format,
             pending: None,
             decoder_done: false,
+            starved_since: None,
             start_ms,
             reader: Some(reader),
         })
@@ -790,6 +828,7 @@ impl EngineLoop {
             shared,
             pending: None,
             decoder_done: false,
+            starved_since: None,
             start_ms: reached_ms,
             reader: None,
             ..front

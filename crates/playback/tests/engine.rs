@@ -432,3 +432,67 @@ fn garbage_and_missing_files_give_error_events() -> TestResult {
     }
     Ok(())
 }
+
+#[test]
+fn a_song_still_arriving_plays_as_it_comes_and_the_engine_answers_meanwhile() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let track = demo("FLAC")?;
+    let bytes = std::fs::read(&track.path)?;
+    let path = dir.path().join("arriving.flac");
+    let part = dir.path().join("arriving.flac.part");
+    std::fs::write(
+        dir.path().join("arriving.flac.part.len"),
+        bytes.len().to_string(),
+    )?;
+    // Enough to open and play a few seconds; then the download stalls, its connection
+    // still open (the part and its length file stay).
+    let first = bytes.len() / 4;
+    std::fs::write(&part, &bytes[..first])?;
+
+    let (engine, capture) = engine(8.0)?;
+    engine.send(Command::Play(path.clone()))?;
+    wait_for(&engine, |e| matches!(e, Event::TrackStarted { .. }))?;
+    // Long enough to play all that has arrived and more.
+    std::thread::sleep(Duration::from_millis(1500));
+    let asked = Instant::now();
+    engine.send(Command::Pause)?;
+    wait_for(&engine, |e| matches!(e, Event::Paused { .. }))?;
+    assert!(
+        asked.elapsed() < Duration::from_secs(1),
+        "a stalled download held the engine for {:?}",
+        asked.elapsed()
+    );
+
+    // The rest arrives and the download finishes: the song plays on to its end.
+    {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new().append(true).open(&part)?;
+        file.write_all(&bytes[first..])?;
+    }
+    std::fs::rename(&part, &path)?;
+    std::fs::remove_file(dir.path().join("arriving.flac.part.len"))?;
+    engine.send(Command::Resume)?;
+    let (_, seen) = wait_for(&engine, |e| matches!(e, Event::TrackEnded { .. }))?;
+    assert!(
+        !seen.iter().any(|e| matches!(e, Event::Error { .. })),
+        "{seen:?}"
+    );
+
+    // Every sample of the song played (around the silence of the stall and the pause).
+    let mut whole = Decoder::open(&track.path)?;
+    let (mut expected, mut chunk) = (Vec::new(), Vec::new());
+    while whole.next_chunk(&mut chunk)? {
+        expected.extend_from_slice(&chunk);
+    }
+    let captured = capture.snapshot();
+    let played: Vec<f32> = captured
+        .streams
+        .iter()
+        .flat_map(|s| s.samples.iter().copied())
+        .filter(|s| s.abs() > 1e-4)
+        .collect();
+    let music: Vec<f32> = expected.into_iter().filter(|s| s.abs() > 1e-4).collect();
+    assert_eq!(played.len(), music.len());
+    assert!(played == music, "the song as played differs from the file");
+    Ok(())
+}

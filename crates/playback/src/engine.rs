@@ -304,7 +304,8 @@ struct Track {
     /// A decoded block the stream had no room for yet.
     pending: Option<Vec<f32>>,
     decoder_done: bool,
-    /// Since when the file (still arriving) has not had the next packet's bytes.
+    /// Since when the file (still arriving) has not had the next packet's bytes, while
+    /// playing.
     starved_since: Option<Instant>,
     /// The track position at which this stream starts (0, or a seek target).
     start_ms: u64,
@@ -851,6 +852,10 @@ impl EngineLoop {
     /// follows it and queues it on the output.
     fn fill(&mut self) {
         for i in 0..self.tracks.len() {
+            if self.paused {
+                // A song still arriving is not given up on while nobody is listening.
+                self.tracks[i].starved_since = None;
+            }
             if let Err(e) = self.tracks[i].fill() {
                 let path = self.tracks[i].path.clone();
                 self.report(&path, &e);

@@ -202,7 +202,6 @@ impl Decoder {
         self.format
     }
 
-    /// The declared duration, when known.
     /// False while the file is still arriving and the next packet may not have come yet:
     /// decoding now could wait inside a read. Always true for a whole file.
     pub(crate) fn ready(&self) -> bool {
@@ -211,6 +210,7 @@ impl Decoder {
             .is_none_or(crate::arriving::Progress::ready)
     }
 
+    /// The declared duration, when known.
     pub fn duration_ms(&self) -> Option<u64> {
         self.total_frames
             .map(|f| f * 1000 / u64::from(self.format.sample_rate))

@@ -264,11 +264,6 @@ impl StreamReader {
         self.format
     }
 
-    /// Whole frames the stream holds when full.
-    pub fn capacity_frames(&self) -> usize {
-        self.capacity / usize::from(self.format.channels).max(1)
-    }
-
     /// Whole frames written and not yet played, right now.
     pub fn available_frames(&self) -> usize {
         self.shared.queued.load(Ordering::Acquire) / usize::from(self.format.channels).max(1)
@@ -497,7 +492,7 @@ mod tests {
     fn the_writer_stops_at_capacity_and_takes_a_block_whole() {
         let shared = StreamShared::new(1.0, false, std::thread::current());
         let (mut writer, mut reader) = stream(stereo(), shared.clone());
-        let capacity = reader.capacity_frames() * 2;
+        let capacity = writer.capacity;
         let mut pushed = 0;
         while writer.has_room() {
             assert!(writer.push(vec![0.0; 1000]).is_ok());
@@ -559,7 +554,7 @@ mod tests {
         let sleeper = Sleeper::new();
         let shared = StreamShared::new(1.0, false, sleeper.thread());
         let (mut writer, mut reader) = stream(stereo(), shared.clone());
-        let capacity = reader.capacity_frames() * 2;
+        let capacity = writer.capacity;
         for _ in 0..4 {
             assert!(writer.push(vec![0.25; capacity / 4]).is_ok());
         }

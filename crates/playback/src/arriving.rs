@@ -49,26 +49,54 @@ pub(crate) struct Progress {
     pos: Arc<AtomicU64>,
 }
 
+/// Where the download of an arriving file stands, as its files show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Download {
+    /// Bytes are still coming.
+    Going,
+    /// Finished: the part was renamed into place; what is missing will not come.
+    Finished,
+    /// Given up: the part gone, or kept (to resume another time) without its length file.
+    Stopped,
+}
+
 impl Progress {
     fn pos(&self) -> u64 {
         self.pos.load(Ordering::Relaxed)
     }
 
+    fn download(&self) -> Download {
+        let part = self.part.exists();
+        if self.done.exists() {
+            if part {
+                Download::Going
+            } else {
+                Download::Finished
+            }
+        } else if !part || !self.len_file.exists() {
+            Download::Stopped
+        } else {
+            Download::Going
+        }
+    }
+
     /// True when a read at the reader's position will not wait: enough has arrived, or
-    /// all of it, or the download has ended another way (the read then fails at once,
-    /// saying why).
+    /// all of it, or the download has ended (a read then ends or fails at once).
     pub(crate) fn ready(&self) -> bool {
-        if self.done.exists() && !self.part.exists() {
+        if self.download() != Download::Going {
             return true;
         }
         let Ok(part) = std::fs::metadata(&self.part) else {
             return true;
         };
         let arrived = part.len();
-        arrived >= self.len
-            || arrived >= self.pos().saturating_add(AHEAD)
-            || !self.len_file.exists()
+        arrived >= self.len || arrived >= self.pos().saturating_add(AHEAD)
     }
+}
+
+/// Why a song still arriving ends early: nothing more came for [`STALL`].
+pub(crate) fn stalled() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::TimedOut, "no more of the song arrived")
 }
 
 fn sidecar(path: &Path, suffix: &str) -> PathBuf {
@@ -122,20 +150,15 @@ impl Read for Arriving {
             if self.at.pos() >= self.at.len || buf.is_empty() {
                 return Ok(0);
             }
-            let at = &self.at;
-            // Not finished, and the writer has given up: the part gone, or kept (to resume
-            // another time) without its length file.
-            if !at.done.exists() && (!at.part.exists() || !at.len_file.exists()) {
+            let download = self.at.download();
+            if download == Download::Stopped {
                 return Err(std::io::Error::other("the download stopped"));
             }
             if since.elapsed() > STALL {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    "no more of the song arrived",
-                ));
+                return Err(stalled());
             }
-            if at.done.exists() && !at.part.exists() {
-                // Finished (renamed) since the last read: what is missing will not come.
+            if download == Download::Finished {
+                // Finished since the last read: what is missing will not come.
                 since = Instant::now() - STALL;
             }
             std::thread::sleep(POLL);

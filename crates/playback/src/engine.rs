@@ -338,11 +338,7 @@ impl Track {
                             self.finish();
                             return Err(PlaybackError::Decode {
                                 path: self.path.clone(),
-                                source: std::io::Error::new(
-                                    std::io::ErrorKind::TimedOut,
-                                    "no more of the song arrived",
-                                )
-                                .into(),
+                                source: crate::arriving::stalled().into(),
                             });
                         }
                         break;

@@ -8,7 +8,6 @@
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -299,7 +298,6 @@ struct Track {
     duration_ms: Option<u64>,
     decoder: Decoder,
     writer: StreamWriter,
-    shared: Arc<StreamShared>,
     format: StreamFormat,
     /// A decoded block the stream had no room for yet.
     pending: Option<Vec<f32>>,
@@ -314,12 +312,17 @@ struct Track {
 }
 
 impl Track {
+    /// The state the stream's two ends share.
+    fn shared(&self) -> &StreamShared {
+        self.writer.shared()
+    }
+
     fn take_reader(&mut self) -> Option<StreamReader> {
         self.reader.take()
     }
 
     fn position_ms(&self) -> u64 {
-        let frames = self.shared.played_samples() / u64::from(self.format.channels);
+        let frames = self.shared().played_samples() / u64::from(self.format.channels);
         self.start_ms + frames * 1000 / u64::from(self.format.sample_rate)
     }
 
@@ -375,7 +378,7 @@ impl Track {
     fn finish(&mut self) {
         self.pending = None;
         self.decoder_done = true;
-        self.shared.finish_writing();
+        self.shared().finish_writing();
     }
 }
 
@@ -461,13 +464,13 @@ impl EngineLoop {
                 // stream is no use until they come, and nobody says when they do.
                 starved = track.waiting_for_bytes();
                 if !starved {
-                    track.shared.ask_wake(Wake::HalfEmpty);
+                    track.shared().ask_wake(Wake::HalfEmpty);
                     asked.push(track);
                 }
                 break;
             }
             if i == 0 {
-                track.shared.ask_wake(Wake::Drained);
+                track.shared().ask_wake(Wake::Drained);
                 asked.push(track);
             }
         }
@@ -475,7 +478,7 @@ impl EngineLoop {
         // happens after wakes the thread (an unpark before the park makes it return).
         let needed = asked.iter().any(|t| {
             if t.decoder_done {
-                t.shared.is_drained()
+                t.shared().is_drained()
             } else {
                 t.writer.half_empty()
             }
@@ -488,7 +491,7 @@ impl EngineLoop {
             std::thread::park_timeout(due.max(Duration::from_millis(1)));
         }
         for t in asked {
-            t.shared.cancel_wake();
+            t.shared().cancel_wake();
         }
     }
 
@@ -616,7 +619,7 @@ impl EngineLoop {
             Command::SetReplayGain(settings) => {
                 self.replay_gain = settings;
                 for t in &self.tracks {
-                    t.shared
+                    t.shared()
                         .set_track_gain(self.replay_gain.linear_gain(&t.replay_gain));
                 }
             }
@@ -667,7 +670,7 @@ impl EngineLoop {
             Command::SetVolume(volume) => {
                 self.volume = volume.clamp(0.0, 1.0);
                 for t in &self.tracks {
-                    t.shared.set_gain(gain(self.volume));
+                    t.shared().set_gain(gain(self.volume));
                 }
                 self.emit(Event::VolumeChanged {
                     volume: self.volume,
@@ -683,14 +686,14 @@ impl EngineLoop {
 
     fn set_paused(&self, paused: bool) {
         for t in &self.tracks {
-            t.shared.set_paused(paused);
+            t.shared().set_paused(paused);
         }
     }
 
     /// Stops the output and forgets the open tracks.
     fn stop_all(&mut self) {
         for t in self.tracks.drain(..) {
-            t.shared.stop();
+            t.shared().stop();
         }
         self.next_prepared = false;
         self.output.stop();
@@ -702,7 +705,7 @@ impl EngineLoop {
     /// moves on, until one opens or the queue ends.
     fn start_current(&mut self, position_ms: u64) {
         for t in self.tracks.drain(..) {
-            t.shared.stop();
+            t.shared().stop();
         }
         self.next_prepared = false;
         self.output.stop();
@@ -769,7 +772,7 @@ impl EngineLoop {
             0
         };
         let format = decoder.format();
-        let (writer, shared, reader) = self.new_stream(format, &entry.track.replay_gain);
+        let (writer, reader) = self.new_stream(format, &entry.track.replay_gain);
         Ok(Track {
             entry_id: entry.entry_id,
             track_id: entry.track.track_id,
@@ -778,7 +781,6 @@ impl EngineLoop {
             duration_ms: decoder.duration_ms(),
             decoder,
             writer,
-            shared,
             format,
             pending: None,
             decoder_done: false,
@@ -794,11 +796,10 @@ impl EngineLoop {
         &self,
         format: StreamFormat,
         replay_gain: &ReplayGainTags,
-    ) -> (StreamWriter, Arc<StreamShared>, StreamReader) {
+    ) -> (StreamWriter, StreamReader) {
         let shared = StreamShared::new(gain(self.volume), self.paused, std::thread::current());
         shared.set_track_gain(self.replay_gain.linear_gain(replay_gain));
-        let (writer, reader) = stream(format, shared.clone());
-        (writer, shared, reader)
+        stream(format, shared)
     }
 
     fn seek(&mut self, position_ms: u64) {
@@ -806,10 +807,10 @@ impl EngineLoop {
             return;
         };
         for t in self.tracks.drain(..) {
-            t.shared.stop();
+            t.shared().stop();
         }
         self.next_prepared = false;
-        front.shared.stop();
+        front.shared().stop();
         self.output.stop();
         let reached_ms = match front.decoder.seek(position_ms) {
             Ok(ms) => ms,
@@ -819,10 +820,9 @@ impl EngineLoop {
                 return;
             }
         };
-        let (writer, shared, reader) = self.new_stream(front.format, &front.replay_gain);
+        let (writer, reader) = self.new_stream(front.format, &front.replay_gain);
         let mut track = Track {
             writer,
-            shared,
             pending: None,
             decoder_done: false,
             starved_since: None,
@@ -898,7 +898,7 @@ impl EngineLoop {
             let follows = self.queue.peek_after_end().map(|e| e.entry_id);
             if follows != Some(self.tracks[1].entry_id) {
                 for t in self.tracks.drain(1..) {
-                    t.shared.stop();
+                    t.shared().stop();
                 }
                 self.next_prepared = false;
             }
@@ -919,7 +919,7 @@ impl EngineLoop {
         let Some(front) = self.tracks.front() else {
             return;
         };
-        if front.decoder_done && front.shared.is_drained() {
+        if front.decoder_done && front.shared().is_drained() {
             let ended = self
                 .tracks
                 .pop_front()

@@ -174,6 +174,11 @@ impl StreamWriter {
             })
     }
 
+    /// The state both ends see.
+    pub(crate) fn shared(&self) -> &StreamShared {
+        &self.shared
+    }
+
     /// True when the stream holds half its capacity or less.
     pub(crate) fn half_empty(&self) -> bool {
         self.shared.queued.load(Ordering::Acquire) * 2 <= self.capacity

@@ -244,7 +244,10 @@ fn pull(
             None if stream.is_ended() && !unpaced => break,
             None => {}
         }
-        slept += sleep(Duration::from_micros(if unpaced { 200 } else { 2000 }));
+        // Unpaced, a pull every millisecond: still far more often than a sound card's
+        // period (10 ms is usual), and the stream holds a second, so the engine never
+        // waits on it; more often, the capture would measure its own timer.
+        slept += sleep(Duration::from_millis(if unpaced { 1 } else { 2 }));
     }
     captured
         .lock()

@@ -379,9 +379,9 @@ impl StreamReader {
     }
 }
 
-/// Blocks a stream can hold: more than half a second of the smallest packets (Vorbis's
-/// short blocks) at 48 kHz.
-const MAX_BLOCKS: usize = 256;
+/// Blocks a stream can hold: more than a second of the smallest packets (Vorbis's short
+/// blocks) at 48 kHz.
+const MAX_BLOCKS: usize = 512;
 
 /// Creates a stream: the engine keeps the writer and shared state, the output gets the
 /// reader.
@@ -389,9 +389,11 @@ pub(crate) fn stream(
     format: StreamFormat,
     shared: Arc<StreamShared>,
 ) -> (StreamWriter, StreamReader) {
-    // Half a second of audio: enough to ride out a slow disk, small enough that a seek or
-    // stop is heard at once (the engine replaces the stream rather than draining it).
-    let capacity = (format.sample_rate as usize / 2).max(1024) * format.channels as usize;
+    // A second of audio: enough to ride out a slow disk, and the engine wakes to top it up
+    // only every half second (each wake costs more than the decoding it leads to on some
+    // machines). A seek or stop is still heard at once: the engine replaces the stream
+    // rather than draining it, and pause and volume act where the stream is read.
+    let capacity = (format.sample_rate as usize).max(2048) * format.channels as usize;
     let (blocks_in, blocks_out) = rtrb::RingBuffer::new(MAX_BLOCKS);
     // Every block that can exist: those in the stream, the one being played and the one
     // being decoded into.

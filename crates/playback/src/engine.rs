@@ -329,7 +329,20 @@ impl Track {
     /// Decodes into the stream until it is full or the track is fully decoded. A decoding
     /// failure ends the track where it broke (what is in the stream still plays).
     fn fill(&mut self) -> Result<(), PlaybackError> {
+        self.decode(false)
+    }
+
+    /// Decodes just enough to start playing (see [`StreamWriter::can_start`]); the engine's
+    /// next turn fills the rest.
+    fn fill_to_start(&mut self) -> Result<(), PlaybackError> {
+        self.decode(true)
+    }
+
+    fn decode(&mut self, to_start: bool) -> Result<(), PlaybackError> {
         while !self.decoder_done {
+            if to_start && self.writer.can_start() {
+                break;
+            }
             let block = match self.pending.take() {
                 Some(block) => block,
                 None => {
@@ -719,7 +732,9 @@ impl EngineLoop {
             };
             match self.open(&entry, position_ms) {
                 Ok(mut track) => {
-                    let _ = track.fill().map_err(|e| self.report(&entry.track.path, &e));
+                    let _ = track
+                        .fill_to_start()
+                        .map_err(|e| self.report(&entry.track.path, &e));
                     let reader = track.take_reader();
                     let started = Event::TrackStarted {
                         entry_id: entry.entry_id,
@@ -831,7 +846,7 @@ impl EngineLoop {
             ..front
         };
         let path = track.path.clone();
-        let _ = track.fill().map_err(|e| self.report(&path, &e));
+        let _ = track.fill_to_start().map_err(|e| self.report(&path, &e));
         self.tracks.push_back(track);
         if let Err(e) = self.output.play(reader) {
             self.tracks.clear();

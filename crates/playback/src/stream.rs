@@ -183,6 +183,13 @@ impl StreamWriter {
     pub(crate) fn half_empty(&self) -> bool {
         self.shared.queued.load(Ordering::Acquire) * 2 <= self.capacity
     }
+
+    /// True once the stream holds enough to start playing: a tenth of its capacity (a
+    /// tenth of a second). The engine decodes the rest while that plays, so a bigger
+    /// stream does not delay the first sound.
+    pub(crate) fn can_start(&self) -> bool {
+        self.shared.queued.load(Ordering::Acquire) * 10 >= self.capacity
+    }
 }
 
 /// The consumer end of a stream, handed to an [`crate::AudioOutput`].

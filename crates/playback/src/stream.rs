@@ -521,6 +521,22 @@ mod tests {
         assert!(writer.has_room());
     }
 
+    #[test]
+    fn a_stream_can_start_at_a_tenth_of_its_capacity() {
+        let shared = StreamShared::new(1.0, false, std::thread::current());
+        let (mut writer, mut reader) = stream(stereo(), shared);
+        // A second of stereo at 8 kHz.
+        assert_eq!(writer.capacity, 16_000);
+        assert!(!writer.can_start());
+        assert!(writer.push(vec![0.0; 1_598]).is_ok());
+        assert!(!writer.can_start(), "just short of a tenth");
+        assert!(writer.push(vec![0.0; 2]).is_ok());
+        assert!(writer.can_start());
+        let mut out = vec![0.0; 100];
+        assert_eq!(reader.read(&mut out), Some(100));
+        assert!(!writer.can_start(), "below a tenth again once played");
+    }
+
     /// A thread that parks once for up to 20 s, as the engine does, once `start` is
     /// called; the handle gives how long it slept. A wake it misses costs the 20 s.
     struct Sleeper {

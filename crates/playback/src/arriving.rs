@@ -5,9 +5,11 @@
 //! resume later, or removes both), reading fails at once; if nothing arrives for a while,
 //! it fails too. Either way the engine reports it and moves on.
 //!
-//! The engine does not decode into the part's last [`AHEAD`] bytes until more arrive (see
-//! [`Progress`]), so it never sits in a waiting read: it keeps answering commands, and a
-//! stalled download (the connection open, nothing coming) ends the song after [`STALL`].
+//! The engine never sits in a waiting read, so it keeps answering commands: it opens such
+//! a file once its first [`AHEAD`] bytes have come (all of it, to start elsewhere; see
+//! [`can_open`]), does not decode into the part's last [`AHEAD`] bytes until more arrive
+//! (see [`Progress`]), and seeks in it only once all of it is there. A stalled download
+//! (the connection open, nothing coming) ends the song after [`STALL`].
 //!
 //! The engine knows nothing of where the bytes come from: whoever writes them keeps to
 //! this naming.
@@ -80,17 +82,28 @@ impl Progress {
         }
     }
 
+    /// Bytes of the part on disk; `None` if it cannot be looked at (renamed into place
+    /// just now, say), which callers take as "go ahead": a read then answers at once.
+    fn arrived(&self) -> Option<u64> {
+        std::fs::metadata(&self.part).ok().map(|m| m.len())
+    }
+
     /// True when a read at the reader's position will not wait: enough has arrived, or
     /// all of it, or the download has ended (a read then ends or fails at once).
     pub(crate) fn ready(&self) -> bool {
         if self.download() != Download::Going {
             return true;
         }
-        let Ok(part) = std::fs::metadata(&self.part) else {
-            return true;
-        };
-        let arrived = part.len();
-        arrived >= self.len || arrived >= self.pos().saturating_add(AHEAD)
+        self.arrived().is_none_or(|arrived| {
+            arrived >= self.len || arrived >= self.pos().saturating_add(AHEAD)
+        })
+    }
+
+    /// True once all of the file has arrived, or nothing more will: a seek, which may
+    /// read anywhere, will not wait.
+    pub(crate) fn whole(&self) -> bool {
+        self.download() != Download::Going
+            || self.arrived().is_none_or(|arrived| arrived >= self.len)
     }
 }
 
@@ -105,26 +118,54 @@ fn sidecar(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// The arriving file for `path`, if one is being written (its part and length exist).
-pub(crate) fn open(path: &Path) -> Option<Arriving> {
-    let part = sidecar(path, ".part");
+/// How far the file for `path` has come, if one is being written (its length file exists).
+fn progress_of(path: &Path) -> Option<Progress> {
     let len_file = sidecar(path, ".part.len");
     let len: u64 = std::fs::read_to_string(&len_file)
         .ok()?
         .trim()
         .parse()
         .ok()?;
-    let file = File::open(&part).ok()?;
-    Some(Arriving {
-        file,
-        at: Progress {
-            part,
-            len_file,
-            done: path.to_path_buf(),
-            len,
-            pos: Arc::default(),
-        },
+    Some(Progress {
+        part: sidecar(path, ".part"),
+        len_file,
+        done: path.to_path_buf(),
+        len,
+        pos: Arc::default(),
     })
+}
+
+/// The arriving file for `path`, if one is being written (its part and length exist).
+pub(crate) fn open(path: &Path) -> Option<Arriving> {
+    let at = progress_of(path)?;
+    let file = File::open(&at.part).ok()?;
+    Some(Arriving { file, at })
+}
+
+/// Bytes of `path` that have arrived so far, if it is arriving (0 if not): what tells a
+/// slow download from a stalled one.
+pub(crate) fn arrived(path: &Path) -> u64 {
+    progress_of(path).and_then(|at| at.arrived()).unwrap_or(0)
+}
+
+/// True when `path` can be opened without waiting inside a read: it is not arriving (it
+/// is whole, or missing, and opening succeeds or fails at once), its download has ended,
+/// or enough of it has come. To play from the start that is its first [`AHEAD`] bytes (a
+/// header, and the first packets); to play from anywhere else it is all of it, as finding
+/// a position can read anywhere in the file.
+pub(crate) fn can_open(path: &Path, from_start: bool) -> bool {
+    let Some(at) = progress_of(path) else {
+        return true;
+    };
+    if at.download() != Download::Going {
+        return true;
+    }
+    let need = if from_start {
+        AHEAD.min(at.len)
+    } else {
+        at.len
+    };
+    at.arrived().is_none_or(|arrived| arrived >= need)
 }
 
 impl Arriving {
@@ -258,5 +299,44 @@ mod tests {
             start.elapsed() < Duration::from_secs(2),
             "not the stall timeout"
         );
+    }
+
+    #[test]
+    fn a_song_can_be_opened_once_enough_has_arrived_for_where_it_starts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("song.flac");
+        let len = 3 * AHEAD;
+        // Not arriving: whole, or missing (opening fails at once, not a wait).
+        assert!(can_open(&path, true) && can_open(&path, false));
+        assert_eq!(arrived(&path), 0);
+        std::fs::write(sidecar(&path, ".part.len"), len.to_string()).unwrap();
+        let mut part = File::create(sidecar(&path, ".part")).unwrap();
+        part.write_all(&vec![0u8; AHEAD as usize - 1]).unwrap();
+        assert!(!can_open(&path, true), "a byte short of the start's share");
+        part.write_all(&[0]).unwrap();
+        assert!(can_open(&path, true));
+        assert_eq!(arrived(&path), AHEAD);
+        assert!(!can_open(&path, false), "elsewhere needs all of it");
+        part.write_all(&vec![0u8; 2 * AHEAD as usize]).unwrap();
+        assert!(can_open(&path, false));
+        // The download stops short: opening fails at once, so it need not wait.
+        std::fs::write(sidecar(&path, ".part.len"), (len + 1).to_string()).unwrap();
+        assert!(!can_open(&path, false));
+        std::fs::remove_file(sidecar(&path, ".part.len")).unwrap();
+        assert!(can_open(&path, false));
+    }
+
+    #[test]
+    fn a_song_shorter_than_the_start_share_opens_once_all_of_it_has_come() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("song.wav");
+        std::fs::write(sidecar(&path, ".part.len"), "5000").unwrap();
+        let mut part = File::create(sidecar(&path, ".part")).unwrap();
+        part.write_all(&[0u8; 4999]).unwrap();
+        assert!(!can_open(&path, true));
+        part.write_all(&[0]).unwrap();
+        assert!(can_open(&path, true) && can_open(&path, false));
+        let reader = open(&path).unwrap();
+        assert!(reader.progress().whole());
     }
 }

@@ -262,6 +262,14 @@ impl Decoder {
             .is_none_or(crate::arriving::Progress::ready)
     }
 
+    /// False while the file is still arriving with bytes to come: a seek, which may read
+    /// anywhere in it, could wait inside a read. Always true for a whole file.
+    pub(crate) fn whole(&self) -> bool {
+        self.arriving
+            .as_ref()
+            .is_none_or(crate::arriving::Progress::whole)
+    }
+
     /// The declared duration, when known.
     pub fn duration_ms(&self) -> Option<u64> {
         self.total_frames

@@ -395,6 +395,21 @@ impl Track {
     }
 }
 
+/// The queue's current entry, not opened yet: its file is still arriving, and opening it
+/// now would wait inside a read while commands go unanswered (see
+/// [`crate::arriving::can_open`]).
+struct Waiting {
+    position_ms: u64,
+    /// Since when nothing more has arrived, while playing: a slow download is waited
+    /// for, and so is any while paused.
+    since: Instant,
+    /// Bytes of the file that had arrived at `since`.
+    arrived: u64,
+    /// False when a seek within the playing track began the wait: the track is not
+    /// announced again once it opens (a listen goes on, it does not start over).
+    announce: bool,
+}
+
 struct EngineLoop {
     output: Box<dyn AudioOutput>,
     commands: Receiver<Command>,
@@ -402,9 +417,14 @@ struct EngineLoop {
     queue: Queue,
     /// The audible track first, then (once its decoder is done) the one that follows.
     tracks: VecDeque<Track>,
+    /// The current entry, when it waits for its file to arrive (`tracks` is then empty).
+    waiting: Option<Waiting>,
     /// The track to follow the audible one has been looked for (found or not): looking
     /// again waits for a change (a new audible track, a seek, a queue change).
     next_prepared: bool,
+    /// The entry to follow the audible one, when looking for it found its file still
+    /// arriving with too little to open.
+    next_waiting: Option<u64>,
     paused: bool,
     volume: f32,
     replay_gain: ReplayGainSettings,
@@ -424,7 +444,9 @@ impl EngineLoop {
             events,
             queue,
             tracks: VecDeque::new(),
+            waiting: None,
             next_prepared: false,
+            next_waiting: None,
             paused: false,
             volume: 1.0,
             replay_gain: ReplayGainSettings::default(),
@@ -465,6 +487,11 @@ impl EngineLoop {
     /// the processor's caches go cold while it idles. Does not sleep at all when a
     /// stream is half empty already (a start, a seek, a slow disk).
     fn sleep(&self) {
+        if self.waiting.is_some() {
+            // Nobody says when more of the file arrives.
+            std::thread::park_timeout(ARRIVING_POLL);
+            return;
+        }
         if self.paused || self.tracks.is_empty() {
             std::thread::park_timeout(IDLE_WAIT);
             return;
@@ -640,26 +667,29 @@ impl EngineLoop {
                 if !self.paused {
                     self.paused = true;
                     self.set_paused(true);
-                    if let Some(position_ms) = self.tracks.front().map(Track::position_ms) {
+                    if let Some(position_ms) = self.position_ms() {
                         self.emit(Event::Paused { position_ms });
                     }
                 }
             }
             Command::Resume => {
-                if self.tracks.is_empty() && self.queue.current().is_some() {
+                if self.tracks.is_empty()
+                    && self.waiting.is_none()
+                    && self.queue.current().is_some()
+                {
                     // After the queue played out (or a stop), play resumes at the start.
                     self.paused = false;
                     self.start_current(0);
                 } else if self.paused {
                     self.paused = false;
                     self.set_paused(false);
-                    if let Some(position_ms) = self.tracks.front().map(Track::position_ms) {
+                    if let Some(position_ms) = self.position_ms() {
                         self.emit(Event::Resumed { position_ms });
                     }
                 }
             }
             Command::Stop => {
-                if !self.tracks.is_empty() {
+                if !self.tracks.is_empty() || self.waiting.is_some() {
                     self.stop_all();
                 }
             }
@@ -703,11 +733,21 @@ impl EngineLoop {
         }
     }
 
+    /// Where the current entry is: the audible track's position, or where a track waiting
+    /// for its file will start.
+    fn position_ms(&self) -> Option<u64> {
+        self.tracks
+            .front()
+            .map(Track::position_ms)
+            .or(self.waiting.as_ref().map(|w| w.position_ms))
+    }
+
     /// Stops the output and forgets the open tracks.
     fn stop_all(&mut self) {
         for t in self.tracks.drain(..) {
             t.shared().stop();
         }
+        self.waiting = None;
         self.next_prepared = false;
         self.output.stop();
         self.emit(Event::Stopped);
@@ -717,20 +757,51 @@ impl EngineLoop {
     /// replacing whatever plays. An entry that cannot be opened is reported and the queue
     /// moves on, until one opens or the queue ends.
     fn start_current(&mut self, position_ms: u64) {
+        self.start_entry(position_ms, true, None);
+    }
+
+    /// [`Self::start_current`], saying `TrackStarted` only if `announce`. An entry whose
+    /// file is still arriving and cannot be opened yet waits (see [`Waiting`]), since
+    /// `waited_since` if it already has; after [`crate::arriving::STALL`] it counts as
+    /// one that cannot be opened.
+    fn start_entry(&mut self, position_ms: u64, announce: bool, waited_since: Option<Instant>) {
         for t in self.tracks.drain(..) {
             t.shared().stop();
         }
+        self.waiting = None;
         self.next_prepared = false;
         self.output.stop();
         let mut attempts = self.queue.entries_in_order().len();
-        let mut position_ms = position_ms;
+        let (mut position_ms, mut announce, mut waited_since) =
+            (position_ms, announce, waited_since);
         loop {
             let Some(entry) = self.queue.current().cloned() else {
                 self.queue_changed();
                 self.emit(Event::Stopped);
                 return;
             };
-            match self.open(&entry, position_ms) {
+            let opened = if crate::arriving::can_open(&entry.track.path, position_ms == 0) {
+                self.open(&entry, position_ms)
+            } else {
+                let since = waited_since.unwrap_or_else(Instant::now);
+                if since.elapsed() <= crate::arriving::STALL {
+                    self.waiting = Some(Waiting {
+                        position_ms,
+                        since,
+                        arrived: crate::arriving::arrived(&entry.track.path),
+                        announce,
+                    });
+                    if announce {
+                        self.queue_changed();
+                    }
+                    return;
+                }
+                Err(PlaybackError::Open {
+                    path: entry.track.path.clone(),
+                    source: crate::arriving::stalled(),
+                })
+            };
+            match opened {
                 Ok(mut track) => {
                     let _ = track
                         .fill_to_start()
@@ -755,9 +826,11 @@ impl EngineLoop {
                             return;
                         }
                     }
-                    self.emit(started);
-                    self.queue_changed();
-                    if start_ms > 0 {
+                    if announce {
+                        self.emit(started);
+                        self.queue_changed();
+                    }
+                    if start_ms > 0 || !announce {
                         self.emit(Event::Position {
                             position_ms: start_ms,
                         });
@@ -767,6 +840,8 @@ impl EngineLoop {
                 Err(e) => {
                     self.report(&entry.track.path, &e);
                     position_ms = 0;
+                    announce = true;
+                    waited_since = None;
                     attempts = attempts.saturating_sub(1);
                     if attempts == 0 || self.queue.skip_forward().is_none() {
                         self.queue_changed();
@@ -775,6 +850,29 @@ impl EngineLoop {
                     }
                 }
             }
+        }
+    }
+
+    /// Opens the entry waiting for its file once enough of it has arrived, or gives up on
+    /// it after [`crate::arriving::STALL`] with nothing more (counted while playing).
+    fn open_waiting(&mut self) {
+        let Some(waiting) = self.waiting.as_mut() else {
+            return;
+        };
+        let Some(path) = self.queue.current().map(|e| e.track.path.as_path()) else {
+            self.waiting = None;
+            return;
+        };
+        let arrived = crate::arriving::arrived(path);
+        if self.paused || arrived > waiting.arrived {
+            waiting.since = Instant::now();
+            waiting.arrived = arrived;
+        }
+        let ready = crate::arriving::can_open(path, waiting.position_ms == 0);
+        if ready || waiting.since.elapsed() > crate::arriving::STALL {
+            let (position_ms, announce, since) =
+                (waiting.position_ms, waiting.announce, waiting.since);
+            self.start_entry(position_ms, announce, Some(since));
         }
     }
 
@@ -819,6 +917,11 @@ impl EngineLoop {
 
     fn seek(&mut self, position_ms: u64) {
         let Some(mut front) = self.tracks.pop_front() else {
+            if let Some(waiting) = self.waiting.as_mut() {
+                // Not opened yet: it will start there.
+                waiting.position_ms = position_ms;
+                self.emit(Event::Position { position_ms });
+            }
             return;
         };
         for t in self.tracks.drain(..) {
@@ -827,6 +930,18 @@ impl EngineLoop {
         self.next_prepared = false;
         front.shared().stop();
         self.output.stop();
+        if !front.decoder.whole() {
+            // Still arriving: finding the position could wait inside a read. The track
+            // is opened there again once all of it has come.
+            self.waiting = Some(Waiting {
+                position_ms,
+                since: Instant::now(),
+                arrived: crate::arriving::arrived(&front.path),
+                announce: false,
+            });
+            self.emit(Event::Position { position_ms });
+            return;
+        }
         let reached_ms = match front.decoder.seek(position_ms) {
             Ok(ms) => ms,
             Err(e) => {
@@ -862,6 +977,7 @@ impl EngineLoop {
     /// Tops up the streams; once the audible track is fully decoded, opens the entry that
     /// follows it and queues it on the output.
     fn fill(&mut self) {
+        self.open_waiting();
         for i in 0..self.tracks.len() {
             if self.paused {
                 // A song still arriving is not given up on while nobody is listening.
@@ -881,6 +997,7 @@ impl EngineLoop {
     /// cannot be opened, and queues it on the output.
     fn prepare_next(&mut self) {
         self.next_prepared = true;
+        self.next_waiting = None;
         let mut ahead = self.queue.clone();
         let mut attempts = self.queue.entries_in_order().len();
         while attempts > 0 {
@@ -889,6 +1006,13 @@ impl EngineLoop {
             let Some(entry) = ahead.advance_after_end().cloned() else {
                 return;
             };
+            if !crate::arriving::can_open(&entry.track.path, true) {
+                // Still arriving, too little to open without waiting: looked for again
+                // on a later turn, or opened when it becomes the audible one.
+                self.next_prepared = false;
+                self.next_waiting = Some(entry.entry_id);
+                return;
+            }
             match self.open(&entry, 0) {
                 Ok(mut track) => {
                     let _ = track.fill().map_err(|e| self.report(&entry.track.path, &e));
@@ -952,13 +1076,7 @@ impl EngineLoop {
                         next.path.clone(),
                         next.duration_ms,
                     );
-                    let mut guard = self.queue.entries_in_order().len() + 1;
-                    while guard > 0 && self.queue.current().map(|e| e.entry_id) != Some(entry_id) {
-                        guard -= 1;
-                        if self.queue.advance_after_end().is_none() {
-                            break;
-                        }
-                    }
+                    self.advance_to(entry_id);
                     self.next_prepared = false;
                     self.last_position_event = Instant::now();
                     self.emit(Event::TrackStarted {
@@ -971,11 +1089,18 @@ impl EngineLoop {
                     self.queue_changed();
                 }
                 None => {
-                    // The queue played out; its last entry stays current.
                     self.next_prepared = false;
-                    self.output.stop();
-                    self.emit(Event::Stopped);
-                    self.queue_changed();
+                    match self.next_waiting.take() {
+                        // What follows was still arriving, too little to open ahead: it
+                        // starts as soon as it can (see `Waiting`).
+                        Some(entry_id) if self.advance_to(entry_id) => self.start_current(0),
+                        _ => {
+                            // The queue played out; its last entry stays current.
+                            self.output.stop();
+                            self.emit(Event::Stopped);
+                            self.queue_changed();
+                        }
+                    }
                 }
             }
             return;
@@ -986,6 +1111,19 @@ impl EngineLoop {
             // Position updates are disposable: drop one rather than block on a slow reader.
             let _ = self.events.try_send(Event::Position { position_ms });
         }
+    }
+
+    /// Moves the queue on, as tracks end, until `entry_id` is current; false if it never
+    /// comes (the queue changed).
+    fn advance_to(&mut self, entry_id: u64) -> bool {
+        let mut guard = self.queue.entries_in_order().len() + 1;
+        while guard > 0 && self.queue.current().map(|e| e.entry_id) != Some(entry_id) {
+            guard -= 1;
+            if self.queue.advance_after_end().is_none() {
+                break;
+            }
+        }
+        self.queue.current().map(|e| e.entry_id) == Some(entry_id)
     }
 
     fn report(&self, path: &std::path::Path, error: &PlaybackError) {

@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use offbeat_playback::{
-    AudioOutput, CaptureHandle, CaptureOutput, Command, Decoder, Engine, Event,
+    AudioOutput, CaptureHandle, CaptureOutput, Command, Decoder, Engine, Event, QueueTrack,
+    ReplayGainTags,
 };
 use serde_json::Value;
 
@@ -433,44 +434,100 @@ fn garbage_and_missing_files_give_error_events() -> TestResult {
     Ok(())
 }
 
+/// A song being downloaded into a cache as the app's does it: the bytes so far in
+/// `<name>.part`, the whole length in `<name>.part.len`; the part is renamed into place
+/// when all of it has come.
+struct Download {
+    path: PathBuf,
+    part: PathBuf,
+    bytes: Vec<u8>,
+    sent: usize,
+}
+
+impl Download {
+    /// Starts downloading `song` into `dir`, its first `first` bytes there already.
+    fn start(dir: &Path, song: &Path, first: usize) -> std::io::Result<Download> {
+        let bytes = std::fs::read(song)?;
+        let name = song.file_name().unwrap_or_default().to_string_lossy();
+        let path = dir.join(&*name);
+        let part = dir.join(format!("{name}.part"));
+        std::fs::write(
+            dir.join(format!("{name}.part.len")),
+            bytes.len().to_string(),
+        )?;
+        std::fs::write(&part, &bytes[..first])?;
+        Ok(Download {
+            path,
+            part,
+            bytes,
+            sent: first,
+        })
+    }
+
+    /// The rest arrives, and the download finishes.
+    fn finish(&mut self) -> std::io::Result<()> {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new().append(true).open(&self.part)?;
+        file.write_all(&self.bytes[self.sent..])?;
+        self.sent = self.bytes.len();
+        std::fs::rename(&self.part, &self.path)?;
+        let mut len_file = self.part.clone().into_os_string();
+        len_file.push(".len");
+        std::fs::remove_file(len_file)
+    }
+}
+
+/// Every sample of a file, decoded on its own.
+fn decode_all(path: &Path) -> Result<Vec<f32>, Box<dyn std::error::Error>> {
+    let mut decoder = Decoder::open(path)?;
+    let (mut all, mut chunk) = (Vec::new(), Vec::new());
+    while decoder.next_chunk(&mut chunk)? {
+        all.extend_from_slice(&chunk);
+    }
+    Ok(all)
+}
+
+/// The samples that are not silence: what played, without the silence of pauses and
+/// stalls around it.
+fn audible(samples: impl IntoIterator<Item = f32>) -> Vec<f32> {
+    samples.into_iter().filter(|s| s.abs() > 1e-4).collect()
+}
+
+/// Sends Pause and checks the engine answers at once, as it must while a download waits.
+fn pause_is_answered_at_once(engine: &Engine) -> Result<u64, Box<dyn std::error::Error>> {
+    let asked = Instant::now();
+    engine.send(Command::Pause)?;
+    let (paused, _) = wait_for(engine, |e| matches!(e, Event::Paused { .. }))?;
+    assert!(
+        asked.elapsed() < Duration::from_secs(1),
+        "a download held the engine for {:?}",
+        asked.elapsed()
+    );
+    match paused {
+        Event::Paused { position_ms } => Ok(position_ms),
+        _ => Err("not a pause".into()),
+    }
+}
+
 #[test]
 fn a_song_still_arriving_plays_as_it_comes_and_the_engine_answers_meanwhile() -> TestResult {
     let dir = tempfile::tempdir()?;
     let track = demo("FLAC")?;
-    let bytes = std::fs::read(&track.path)?;
-    let path = dir.path().join("arriving.flac");
-    let part = dir.path().join("arriving.flac.part");
-    std::fs::write(
-        dir.path().join("arriving.flac.part.len"),
-        bytes.len().to_string(),
-    )?;
-    // Enough to open and play a few seconds; then the download stalls, its connection
-    // still open (the part and its length file stay).
-    let first = bytes.len() / 4;
-    std::fs::write(&part, &bytes[..first])?;
+    // Enough to open and play a few seconds (the engine keeps 256 KB between what it
+    // decodes and what has arrived); then the download stalls, its connection still open
+    // (the part and its length file stay).
+    let len = std::fs::metadata(&track.path)?.len() as usize;
+    let mut download = Download::start(dir.path(), &track.path, len * 3 / 5)?;
 
     let (engine, capture) = engine(8.0)?;
-    engine.send(Command::Play(path.clone()))?;
+    engine.send(Command::Play(download.path.clone()))?;
     wait_for(&engine, |e| matches!(e, Event::TrackStarted { .. }))?;
     // Long enough to play all that has arrived and more.
     std::thread::sleep(Duration::from_millis(1500));
-    let asked = Instant::now();
-    engine.send(Command::Pause)?;
-    wait_for(&engine, |e| matches!(e, Event::Paused { .. }))?;
-    assert!(
-        asked.elapsed() < Duration::from_secs(1),
-        "a stalled download held the engine for {:?}",
-        asked.elapsed()
-    );
+    pause_is_answered_at_once(&engine)?;
 
     // The rest arrives and the download finishes: the song plays on to its end.
-    {
-        use std::io::Write;
-        let mut file = std::fs::OpenOptions::new().append(true).open(&part)?;
-        file.write_all(&bytes[first..])?;
-    }
-    std::fs::rename(&part, &path)?;
-    std::fs::remove_file(dir.path().join("arriving.flac.part.len"))?;
+    download.finish()?;
     engine.send(Command::Resume)?;
     let (_, seen) = wait_for(&engine, |e| matches!(e, Event::TrackEnded { .. }))?;
     assert!(
@@ -479,20 +536,159 @@ fn a_song_still_arriving_plays_as_it_comes_and_the_engine_answers_meanwhile() ->
     );
 
     // Every sample of the song played (around the silence of the stall and the pause).
-    let mut whole = Decoder::open(&track.path)?;
-    let (mut expected, mut chunk) = (Vec::new(), Vec::new());
-    while whole.next_chunk(&mut chunk)? {
-        expected.extend_from_slice(&chunk);
-    }
-    let captured = capture.snapshot();
-    let played: Vec<f32> = captured
-        .streams
-        .iter()
-        .flat_map(|s| s.samples.iter().copied())
-        .filter(|s| s.abs() > 1e-4)
-        .collect();
-    let music: Vec<f32> = expected.into_iter().filter(|s| s.abs() > 1e-4).collect();
+    let played = audible(
+        capture
+            .snapshot()
+            .streams
+            .into_iter()
+            .flat_map(|s| s.samples),
+    );
+    let music = audible(decode_all(&track.path)?);
     assert_eq!(played.len(), music.len());
     assert!(played == music, "the song as played differs from the file");
+    Ok(())
+}
+
+#[test]
+fn a_song_that_has_barely_begun_to_arrive_waits_to_open_and_the_engine_answers_meanwhile(
+) -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let track = demo("FLAC")?;
+    // Its header and a little more: opening it would read on into bytes not there yet.
+    let mut download = Download::start(dir.path(), &track.path, 40_000)?;
+
+    let (engine, capture) = engine(8.0)?;
+    engine.send(Command::Play(download.path.clone()))?;
+    wait_for(&engine, |e| matches!(e, Event::QueueChanged(_)))?;
+    assert_eq!(pause_is_answered_at_once(&engine)?, 0);
+    assert!(
+        !capture
+            .snapshot()
+            .streams
+            .iter()
+            .any(|s| !s.samples.is_empty()),
+        "nothing plays before the song can be opened"
+    );
+
+    // The rest arrives: the song starts, from its beginning, and plays to its end.
+    download.finish()?;
+    engine.send(Command::Resume)?;
+    let (_, seen) = wait_for(&engine, |e| matches!(e, Event::TrackEnded { .. }))?;
+    assert!(
+        !seen.iter().any(|e| matches!(e, Event::Error { .. })),
+        "{seen:?}"
+    );
+    // Started once (paused, if it opened before the Resume).
+    assert_eq!(
+        seen.iter()
+            .filter(|e| matches!(e, Event::TrackStarted { .. }))
+            .count(),
+        1,
+        "{seen:?}"
+    );
+    let played = audible(
+        capture
+            .snapshot()
+            .streams
+            .into_iter()
+            .flat_map(|s| s.samples),
+    );
+    let music = audible(decode_all(&track.path)?);
+    assert!(played == music, "the song as played differs from the file");
+    Ok(())
+}
+
+#[test]
+fn a_seek_past_what_has_arrived_waits_for_the_song_and_the_engine_answers_meanwhile() -> TestResult
+{
+    let dir = tempfile::tempdir()?;
+    let track = demo("FLAC")?;
+    let len = std::fs::metadata(&track.path)?.len() as usize;
+    let mut download = Download::start(dir.path(), &track.path, len * 3 / 5)?;
+
+    let (engine, capture) = engine(8.0)?;
+    engine.send(Command::Play(download.path.clone()))?;
+    wait_for(&engine, |e| matches!(e, Event::TrackStarted { .. }))?;
+    // Three quarters of the way in: past what has arrived.
+    let target_ms = track.duration_ms * 3 / 4;
+    engine.send(Command::Seek(target_ms))?;
+    wait_for(
+        &engine,
+        |e| matches!(e, Event::Position { position_ms } if *position_ms == target_ms),
+    )?;
+    assert_eq!(pause_is_answered_at_once(&engine)?, target_ms);
+
+    download.finish()?;
+    engine.send(Command::Resume)?;
+    let (_, seen) = wait_for(&engine, |e| matches!(e, Event::TrackEnded { .. }))?;
+    assert!(
+        !seen
+            .iter()
+            .any(|e| matches!(e, Event::Error { .. } | Event::TrackStarted { .. })),
+        "a seek goes on with the same track, without an error: {seen:?}"
+    );
+    // What played after the seek is the song's last quarter.
+    let after_seek = capture.snapshot().streams.pop().ok_or("nothing played")?;
+    let rate = u64::from(after_seek.format.sample_rate);
+    let frames = after_seek.sample_count / u64::from(after_seek.format.channels);
+    let expected = (track.duration_ms - target_ms) * rate / 1000;
+    assert!(
+        frames.abs_diff(expected) < rate / 10,
+        "{frames} frames played after the seek, {expected} expected"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_next_song_still_arriving_starts_once_it_can_and_the_queue_does_not_skip_it() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let first = demo("WAV")?;
+    let next = demo("FLAC")?;
+    let mut download = Download::start(dir.path(), &next.path, 40_000)?;
+    let track = |track_id, path: &Path| QueueTrack {
+        track_id,
+        path: path.to_path_buf(),
+        replay_gain: ReplayGainTags::default(),
+    };
+
+    let (engine, capture) = engine(f64::INFINITY)?;
+    engine.send(Command::SetQueue {
+        tracks: vec![track(1, &first.path), track(2, &download.path)],
+        start: 0,
+        position_ms: 0,
+        paused: false,
+    })?;
+    wait_for(&engine, |e| matches!(e, Event::TrackEnded { .. }))?;
+    // The first song played out; the next cannot be opened yet. The engine neither
+    // skips it nor stops, and answers meanwhile.
+    std::thread::sleep(Duration::from_millis(200));
+    pause_is_answered_at_once(&engine)?;
+
+    download.finish()?;
+    engine.send(Command::Resume)?;
+    let (started, seen) = wait_for(&engine, |e| matches!(e, Event::TrackStarted { .. }))?;
+    assert!(
+        matches!(started, Event::TrackStarted { track_id: 2, .. }),
+        "{started:?}"
+    );
+    let (_, rest) = wait_for(&engine, |e| matches!(e, Event::TrackEnded { .. }))?;
+    assert!(
+        !seen
+            .iter()
+            .chain(&rest)
+            .any(|e| matches!(e, Event::Error { .. } | Event::Stopped)),
+        "{seen:?} {rest:?}"
+    );
+    let streams = capture.snapshot().streams;
+    let played = audible(
+        streams
+            .last()
+            .map(|s| s.samples.clone())
+            .unwrap_or_default(),
+    );
+    assert!(
+        played == audible(decode_all(&next.path)?),
+        "the next song as played differs from its file"
+    );
     Ok(())
 }

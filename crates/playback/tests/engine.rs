@@ -311,8 +311,11 @@ fn locate(path: &Path, played: &[f32], near_ms: u64) -> Result<u64, Box<dyn std:
     }
     let rate = u64::from(format.sample_rate);
     let window = (rate as usize / 20) * channels; // 50 ms
+                                                  // The stream starts with the silence played while paused (the seek was made paused):
+                                                  // the audio after the seek is what follows it.
+    let first = played.iter().position(|s| s.abs() > 1e-4).unwrap_or(0) / channels * channels;
     let probe = played
-        .get(..window)
+        .get(first..first + window)
         .ok_or("too little audio after the seek")?;
     let centre = (near_ms * rate / 1000) as usize;
     let reach = (rate / 5) as usize; // search ±200 ms

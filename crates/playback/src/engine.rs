@@ -397,7 +397,9 @@ impl Track {
 
 /// The queue's current entry, not opened yet: its file is still arriving, and opening it
 /// now would wait inside a read while commands go unanswered (see
-/// [`crate::arriving::can_open`]).
+/// [`crate::arriving::can_open`]). It was announced (`TrackStarted`) when the wait began,
+/// so the app shows what is coming; a seek's wait is not (the listen goes on). Either way
+/// it is not announced again once it opens.
 struct Waiting {
     position_ms: u64,
     /// Since when nothing more has arrived, while playing: a slow download is waited
@@ -405,9 +407,6 @@ struct Waiting {
     since: Instant,
     /// Bytes of the file that had arrived at `since`.
     arrived: u64,
-    /// False when a seek within the playing track began the wait: the track is not
-    /// announced again once it opens (a listen goes on, it does not start over).
-    announce: bool,
 }
 
 struct EngineLoop {
@@ -789,9 +788,16 @@ impl EngineLoop {
                         position_ms,
                         since,
                         arrived: crate::arriving::arrived(&entry.track.path),
-                        announce,
                     });
                     if announce {
+                        // Duration unknown until it opens (the app has the library's).
+                        self.emit(Event::TrackStarted {
+                            entry_id: entry.entry_id,
+                            track_id: entry.track.track_id,
+                            path: entry.track.path.clone(),
+                            duration_ms: None,
+                            paused: self.paused,
+                        });
                         self.queue_changed();
                     }
                     return;
@@ -870,9 +876,8 @@ impl EngineLoop {
         }
         let ready = crate::arriving::can_open(path, waiting.position_ms == 0);
         if ready || waiting.since.elapsed() > crate::arriving::STALL {
-            let (position_ms, announce, since) =
-                (waiting.position_ms, waiting.announce, waiting.since);
-            self.start_entry(position_ms, announce, Some(since));
+            let (position_ms, since) = (waiting.position_ms, waiting.since);
+            self.start_entry(position_ms, false, Some(since));
         }
     }
 
@@ -937,7 +942,6 @@ impl EngineLoop {
                 position_ms,
                 since: Instant::now(),
                 arrived: crate::arriving::arrived(&front.path),
-                announce: false,
             });
             self.emit(Event::Position { position_ms });
             return;

@@ -575,6 +575,9 @@ impl Store {
     /// this device's Essentials songs join the shared Essentials (songs already there are
     /// not added twice; the old Essentials is retired in `device.json`, so it is not found
     /// again as a stray). Nothing is lost: every document stays on disk.
+    ///
+    /// Readers see the old list or the new one, never a mix: the shared index gets this
+    /// device's playlists first, then the index and Essentials switch together.
     pub fn adopt_index(&self, shared: &str, now: i64) -> Result<()> {
         // One adoption at a time (two connections may both ask for it).
         let _one = self.adopting.lock().unwrap_or_else(PoisonError::into_inner);
@@ -583,17 +586,6 @@ impl Store {
             return Ok(());
         }
         let handle = self.fetch(shared)?;
-        let shared_entries: Vec<(String, bool)> = handle.with_document(|d| {
-            let Ok(Some((_, playlists))) = d.get(ROOT, "playlists") else {
-                return Vec::new();
-            };
-            d.map_range(&playlists, ..)
-                .map(|item| {
-                    let deleted = matches!(d.get(item.id(), "deleted_at"), Ok(Some(_)));
-                    (item.key.into_owned(), deleted)
-                })
-                .collect()
-        });
         if handle
             .with_document(|d| doc::string(d, &ROOT, "schema"))
             .as_deref()
@@ -603,58 +595,85 @@ impl Store {
                 "{shared} (not a playlist index)"
             )));
         }
+        let shared_entries = self.index_entries_of(shared);
         for (id, _) in &shared_entries {
             if !self.exists(id) {
                 // One that cannot be fetched now comes with a later sync; its entry stays.
                 let _ = self.fetch(id);
             }
         }
-        let old_entries = self.index_entries();
-        let old_names = self.index_names();
         let old_essentials = self.essentials_id();
-        *write(&self.index) = shared.to_owned();
-        let listed: HashSet<&String> = shared_entries.iter().map(|(id, _)| id).collect();
-        for (id, deleted) in old_entries {
-            if id == old_essentials || listed.contains(&id) {
-                continue;
-            }
-            let name = old_names.get(&id).cloned().unwrap_or_default();
-            self.index_add(&id, &name, now)?;
-            if deleted {
-                self.mark_deleted(&id, now)?;
-            }
-        }
-        match self.index_essentials().filter(|id| self.exists(id)) {
-            Some(essentials) if essentials != old_essentials => {
-                let theirs: HashSet<String> = self
-                    .get(&essentials)?
-                    .entries
-                    .into_iter()
-                    .map(|e| e.track.track_uid)
-                    .collect();
-                let ours: Vec<TrackRef> = self
-                    .get(&old_essentials)?
-                    .entries
-                    .into_iter()
-                    .map(|e| e.track)
-                    .filter(|t| !theirs.contains(&t.track_uid))
-                    .collect();
-                *write(&self.essentials) = essentials.clone();
-                if !ours.is_empty() {
-                    self.add(&essentials, &ours, Place::End, now)?;
-                }
-                // Ours is merged in: not listed, and never found again as a stray.
-                self.device().retired.push(old_essentials.clone());
-            }
-            _ => {
+        let mut joined: HashSet<String> = shared_entries.into_iter().map(|(id, _)| id).collect();
+        joined.insert(old_essentials.clone());
+        self.join_index(shared, &old_index, &mut joined, now)?;
+        let essentials = match self
+            .read(shared, |d| doc::string(d, &ROOT, "essentials"))?
+            .filter(|id| self.exists(id))
+        {
+            Some(theirs) => theirs,
+            None => {
                 // The shared index has no Essentials yet: ours becomes everyone's.
-                self.index_add(&old_essentials, ESSENTIALS_NAME, now)?;
+                self.index_add_to(shared, &old_essentials, ESSENTIALS_NAME, now)?;
                 let id = old_essentials.clone();
-                self.edit_index(|tx, _| tx.put(ROOT, "essentials", id.as_str()))?;
+                self.edit_index_of(shared, |tx, _| tx.put(ROOT, "essentials", id.as_str()))?;
+                old_essentials.clone()
             }
+        };
+        {
+            let mut essentials_now = write(&self.essentials);
+            let mut index_now = write(&self.index);
+            *index_now = shared.to_owned();
+            essentials_now.clone_from(&essentials);
+        }
+        // One made here meanwhile went into the old index: list it in the shared one too.
+        self.join_index(shared, &old_index, &mut joined, now)?;
+        if essentials != old_essentials {
+            // Read after the switch: a song added to ours until then is merged too.
+            let theirs: HashSet<String> = self
+                .get(&essentials)?
+                .entries
+                .into_iter()
+                .map(|e| e.track.track_uid)
+                .collect();
+            let ours: Vec<TrackRef> = self
+                .get(&old_essentials)?
+                .entries
+                .into_iter()
+                .map(|e| e.track)
+                .filter(|t| !theirs.contains(&t.track_uid))
+                .collect();
+            if !ours.is_empty() {
+                self.add(&essentials, &ours, Place::End, now)?;
+            }
+            // Ours is merged in: not listed, and never found again as a stray.
+            self.device().retired.push(old_essentials);
         }
         self.device().index = Some(shared.to_owned());
         self.save_device()
+    }
+
+    /// Lists in the index `shared` each playlist the index `old` lists that is not in
+    /// `joined` yet (deleted ones stay deleted), and adds it to `joined`.
+    fn join_index(
+        &self,
+        shared: &str,
+        old: &str,
+        joined: &mut HashSet<String>,
+        now: i64,
+    ) -> Result<()> {
+        let names = self.index_names_of(old);
+        for (id, deleted) in self.index_entries_of(old) {
+            if joined.contains(&id) {
+                continue;
+            }
+            let name = names.get(&id).cloned().unwrap_or_default();
+            self.index_add_to(shared, &id, &name, now)?;
+            if deleted {
+                self.mark_deleted_in(shared, &id, now)?;
+            }
+            joined.insert(id);
+        }
+        Ok(())
     }
 
     /// Fetches the playlists the index lists that this device does not hold (another
@@ -688,9 +707,10 @@ impl Store {
         Ok(found)
     }
 
-    fn mark_deleted(&self, id: &str, now: i64) -> Result<()> {
+    /// Marks a playlist deleted in the index `index`.
+    fn mark_deleted_in(&self, index: &str, id: &str, now: i64) -> Result<()> {
         let id = id.to_owned();
-        self.edit_index(|tx, playlists| {
+        self.edit_index_of(index, |tx, playlists| {
             if let Some((_, obj)) = tx.get(playlists, id.as_str())? {
                 if tx.get(&obj, "deleted_at")?.is_none() {
                     tx.put(&obj, "deleted_at", now)?;
@@ -859,7 +879,18 @@ impl Store {
             &ObjId,
         ) -> std::result::Result<(), automerge::AutomergeError>,
     {
-        let index = self.handle(&self.index_id())?;
+        self.edit_index_of(&self.index_id(), f)
+    }
+
+    /// Changes the index document `index` (ours, or the one being adopted).
+    fn edit_index_of<F>(&self, index: &str, f: F) -> Result<()>
+    where
+        F: FnOnce(
+            &mut automerge::transaction::Transaction<'_>,
+            &ObjId,
+        ) -> std::result::Result<(), automerge::AutomergeError>,
+    {
+        let index = self.handle(index)?;
         self.persisted(&index, |d| {
             let playlists = match d.get(ROOT, "playlists")? {
                 Some((automerge::Value::Object(ObjType::Map), obj)) => obj,
@@ -893,8 +924,13 @@ impl Store {
     }
 
     fn index_add(&self, id: &str, name: &str, now: i64) -> Result<()> {
+        self.index_add_to(&self.index_id(), id, name, now)
+    }
+
+    /// Lists a playlist in the index `index`, unless it is listed there already.
+    fn index_add_to(&self, index: &str, id: &str, name: &str, now: i64) -> Result<()> {
         let id = id.to_owned();
-        self.edit_index(|tx, playlists| {
+        self.edit_index_of(index, |tx, playlists| {
             if tx.get(playlists, id.as_str())?.is_none() {
                 let entry = tx.put_object(playlists, id.as_str(), ObjType::Map)?;
                 tx.put(&entry, "name", name)?;
@@ -906,7 +942,12 @@ impl Store {
 
     /// (id, deleted) for every playlist the index lists.
     fn index_entries(&self) -> Vec<(String, bool)> {
-        self.read(&self.index_id(), |d| {
+        self.index_entries_of(&self.index_id())
+    }
+
+    /// (id, deleted) for every playlist the index document `index` lists.
+    fn index_entries_of(&self, index: &str) -> Vec<(String, bool)> {
+        self.read(index, |d| {
             let Ok(Some((_, playlists))) = d.get(ROOT, "playlists") else {
                 return Vec::new();
             };
@@ -922,7 +963,11 @@ impl Store {
     }
 
     fn index_names(&self) -> HashMap<String, String> {
-        self.read(&self.index_id(), |d| {
+        self.index_names_of(&self.index_id())
+    }
+
+    fn index_names_of(&self, index: &str) -> HashMap<String, String> {
+        self.read(index, |d| {
             let Ok(Some((_, playlists))) = d.get(ROOT, "playlists") else {
                 return HashMap::new();
             };

@@ -5,6 +5,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use offbeat_playlists::doc::{Place, PlaylistKind};
 
@@ -168,6 +169,72 @@ fn a_corrupt_playlist_is_quarantined_by_name_and_the_rest_load() {
     let names: Vec<String> = store.list().into_iter().map(|p| p.meta.name).collect();
     assert_eq!(names, ["Emergency Essentials", "Keep me"]);
     store.close().unwrap();
+}
+
+/// Copies every file under `from` that `to` lacks (another device's documents arriving,
+/// as a sync would bring them).
+fn copy_missing(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_missing(&e.path(), &target);
+        } else if !target.exists() {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn adopting_another_devices_index_switches_the_list_and_essentials_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a_dir, b_dir) = (dir.path().join("a"), dir.path().join("b"));
+    let a = Store::open(&a_dir, 1).unwrap();
+    let trip = a.create("Road trip", 2).unwrap();
+    a.add(&a.essentials_id(), &[track(1)], Place::End, 3)
+        .unwrap();
+    let (shared, shared_essentials) = (a.index_id(), a.essentials_id());
+    a.close().unwrap();
+    let b = Store::open(&b_dir, 1).unwrap();
+    let mine = b.create("Mine", 2).unwrap();
+    let old_essentials = b.essentials_id();
+    b.add(&old_essentials, &[track(9), track(1)], Place::End, 3)
+        .unwrap();
+    copy_missing(&a_dir.join("repo"), &b_dir.join("repo"));
+
+    // While B adopts A's index, whoever reads B's list sees the shared one only with the
+    // shared Essentials (never one that is not listed, and could be deleted).
+    let adopted = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let reader = s.spawn(|| {
+            while !adopted.load(Ordering::Acquire) {
+                if b.index_id() == shared {
+                    assert_eq!(b.essentials_id(), shared_essentials, "a half-adopted store");
+                }
+            }
+        });
+        b.adopt_index(&shared, 4).unwrap();
+        adopted.store(true, Ordering::Release);
+        reader.join().unwrap();
+    });
+    assert_eq!(b.index_id(), shared);
+    assert_eq!(b.essentials_id(), shared_essentials);
+    let ids = |store: &Store| {
+        let mut ids: Vec<String> = store.list().into_iter().map(|p| p.id).collect();
+        ids.sort();
+        ids
+    };
+    let mut expected = vec![shared_essentials.clone(), trip, mine];
+    expected.sort();
+    assert_eq!(ids(&b), expected);
+    // One Essentials, with both devices' songs, each once.
+    assert_eq!(titles(&b, &shared_essentials), ["Song 1", "Song 9"]);
+    b.close().unwrap();
+    // The old Essentials is retired, not found again as a stray.
+    let b = Store::open(&b_dir, 5).unwrap();
+    assert_eq!(b.index_id(), shared);
+    assert_eq!(ids(&b), expected);
+    b.close().unwrap();
 }
 
 #[test]

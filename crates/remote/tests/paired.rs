@@ -364,6 +364,12 @@ fn two_devices_share_one_playlist_list_and_their_offline_edits_merge() {
     wait_health(&remote_a, "A synced", |h| {
         h.last_sync_ms.is_some() && h.sync_connected
     });
+    // A came first: its list is the user's (the health can say "synced" from the catalog
+    // round before A's connection has offered its index; then B could come first).
+    wait_until("A's index is the user's", || {
+        server.get("/api/v1/index", Some(&token)).json()["index"].as_str()
+            == Some(a.index_id().as_str())
+    });
     let remote_b = Remote::start(options(&pairing, &b_dir)).unwrap();
     remote_b.sync_playlists(b.clone()).unwrap();
 

@@ -512,6 +512,27 @@ fn pause_is_answered_at_once(engine: &Engine) -> Result<u64, Box<dyn std::error:
     }
 }
 
+/// The rest of the download arrives and play resumes; returns the events up to the end
+/// of the song.
+fn finish_and_resume(
+    engine: &Engine,
+    download: &mut Download,
+) -> Result<Vec<Event>, Box<dyn std::error::Error>> {
+    download.finish()?;
+    engine.send(Command::Resume)?;
+    Ok(wait_for(engine, |e| matches!(e, Event::TrackEnded { .. }))?.1)
+}
+
+/// Checks that every sample of `song` played, in order, and nothing else (the silence of
+/// stalls and pauses aside).
+fn assert_played_whole(played: impl IntoIterator<Item = f32>, song: &Path) -> TestResult {
+    let played = audible(played);
+    let music = audible(decode_all(song)?);
+    assert_eq!(played.len(), music.len());
+    assert!(played == music, "the song as played differs from the file");
+    Ok(())
+}
+
 #[test]
 fn a_song_still_arriving_plays_as_it_comes_and_the_engine_answers_meanwhile() -> TestResult {
     let dir = tempfile::tempdir()?;
@@ -529,27 +550,15 @@ fn a_song_still_arriving_plays_as_it_comes_and_the_engine_answers_meanwhile() ->
     std::thread::sleep(Duration::from_millis(1500));
     pause_is_answered_at_once(&engine)?;
 
-    // The rest arrives and the download finishes: the song plays on to its end.
-    download.finish()?;
-    engine.send(Command::Resume)?;
-    let (_, seen) = wait_for(&engine, |e| matches!(e, Event::TrackEnded { .. }))?;
+    // The rest arrives and the download finishes: the song plays on to its end, every
+    // sample of it.
+    let seen = finish_and_resume(&engine, &mut download)?;
     assert!(
         !seen.iter().any(|e| matches!(e, Event::Error { .. })),
         "{seen:?}"
     );
-
-    // Every sample of the song played (around the silence of the stall and the pause).
-    let played = audible(
-        capture
-            .snapshot()
-            .streams
-            .into_iter()
-            .flat_map(|s| s.samples),
-    );
-    let music = audible(decode_all(&track.path)?);
-    assert_eq!(played.len(), music.len());
-    assert!(played == music, "the song as played differs from the file");
-    Ok(())
+    let streams = capture.snapshot().streams;
+    assert_played_whole(streams.into_iter().flat_map(|s| s.samples), &track.path)
 }
 
 #[test]
@@ -586,9 +595,7 @@ fn a_song_that_has_barely_begun_to_arrive_waits_to_open_and_the_engine_answers_m
     );
 
     // The rest arrives: the song starts, from its beginning, and plays to its end.
-    download.finish()?;
-    engine.send(Command::Resume)?;
-    let (_, seen) = wait_for(&engine, |e| matches!(e, Event::TrackEnded { .. }))?;
+    let seen = finish_and_resume(&engine, &mut download)?;
     assert!(
         !seen.iter().any(|e| matches!(e, Event::Error { .. })),
         "{seen:?}"
@@ -597,16 +604,8 @@ fn a_song_that_has_barely_begun_to_arrive_waits_to_open_and_the_engine_answers_m
         !seen.iter().any(|e| matches!(e, Event::TrackStarted { .. })),
         "announced once, not again when it opens: {seen:?}"
     );
-    let played = audible(
-        capture
-            .snapshot()
-            .streams
-            .into_iter()
-            .flat_map(|s| s.samples),
-    );
-    let music = audible(decode_all(&track.path)?);
-    assert!(played == music, "the song as played differs from the file");
-    Ok(())
+    let streams = capture.snapshot().streams;
+    assert_played_whole(streams.into_iter().flat_map(|s| s.samples), &track.path)
 }
 
 #[test]
@@ -629,9 +628,7 @@ fn a_seek_past_what_has_arrived_waits_for_the_song_and_the_engine_answers_meanwh
     )?;
     assert_eq!(pause_is_answered_at_once(&engine)?, target_ms);
 
-    download.finish()?;
-    engine.send(Command::Resume)?;
-    let (_, seen) = wait_for(&engine, |e| matches!(e, Event::TrackEnded { .. }))?;
+    let seen = finish_and_resume(&engine, &mut download)?;
     assert!(
         !seen
             .iter()
@@ -680,9 +677,7 @@ fn a_next_song_still_arriving_starts_once_it_can_and_the_queue_does_not_skip_it(
     std::thread::sleep(Duration::from_millis(200));
     pause_is_answered_at_once(&engine)?;
 
-    download.finish()?;
-    engine.send(Command::Resume)?;
-    let (_, rest) = wait_for(&engine, |e| matches!(e, Event::TrackEnded { .. }))?;
+    let rest = finish_and_resume(&engine, &mut download)?;
     assert!(
         !before.iter().chain(&rest).any(|e| matches!(
             e,
@@ -690,16 +685,6 @@ fn a_next_song_still_arriving_starts_once_it_can_and_the_queue_does_not_skip_it(
         )),
         "{before:?} {rest:?}"
     );
-    let streams = capture.snapshot().streams;
-    let played = audible(
-        streams
-            .last()
-            .map(|s| s.samples.clone())
-            .unwrap_or_default(),
-    );
-    assert!(
-        played == audible(decode_all(&next.path)?),
-        "the next song as played differs from its file"
-    );
-    Ok(())
+    let played = capture.snapshot().streams.pop().ok_or("nothing played")?;
+    assert_played_whole(played.samples, &next.path)
 }

@@ -86,6 +86,9 @@ pub struct PlayerState {
     pub preamp_db: f32,
     /// The last playback error, cleared when a track starts.
     pub error: Option<String>,
+    /// True while the current track waits for more of its download before it can play:
+    /// nothing is heard yet.
+    pub waiting: bool,
 }
 
 impl Default for PlayerState {
@@ -103,6 +106,7 @@ impl Default for PlayerState {
             replay_gain: ReplayGainMode::Off,
             preamp_db: 0.0,
             error: None,
+            waiting: false,
         }
     }
 }
@@ -169,13 +173,20 @@ impl PlayerState {
                     .or(self.track.as_ref().map(|t| t.duration_ms))
                     .unwrap_or(0);
                 self.error = None;
+                self.waiting = false;
             }
             Event::Position { position_ms } => {
                 let position_ms = ms(*position_ms);
-                if position_ms == self.position_ms {
+                if position_ms == self.position_ms && !self.waiting {
                     return false;
                 }
                 self.position_ms = position_ms;
+                // The engine says where playback is once the waiting track opens.
+                self.waiting = false;
+            }
+            Event::Waiting { position_ms } => {
+                self.position_ms = ms(*position_ms);
+                self.waiting = true;
             }
             Event::Paused { position_ms } => {
                 self.status = PlaybackStatus::Paused;
@@ -188,6 +199,7 @@ impl PlayerState {
             Event::Stopped => {
                 self.status = PlaybackStatus::Stopped;
                 self.position_ms = 0;
+                self.waiting = false;
             }
             // The next track's TrackStarted follows at once, or Stopped at the end.
             Event::TrackEnded { .. } => return false,
@@ -324,6 +336,47 @@ mod tests {
         assert_eq!(state.error.as_deref(), Some("broken"));
         state.apply(&Event::Stopped, &mut resolve);
         assert_eq!(state.status, PlaybackStatus::Stopped);
+    }
+
+    #[test]
+    fn a_track_waiting_for_its_download_shows_as_waiting_until_it_opens() {
+        let mut state = PlayerState::default();
+        let mut resolve = |id: i64| Some(track(id));
+        state.apply(
+            &Event::TrackStarted {
+                entry_id: 1,
+                track_id: 7,
+                path: PathBuf::from("/cache/7.flac"),
+                duration_ms: None,
+                paused: false,
+            },
+            &mut resolve,
+        );
+        assert!(state.apply(&Event::Waiting { position_ms: 0 }, &mut resolve));
+        assert!(state.waiting);
+        assert_eq!(
+            state.duration_ms, 20_000,
+            "the library's duration meanwhile"
+        );
+        // It opens where it waited: the same position, and no longer waiting.
+        assert!(state.apply(&Event::Position { position_ms: 0 }, &mut resolve));
+        assert!(!state.waiting);
+        // A seek past what has arrived waits again; stopping ends the wait.
+        state.apply(
+            &Event::Position {
+                position_ms: 15_000,
+            },
+            &mut resolve,
+        );
+        state.apply(
+            &Event::Waiting {
+                position_ms: 15_000,
+            },
+            &mut resolve,
+        );
+        assert_eq!((state.waiting, state.position_ms), (true, 15_000));
+        state.apply(&Event::Stopped, &mut resolve);
+        assert!(!state.waiting);
     }
 
     #[test]

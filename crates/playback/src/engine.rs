@@ -168,6 +168,12 @@ pub enum Event {
     Resumed {
         position_ms: u64,
     },
+    /// The current track waits for more of its file to arrive (a song still downloading)
+    /// before it can open at `position_ms`: nothing plays meanwhile. A `Position` follows
+    /// once it opens.
+    Waiting {
+        position_ms: u64,
+    },
     /// Nothing plays any more: stopped, or the queue played out.
     Stopped,
     /// A track played to its end.
@@ -800,6 +806,7 @@ impl EngineLoop {
                         });
                         self.queue_changed();
                     }
+                    self.emit(Event::Waiting { position_ms });
                     return;
                 }
                 Err(PlaybackError::Open {
@@ -926,6 +933,7 @@ impl EngineLoop {
                 // Not opened yet: it will start there.
                 waiting.position_ms = position_ms;
                 self.emit(Event::Position { position_ms });
+                self.emit(Event::Waiting { position_ms });
             }
             return;
         };
@@ -944,6 +952,7 @@ impl EngineLoop {
                 arrived: crate::arriving::arrived(&front.path),
             });
             self.emit(Event::Position { position_ms });
+            self.emit(Event::Waiting { position_ms });
             return;
         }
         let reached_ms = match front.decoder.seek(position_ms) {

@@ -584,6 +584,8 @@ fn a_song_that_has_barely_begun_to_arrive_waits_to_open_and_the_engine_answers_m
         ),
         "{started:?}"
     );
+    // And says it waits for the download.
+    wait_for(&engine, |e| *e == Event::Waiting { position_ms: 0 })?;
     assert_eq!(pause_is_answered_at_once(&engine)?, 0);
     assert!(
         !capture
@@ -626,6 +628,11 @@ fn a_seek_past_what_has_arrived_waits_for_the_song_and_the_engine_answers_meanwh
         &engine,
         |e| matches!(e, Event::Position { position_ms } if *position_ms == target_ms),
     )?;
+    wait_for(&engine, |e| {
+        *e == Event::Waiting {
+            position_ms: target_ms,
+        }
+    })?;
     assert_eq!(pause_is_answered_at_once(&engine)?, target_ms);
 
     let seen = finish_and_resume(&engine, &mut download)?;

@@ -971,7 +971,12 @@ preampDb: number;
 /**
  * The last playback error, cleared when a track starts.
  */
-error: string | null }
+error: string | null; 
+/**
+ * True while the current track waits for more of its download before it can play:
+ * nothing is heard yet.
+ */
+waiting: boolean }
 /**
  * One entry as the playlist view shows it: what the playlist remembers, and the library
  * track it resolves to on this device (`None`: not here; shown greyed, skipped on play).

@@ -54,6 +54,7 @@ export const STOPPED: PlayerState = {
   replayGain: 'off',
   preampDb: 0,
   error: null,
+  waiting: false,
 };
 
 /** The repeat button's cycle: off, the whole queue, this track. */
@@ -118,6 +119,8 @@ export class Player {
   readonly muted: boolean = $derived(this.#volume === 0);
   /** The last playback error the backend reported, until the next state clears it. */
   readonly error: string | null = $derived(this.#state.error);
+  /** True while the track waits for more of its download before it can play. */
+  readonly waiting: boolean = $derived(!this.#pendingTrack && this.#state.waiting);
   readonly shuffle: boolean = $derived(this.#state.shuffle);
   readonly repeat: RepeatMode = $derived(this.#state.repeat);
   /** The queue entry playing, as in the queue panel. */

@@ -270,3 +270,20 @@ describe('Player errors and start-up', () => {
     expect(player.status).toBe('playing');
   });
 });
+
+describe('Player waiting for a download', () => {
+  it('says the track waits until the backend says it plays', () => {
+    const player = new Player(fakeControls());
+    player.apply(state({ status: 'playing', track: track(1), waiting: true }));
+    expect(player.waiting).toBe(true);
+    player.apply(state({ status: 'playing', track: track(1), waiting: false, positionMs: 250 }));
+    expect(player.waiting).toBe(false);
+  });
+
+  it('does not say a newly chosen track waits before the backend has it', () => {
+    const player = new Player(fakeControls());
+    player.apply(state({ status: 'playing', track: track(1), waiting: true }));
+    void player.play(track(2), [track(2)]);
+    expect(player.waiting).toBe(false);
+  });
+});

@@ -88,22 +88,25 @@ impl Progress {
         std::fs::metadata(&self.part).ok().map(|m| m.len())
     }
 
-    /// True when a read at the reader's position will not wait: enough has arrived, or
-    /// all of it, or the download has ended (a read then ends or fails at once).
+    /// True when reading up to byte `upto` (or the end, if sooner) will not wait: those
+    /// bytes have arrived, or the download has ended (a read then ends or fails at once).
+    fn has(&self, upto: u64) -> bool {
+        self.download() != Download::Going
+            || self
+                .arrived()
+                .is_none_or(|arrived| arrived >= upto.min(self.len))
+    }
+
+    /// True when a read at the reader's position will not wait: [`AHEAD`] more bytes
+    /// have arrived, or all of them, or the download has ended.
     pub(crate) fn ready(&self) -> bool {
-        if self.download() != Download::Going {
-            return true;
-        }
-        self.arrived().is_none_or(|arrived| {
-            arrived >= self.len || arrived >= self.pos().saturating_add(AHEAD)
-        })
+        self.has(self.pos().saturating_add(AHEAD))
     }
 
     /// True once all of the file has arrived, or nothing more will: a seek, which may
     /// read anywhere, will not wait.
     pub(crate) fn whole(&self) -> bool {
-        self.download() != Download::Going
-            || self.arrived().is_none_or(|arrived| arrived >= self.len)
+        self.has(self.len)
     }
 }
 
@@ -154,18 +157,7 @@ pub(crate) fn arrived(path: &Path) -> u64 {
 /// header, and the first packets); to play from anywhere else it is all of it, as finding
 /// a position can read anywhere in the file.
 pub(crate) fn can_open(path: &Path, from_start: bool) -> bool {
-    let Some(at) = progress_of(path) else {
-        return true;
-    };
-    if at.download() != Download::Going {
-        return true;
-    }
-    let need = if from_start {
-        AHEAD.min(at.len)
-    } else {
-        at.len
-    };
-    at.arrived().is_none_or(|arrived| arrived >= need)
+    progress_of(path).is_none_or(|at| at.has(if from_start { AHEAD } else { at.len }))
 }
 
 impl Arriving {

@@ -175,21 +175,20 @@ fn pull(
     let mut slept = Duration::ZERO;
     while !cancel.load(Ordering::Acquire) {
         let channels = u64::from(format.channels);
-        let samples_per_sec = f64::from(format.sample_rate) * f64::from(format.channels) * speed;
-        // Unpaced, everything is due at once; the clock is not read (on a virtual machine
-        // that costs more than a turn's bookkeeping).
-        let due = if unpaced {
-            u64::MAX / 2
-        } else {
-            (start.elapsed().as_secs_f64() * samples_per_sec).min(u64::MAX as f64 / 2.0) as u64
-        };
-        // Whole frames only, at most a second's worth per turn.
-        let mut frames = (due.saturating_sub(pulled) / channels).min(u64::from(format.sample_rate));
-        if unpaced {
+        let frames = if unpaced {
             // As fast as the engine can decode, but never inventing underrun silence:
-            // take only what is there, or learn that the stream ended.
-            frames = frames.min(stream.available_frames() as u64).max(1);
-        }
+            // take all that is there (each turn costs a sleep, which on a virtual machine
+            // can cost the thread 30-50 µs), or learn that the stream ended. The clock is
+            // not read (on such a machine that costs more than a turn's bookkeeping).
+            (stream.available_frames() as u64).max(1)
+        } else {
+            // Whole frames only, at most a second's worth per turn.
+            let samples_per_sec =
+                f64::from(format.sample_rate) * f64::from(format.channels) * speed;
+            let due =
+                (start.elapsed().as_secs_f64() * samples_per_sec).min(u64::MAX as f64 / 2.0) as u64;
+            (due.saturating_sub(pulled) / channels).min(u64::from(format.sample_rate))
+        };
         if frames == 0 {
             slept += sleep(Duration::from_millis(2));
             continue;
@@ -245,7 +244,7 @@ fn pull(
             None => {}
         }
         // Unpaced, a pull every millisecond: still far more often than a sound card's
-        // period (10 ms is usual), and the stream holds a second, so the engine never
+        // period (10 ms is usual), and the stream holds two seconds, so the engine never
         // waits on it; more often, the capture would measure its own timer.
         slept += sleep(Duration::from_millis(if unpaced { 1 } else { 2 }));
     }

@@ -142,6 +142,8 @@ pub(crate) struct StreamWriter {
     shared: Arc<StreamShared>,
     /// Samples the stream holds when full.
     capacity: usize,
+    /// Samples it must hold before it can start playing (see [`StreamWriter::can_start`]).
+    start_at: usize,
 }
 
 impl StreamWriter {
@@ -184,11 +186,11 @@ impl StreamWriter {
         self.shared.queued.load(Ordering::Acquire) * 2 <= self.capacity
     }
 
-    /// True once the stream holds enough to start playing: a tenth of its capacity (a
-    /// tenth of a second). The engine decodes the rest while that plays, so a bigger
-    /// stream does not delay the first sound.
+    /// True once the stream holds enough to start playing: a tenth of a second. The
+    /// engine decodes the rest while that plays, so the stream's size does not delay the
+    /// first sound.
     pub(crate) fn can_start(&self) -> bool {
-        self.shared.queued.load(Ordering::Acquire) * 10 >= self.capacity
+        self.shared.queued.load(Ordering::Acquire) >= self.start_at
     }
 }
 
@@ -386,9 +388,12 @@ impl StreamReader {
     }
 }
 
-/// Blocks a stream can hold: more than a second of the smallest packets (Vorbis's short
-/// blocks) at 48 kHz.
-const MAX_BLOCKS: usize = 512;
+/// Seconds of audio a stream holds when full.
+const SECONDS: usize = 2;
+
+/// Blocks a stream can hold: more than [`SECONDS`] of the smallest packets (Vorbis's
+/// short blocks) at 48 kHz.
+const MAX_BLOCKS: usize = 1024;
 
 /// Creates a stream: the engine keeps the writer and shared state, the output gets the
 /// reader.
@@ -396,11 +401,13 @@ pub(crate) fn stream(
     format: StreamFormat,
     shared: Arc<StreamShared>,
 ) -> (StreamWriter, StreamReader) {
-    // A second of audio: enough to ride out a slow disk, and the engine wakes to top it up
-    // only every half second (each wake costs more than the decoding it leads to on some
-    // machines). A seek or stop is still heard at once: the engine replaces the stream
+    // Two seconds of audio: enough to ride out a slow disk, and the engine wakes to top it
+    // up only once a second (each wake costs more than the decoding it leads to on some
+    // machines; measured on one, a one-second stream's extra wakes cost 5% of the
+    // decoding). A seek or stop is still heard at once: the engine replaces the stream
     // rather than draining it, and pause and volume act where the stream is read.
-    let capacity = (format.sample_rate as usize).max(2048) * format.channels as usize;
+    let second = (format.sample_rate as usize).max(2048) * format.channels as usize;
+    let capacity = SECONDS * second;
     let (blocks_in, blocks_out) = rtrb::RingBuffer::new(MAX_BLOCKS);
     // Every block that can exist: those in the stream, the one being played and the one
     // being decoded into.
@@ -411,6 +418,7 @@ pub(crate) fn stream(
             spare: spare_out,
             shared: shared.clone(),
             capacity,
+            start_at: second / 10,
         },
         StreamReader {
             blocks: blocks_out,
@@ -522,11 +530,11 @@ mod tests {
     }
 
     #[test]
-    fn a_stream_can_start_at_a_tenth_of_its_capacity() {
+    fn a_stream_can_start_at_a_tenth_of_a_second() {
         let shared = StreamShared::new(1.0, false, std::thread::current());
         let (mut writer, mut reader) = stream(stereo(), shared);
-        // A second of stereo at 8 kHz.
-        assert_eq!(writer.capacity, 16_000);
+        // Two seconds of stereo at 8 kHz.
+        assert_eq!(writer.capacity, 32_000);
         assert!(!writer.can_start());
         assert!(writer.push(vec![0.0; 1_598]).is_ok());
         assert!(!writer.can_start(), "just short of a tenth");

@@ -110,6 +110,41 @@ impl Progress {
     }
 }
 
+/// How long a song still arriving has gone without more of it: what tells a slow
+/// download, which is waited for however slow it is, from a stalled one, given up after
+/// [`STALL`] with nothing new.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Stall {
+    /// When more last arrived (or the count began).
+    since: Instant,
+    /// Bytes that had arrived by then.
+    arrived: u64,
+}
+
+impl Stall {
+    /// Starts counting now, with `arrived` bytes there.
+    pub(crate) fn new(arrived: u64) -> Stall {
+        Stall {
+            since: Instant::now(),
+            arrived,
+        }
+    }
+
+    /// Notes that `arrived` bytes are there now (more than before starts the count
+    /// again); true once nothing more has come for [`STALL`].
+    pub(crate) fn stalled(&mut self, arrived: u64) -> bool {
+        self.stalled_at(arrived, Instant::now())
+    }
+
+    fn stalled_at(&mut self, arrived: u64, now: Instant) -> bool {
+        if arrived > self.arrived {
+            self.since = now;
+            self.arrived = arrived;
+        }
+        now.saturating_duration_since(self.since) > STALL
+    }
+}
+
 /// Why a song still arriving ends early: nothing more came for [`STALL`].
 pub(crate) fn stalled() -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::TimedOut, "no more of the song arrived")
@@ -227,6 +262,29 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use std::io::Write;
+
+    #[test]
+    fn a_stall_counts_from_the_last_byte_that_arrived() {
+        let start = Instant::now();
+        let mut stall = Stall {
+            since: start,
+            arrived: 1000,
+        };
+        let at = |secs: u64| start + Duration::from_secs(secs);
+        // A trickle, a byte every 15 s: never stalled, though 20 s pass many times over.
+        for step in 1..=10u64 {
+            assert!(
+                !stall.stalled_at(1000 + step, at(15 * step)),
+                "at {} s",
+                15 * step
+            );
+        }
+        // Then nothing: waited for up to 20 s after the last byte, and no longer.
+        assert!(!stall.stalled_at(1010, at(150 + 20)));
+        assert!(stall.stalled_at(1010, at(150 + 21)));
+        // Fewer bytes than before (a part replaced) is not progress either.
+        assert!(stall.stalled_at(500, at(150 + 22)));
+    }
 
     #[test]
     fn reads_wait_for_bytes_still_arriving_and_end_at_the_whole_length() {

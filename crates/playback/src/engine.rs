@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, Receiver, Sender, TryRecvError};
 
+use crate::arriving::Stall;
 use crate::queue::{Queue, QueueEntry, QueueTrack, Removed, Repeat, ReplayGainTags};
 use crate::stream::{stream, StreamShared, StreamWriter, Wake};
 use crate::{AudioOutput, Decoder, PlaybackError, StreamFormat, StreamReader};
@@ -308,9 +309,9 @@ struct Track {
     /// A decoded block the stream had no room for yet.
     pending: Option<Vec<f32>>,
     decoder_done: bool,
-    /// Since when the file (still arriving) has not had the next packet's bytes, while
-    /// playing.
-    starved_since: Option<Instant>,
+    /// While the file (still arriving) lacks the next packet's bytes, and playing: how
+    /// long since more of it came.
+    starved: Option<Stall>,
     /// The track position at which this stream starts (0, or a seek target).
     start_ms: u64,
     /// The stream's other end, until it is handed to the output.
@@ -355,8 +356,9 @@ impl Track {
                     if self.waiting_for_bytes() {
                         // Still arriving: decode on once more has come, rather than wait
                         // inside a read while commands go unanswered.
-                        let since = *self.starved_since.get_or_insert_with(Instant::now);
-                        if since.elapsed() > crate::arriving::STALL {
+                        let arrived = crate::arriving::arrived(&self.path);
+                        let starved = self.starved.get_or_insert_with(|| Stall::new(arrived));
+                        if starved.stalled(arrived) {
                             self.finish();
                             return Err(PlaybackError::Decode {
                                 path: self.path.clone(),
@@ -365,7 +367,7 @@ impl Track {
                         }
                         break;
                     }
-                    self.starved_since = None;
+                    self.starved = None;
                     let mut block = self.writer.block();
                     match self.decoder.next_chunk(&mut block) {
                         Ok(true) => block,
@@ -408,11 +410,9 @@ impl Track {
 /// it is not announced again once it opens.
 struct Waiting {
     position_ms: u64,
-    /// Since when nothing more has arrived, while playing: a slow download is waited
-    /// for, and so is any while paused.
-    since: Instant,
-    /// Bytes of the file that had arrived at `since`.
-    arrived: u64,
+    /// How long since more of the file came, counted while playing: a slow download is
+    /// waited for, and so is any while paused.
+    stall: Stall,
 }
 
 struct EngineLoop {
@@ -767,9 +767,9 @@ impl EngineLoop {
 
     /// [`Self::start_current`], saying `TrackStarted` only if `announce`. An entry whose
     /// file is still arriving and cannot be opened yet waits (see [`Waiting`]), since
-    /// `waited_since` if it already has; after [`crate::arriving::STALL`] it counts as
-    /// one that cannot be opened.
-    fn start_entry(&mut self, position_ms: u64, announce: bool, waited_since: Option<Instant>) {
+    /// counting on from `waited` if it already has; after [`crate::arriving::STALL`] with
+    /// nothing more of it, it counts as one that cannot be opened.
+    fn start_entry(&mut self, position_ms: u64, announce: bool, waited: Option<Stall>) {
         for t in self.tracks.drain(..) {
             t.shared().stop();
         }
@@ -777,8 +777,7 @@ impl EngineLoop {
         self.next_prepared = false;
         self.output.stop();
         let mut attempts = self.queue.entries_in_order().len();
-        let (mut position_ms, mut announce, mut waited_since) =
-            (position_ms, announce, waited_since);
+        let (mut position_ms, mut announce, mut waited) = (position_ms, announce, waited);
         loop {
             let Some(entry) = self.queue.current().cloned() else {
                 self.queue_changed();
@@ -788,13 +787,10 @@ impl EngineLoop {
             let opened = if crate::arriving::can_open(&entry.track.path, position_ms == 0) {
                 self.open(&entry, position_ms)
             } else {
-                let since = waited_since.unwrap_or_else(Instant::now);
-                if since.elapsed() <= crate::arriving::STALL {
-                    self.waiting = Some(Waiting {
-                        position_ms,
-                        since,
-                        arrived: crate::arriving::arrived(&entry.track.path),
-                    });
+                let arrived = crate::arriving::arrived(&entry.track.path);
+                let mut stall = waited.unwrap_or_else(|| Stall::new(arrived));
+                if !stall.stalled(arrived) {
+                    self.waiting = Some(Waiting { position_ms, stall });
                     if announce {
                         // Duration unknown until it opens (the app has the library's).
                         self.emit(Event::TrackStarted {
@@ -854,7 +850,7 @@ impl EngineLoop {
                     self.report(&entry.track.path, &e);
                     position_ms = 0;
                     announce = true;
-                    waited_since = None;
+                    waited = None;
                     attempts = attempts.saturating_sub(1);
                     if attempts == 0 || self.queue.skip_forward().is_none() {
                         self.queue_changed();
@@ -877,14 +873,13 @@ impl EngineLoop {
             return;
         };
         let arrived = crate::arriving::arrived(path);
-        if self.paused || arrived > waiting.arrived {
-            waiting.since = Instant::now();
-            waiting.arrived = arrived;
+        if self.paused {
+            waiting.stall = Stall::new(arrived);
         }
-        let ready = crate::arriving::can_open(path, waiting.position_ms == 0);
-        if ready || waiting.since.elapsed() > crate::arriving::STALL {
-            let (position_ms, since) = (waiting.position_ms, waiting.since);
-            self.start_entry(position_ms, false, Some(since));
+        let stalled = waiting.stall.stalled(arrived);
+        if stalled || crate::arriving::can_open(path, waiting.position_ms == 0) {
+            let (position_ms, stall) = (waiting.position_ms, waiting.stall);
+            self.start_entry(position_ms, false, Some(stall));
         }
     }
 
@@ -909,7 +904,7 @@ impl EngineLoop {
             format,
             pending: None,
             decoder_done: false,
-            starved_since: None,
+            starved: None,
             start_ms,
             reader: Some(reader),
         })
@@ -948,8 +943,7 @@ impl EngineLoop {
             // is opened there again once all of it has come.
             self.waiting = Some(Waiting {
                 position_ms,
-                since: Instant::now(),
-                arrived: crate::arriving::arrived(&front.path),
+                stall: Stall::new(crate::arriving::arrived(&front.path)),
             });
             self.emit(Event::Position { position_ms });
             self.emit(Event::Waiting { position_ms });
@@ -968,7 +962,7 @@ impl EngineLoop {
             writer,
             pending: None,
             decoder_done: false,
-            starved_since: None,
+            starved: None,
             start_ms: reached_ms,
             reader: None,
             ..front
@@ -994,7 +988,7 @@ impl EngineLoop {
         for i in 0..self.tracks.len() {
             if self.paused {
                 // A song still arriving is not given up on while nobody is listening.
-                self.tracks[i].starved_since = None;
+                self.tracks[i].starved = None;
             }
             if let Err(e) = self.tracks[i].fill() {
                 let path = self.tracks[i].path.clone();

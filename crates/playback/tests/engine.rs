@@ -467,12 +467,19 @@ impl Download {
         })
     }
 
+    /// `n` more bytes arrive (or what is left, if fewer).
+    fn send(&mut self, n: usize) -> std::io::Result<()> {
+        use std::io::Write;
+        let upto = (self.sent + n).min(self.bytes.len());
+        let mut file = std::fs::OpenOptions::new().append(true).open(&self.part)?;
+        file.write_all(&self.bytes[self.sent..upto])?;
+        self.sent = upto;
+        Ok(())
+    }
+
     /// The rest arrives, and the download finishes.
     fn finish(&mut self) -> std::io::Result<()> {
-        use std::io::Write;
-        let mut file = std::fs::OpenOptions::new().append(true).open(&self.part)?;
-        file.write_all(&self.bytes[self.sent..])?;
-        self.sent = self.bytes.len();
+        self.send(self.bytes.len())?;
         std::fs::rename(&self.part, &self.path)?;
         let mut len_file = self.part.clone().into_os_string();
         len_file.push(".len");
@@ -553,6 +560,41 @@ fn a_song_still_arriving_plays_as_it_comes_and_the_engine_answers_meanwhile() ->
     // The rest arrives and the download finishes: the song plays on to its end, every
     // sample of it.
     let seen = finish_and_resume(&engine, &mut download)?;
+    assert!(
+        !seen.iter().any(|e| matches!(e, Event::Error { .. })),
+        "{seen:?}"
+    );
+    let streams = capture.snapshot().streams;
+    assert_played_whole(streams.into_iter().flat_map(|s| s.samples), &track.path)
+}
+
+#[test]
+fn a_slow_download_is_waited_for_as_long_as_more_keeps_coming() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let track = demo("FLAC")?;
+    let len = std::fs::metadata(&track.path)?.len() as usize;
+    let mut download = Download::start(dir.path(), &track.path, len * 3 / 5)?;
+    let (engine, capture) = engine(8.0)?;
+    engine.send(Command::Play(download.path.clone()))?;
+    wait_for(&engine, |e| matches!(e, Event::TrackStarted { .. }))?;
+
+    // What has arrived plays within two seconds; then 2 KB a second trickles in for 26 s,
+    // far too little to decode on (that takes 256 KB more) but still coming: a slow
+    // download, which the engine waits for, not a stalled one (nothing for 20 s).
+    let mut seen = Vec::new();
+    for _ in 0..26 {
+        std::thread::sleep(Duration::from_secs(1));
+        download.send(2048)?;
+        seen.extend(engine.events().try_iter());
+    }
+    assert!(
+        !seen.iter().any(|e| matches!(e, Event::Error { .. })),
+        "given up while bytes still came: {seen:?}"
+    );
+
+    // The rest arrives: the song plays on to its end, every sample of it.
+    download.finish()?;
+    let (_, seen) = wait_for(&engine, |e| matches!(e, Event::TrackEnded { .. }))?;
     assert!(
         !seen.iter().any(|e| matches!(e, Event::Error { .. })),
         "{seen:?}"

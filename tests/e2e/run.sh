@@ -178,6 +178,13 @@ export AUDIO_SLAVE_PCM=pulse
 export PULSE_INTERNAL=1
 export TAURI_WEBVIEW_AUTOMATION=true
 export NO_AT_BRIDGE=1
+# No session bus. Where dbus-launch is installed (as on CI), GTK (registering the app) and
+# the media controls would each autolaunch one on the X display; in one CI run such an
+# autolaunch "terminated abnormally" and GTK then failed to start the app ("Failed to
+# initialize gtk backend"). With none, GTK runs the app unregistered and the media controls
+# say they are off, as on machines without dbus-launch. (The media controls have their own
+# test, on a private bus: src-tauri/tests/mpris.rs.)
+export DBUS_SESSION_BUS_ADDRESS=disabled:
 
 # --- WebKitWebDriver on a free port, 127.0.0.1 only -----------------------------------------
 free_port() {

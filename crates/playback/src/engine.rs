@@ -427,9 +427,12 @@ struct EngineLoop {
     /// The track to follow the audible one has been looked for (found or not): looking
     /// again waits for a change (a new audible track, a seek, a queue change).
     next_prepared: bool,
-    /// The entry to follow the audible one, when looking for it found its file still
-    /// arriving with too little to open.
-    next_waiting: Option<u64>,
+    /// Where looking for the track to follow the audible one stopped, at an entry whose
+    /// file is still arriving with too little to open: the queue as that search left it
+    /// (a copy, moved on to that entry). Later turns look at that entry alone, rather than
+    /// copy the queue and report the entries before it that could not be opened again;
+    /// and it starts as soon as it can once the audible track ends.
+    next_waiting: Option<Queue>,
     paused: bool,
     volume: f32,
     replay_gain: ReplayGainSettings,
@@ -753,7 +756,7 @@ impl EngineLoop {
             t.shared().stop();
         }
         self.waiting = None;
-        self.next_prepared = false;
+        self.forget_next();
         self.output.stop();
         self.emit(Event::Stopped);
     }
@@ -774,9 +777,9 @@ impl EngineLoop {
             t.shared().stop();
         }
         self.waiting = None;
-        self.next_prepared = false;
+        self.forget_next();
         self.output.stop();
-        let mut attempts = self.queue.entries_in_order().len();
+        let mut attempts = self.queue.len();
         let (mut position_ms, mut announce, mut waited) = (position_ms, announce, waited);
         loop {
             let Some(entry) = self.queue.current().cloned() else {
@@ -935,7 +938,7 @@ impl EngineLoop {
         for t in self.tracks.drain(..) {
             t.shared().stop();
         }
-        self.next_prepared = false;
+        self.forget_next();
         front.shared().stop();
         self.output.stop();
         if !front.decoder.whole() {
@@ -1004,37 +1007,55 @@ impl EngineLoop {
     /// cannot be opened, and queues it on the output.
     fn prepare_next(&mut self) {
         self.next_prepared = true;
-        self.next_waiting = None;
-        let mut ahead = self.queue.clone();
-        let mut attempts = self.queue.entries_in_order().len();
+        let (mut ahead, mut entry) = match self.next_waiting.take() {
+            // The search stopped last time at an entry still arriving: on from there.
+            Some(ahead) => {
+                let entry = ahead.current().cloned();
+                (ahead, entry)
+            }
+            None => {
+                let mut ahead = self.queue.clone();
+                let entry = ahead.advance_after_end().cloned();
+                (ahead, entry)
+            }
+        };
+        let mut attempts = self.queue.len();
         while attempts > 0 {
             attempts -= 1;
             // Nothing can follow: the audible track is the last.
-            let Some(entry) = ahead.advance_after_end().cloned() else {
+            let Some(next) = entry else {
                 return;
             };
-            if !crate::arriving::can_open(&entry.track.path, true) {
-                // Still arriving, too little to open without waiting: looked for again
-                // on a later turn, or opened when it becomes the audible one.
+            if !crate::arriving::can_open(&next.track.path, true) {
+                // Still arriving, too little to open without waiting: looked at again on
+                // a later turn, or opened when it becomes the audible one.
                 self.next_prepared = false;
-                self.next_waiting = Some(entry.entry_id);
+                self.next_waiting = Some(ahead);
                 return;
             }
-            match self.open(&entry, 0) {
+            match self.open(&next, 0) {
                 Ok(mut track) => {
-                    let _ = track.fill().map_err(|e| self.report(&entry.track.path, &e));
+                    let _ = track.fill().map_err(|e| self.report(&next.track.path, &e));
                     if let Some(reader) = track.take_reader() {
                         if let Err(e) = self.output.append(reader) {
-                            self.report(&entry.track.path, &e);
+                            self.report(&next.track.path, &e);
                             return;
                         }
                     }
                     self.tracks.push_back(track);
                     return;
                 }
-                Err(e) => self.report(&entry.track.path, &e),
+                Err(e) => self.report(&next.track.path, &e),
             }
+            entry = ahead.advance_after_end().cloned();
         }
+    }
+
+    /// Forgets what was found to follow the audible track, after a change to the queue or
+    /// to what plays: the next turn looks again.
+    fn forget_next(&mut self) {
+        self.next_prepared = false;
+        self.next_waiting = None;
     }
 
     /// After a change to the queue: drops the track decoded ahead if it no longer follows,
@@ -1046,11 +1067,12 @@ impl EngineLoop {
                 for t in self.tracks.drain(1..) {
                     t.shared().stop();
                 }
-                self.next_prepared = false;
+                self.forget_next();
             }
         } else {
-            // Something may follow now (tracks were added, repeat was turned on).
-            self.next_prepared = false;
+            // Something may follow now (tracks were added, repeat was turned on), or
+            // something else.
+            self.forget_next();
         }
         let snapshot = QueueSnapshot {
             entries: self.queue.entries_in_order().into_iter().cloned().collect(),
@@ -1084,7 +1106,7 @@ impl EngineLoop {
                         next.duration_ms,
                     );
                     self.advance_to(entry_id);
-                    self.next_prepared = false;
+                    self.forget_next();
                     self.last_position_event = Instant::now();
                     self.emit(Event::TrackStarted {
                         entry_id,
@@ -1097,7 +1119,12 @@ impl EngineLoop {
                 }
                 None => {
                     self.next_prepared = false;
-                    match self.next_waiting.take() {
+                    let waiting = self.next_waiting.take();
+                    match waiting
+                        .as_ref()
+                        .and_then(Queue::current)
+                        .map(|e| e.entry_id)
+                    {
                         // What follows was still arriving, too little to open ahead: it
                         // starts as soon as it can (see `Waiting`).
                         Some(entry_id) if self.advance_to(entry_id) => self.start_current(0),
@@ -1123,7 +1150,7 @@ impl EngineLoop {
     /// Moves the queue on, as tracks end, until `entry_id` is current; false if it never
     /// comes (the queue changed).
     fn advance_to(&mut self, entry_id: u64) -> bool {
-        let mut guard = self.queue.entries_in_order().len() + 1;
+        let mut guard = self.queue.len() + 1;
         while guard > 0 && self.queue.current().map(|e| e.entry_id) != Some(entry_id) {
             guard -= 1;
             if self.queue.advance_after_end().is_none() {

@@ -119,6 +119,11 @@ impl Queue {
         self.entries.is_empty()
     }
 
+    /// How many entries the queue holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
     fn make_entries(&mut self, tracks: Vec<QueueTrack>) -> Vec<QueueEntry> {
         tracks
             .into_iter()

@@ -737,3 +737,57 @@ fn a_next_song_still_arriving_starts_once_it_can_and_the_queue_does_not_skip_it(
     let played = capture.snapshot().streams.pop().ok_or("nothing played")?;
     assert_played_whole(played.samples, &next.path)
 }
+
+#[test]
+fn an_entry_that_cannot_be_opened_before_a_song_still_arriving_is_reported_once() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let first = demo("WAV")?;
+    let next = demo("FLAC")?;
+    let broken = dir.path().join("broken.flac");
+    std::fs::write(&broken, b"fLaC\0\0\0\x22 not a flac stream at all")?;
+    let download = Download::start(dir.path(), &next.path, 40_000)?;
+    let track = |track_id, path: &Path| QueueTrack {
+        track_id,
+        path: path.to_path_buf(),
+        replay_gain: ReplayGainTags::default(),
+    };
+
+    // Paced, from 1.5 s before the first song ends: the engine looks for what follows it
+    // on each of its turns meanwhile, and finds the broken entry, then the song that
+    // cannot be opened yet.
+    let (engine, _capture) = engine(1.0)?;
+    engine.send(Command::SetQueue {
+        tracks: vec![
+            track(1, &first.path),
+            track(2, &broken),
+            track(3, &download.path),
+        ],
+        start: 0,
+        position_ms: first.duration_ms - 1500,
+        paused: false,
+    })?;
+    let (started, seen) = wait_for(&engine, |e| {
+        matches!(e, Event::TrackStarted { track_id: 3, .. })
+    })?;
+    let errors: Vec<_> = seen
+        .iter()
+        .filter(|e| matches!(e, Event::Error { .. }))
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        matches!(errors[0], Event::Error { path: Some(p), .. } if *p == broken),
+        "{errors:?}"
+    );
+    // The song still arriving is current, waiting, not skipped.
+    assert!(
+        matches!(
+            started,
+            Event::TrackStarted {
+                duration_ms: None,
+                ..
+            }
+        ),
+        "{started:?}"
+    );
+    Ok(())
+}

@@ -769,10 +769,10 @@ impl EngineLoop {
     }
 
     /// [`Self::start_current`], saying `TrackStarted` only if `announce`. An entry whose
-    /// file is still arriving and cannot be opened yet waits (see [`Waiting`]), since
-    /// counting on from `waited` if it already has; after [`crate::arriving::STALL`] with
-    /// nothing more of it, it counts as one that cannot be opened.
-    fn start_entry(&mut self, position_ms: u64, announce: bool, waited: Option<Stall>) {
+    /// file is still arriving and cannot be opened yet waits (see [`Waiting`]), its wait
+    /// counted on from `waited` if it has waited already; after [`crate::arriving::STALL`]
+    /// with nothing more of it, it counts as one that cannot be opened.
+    fn start_entry(&mut self, mut position_ms: u64, mut announce: bool, mut waited: Option<Stall>) {
         for t in self.tracks.drain(..) {
             t.shared().stop();
         }
@@ -780,7 +780,6 @@ impl EngineLoop {
         self.forget_next();
         self.output.stop();
         let mut attempts = self.queue.len();
-        let (mut position_ms, mut announce, mut waited) = (position_ms, announce, waited);
         loop {
             let Some(entry) = self.queue.current().cloned() else {
                 self.queue_changed();
@@ -1070,8 +1069,8 @@ impl EngineLoop {
                 self.forget_next();
             }
         } else {
-            // Something may follow now (tracks were added, repeat was turned on), or
-            // something else.
+            // What follows may have changed (tracks added or moved, repeat turned on):
+            // look again.
             self.forget_next();
         }
         let snapshot = QueueSnapshot {

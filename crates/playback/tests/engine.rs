@@ -699,21 +699,25 @@ fn a_seek_past_what_has_arrived_waits_for_the_song_and_the_engine_answers_meanwh
     Ok(())
 }
 
+/// A queue entry for `path`, without ReplayGain.
+fn queue_track(track_id: i64, path: &Path) -> QueueTrack {
+    QueueTrack {
+        track_id,
+        path: path.to_path_buf(),
+        replay_gain: ReplayGainTags::default(),
+    }
+}
+
 #[test]
 fn a_next_song_still_arriving_starts_once_it_can_and_the_queue_does_not_skip_it() -> TestResult {
     let dir = tempfile::tempdir()?;
     let first = demo("WAV")?;
     let next = demo("FLAC")?;
     let mut download = Download::start(dir.path(), &next.path, 40_000)?;
-    let track = |track_id, path: &Path| QueueTrack {
-        track_id,
-        path: path.to_path_buf(),
-        replay_gain: ReplayGainTags::default(),
-    };
 
     let (engine, capture) = engine(f64::INFINITY)?;
     engine.send(Command::SetQueue {
-        tracks: vec![track(1, &first.path), track(2, &download.path)],
+        tracks: vec![queue_track(1, &first.path), queue_track(2, &download.path)],
         start: 0,
         position_ms: 0,
         paused: false,
@@ -749,11 +753,6 @@ fn an_entry_that_cannot_be_opened_before_a_song_still_arriving_is_reported_once(
     let broken = dir.path().join("broken.flac");
     std::fs::write(&broken, b"fLaC\0\0\0\x22 not a flac stream at all")?;
     let download = Download::start(dir.path(), &next.path, 40_000)?;
-    let track = |track_id, path: &Path| QueueTrack {
-        track_id,
-        path: path.to_path_buf(),
-        replay_gain: ReplayGainTags::default(),
-    };
 
     // Paced, from 1.5 s before the first song ends: the engine looks for what follows it
     // on each of its turns meanwhile, and finds the broken entry, then the song that
@@ -761,9 +760,9 @@ fn an_entry_that_cannot_be_opened_before_a_song_still_arriving_is_reported_once(
     let (engine, _capture) = engine(1.0)?;
     engine.send(Command::SetQueue {
         tracks: vec![
-            track(1, &first.path),
-            track(2, &broken),
-            track(3, &download.path),
+            queue_track(1, &first.path),
+            queue_track(2, &broken),
+            queue_track(3, &download.path),
         ],
         start: 0,
         position_ms: first.duration_ms - 1500,

@@ -87,10 +87,9 @@ test('a queue from the list: next, Ctrl+→, remove, and the session restored af
       return { ok: page?.includes('Up next') && page.includes(order[1]) && page.includes(order[2]), seen: page?.slice(0, 300) };
     });
 
-    // 3. Ctrl+→ (the keyboard): the third.
-    await session.execute(
-      `document.body.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', ctrlKey: true, bubbles: true }));`,
-    );
+    // 3. Ctrl+→ (real key presses), typed where the click on Next left focus: the
+    // shortcuts work on a focused button too. The third song.
+    await session.type(await session.find('button[aria-label="Next"]'), '\uE009\uE014\uE000');
     await tools.waitFor(`"${order[2]}" after Ctrl+→`, 10, async () => {
       const bar = await nowPlaying();
       return { ok: bar?.includes(order[2]), seen: bar };
@@ -106,10 +105,15 @@ test('a queue from the list: next, Ctrl+→, remove, and the session restored af
     });
     await tools.screenshot('e2e-queue.png');
 
-    // 5. Seek a few seconds in, pause, quit; the next launch is where we left.
-    await session.execute(
-      `document.body.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true }));`,
+    // 5. Seek a few seconds in (→ typed on the queue entry that has focus now: a list
+    // row whose arrows do not seek would swallow it), pause, quit; the next launch is
+    // where we left.
+    const focusedEntry = await session.execute(
+      `const f = document.activeElement; return f?.getAttribute('role') === 'option' ? f.innerText : null;`,
     );
+    assert.ok(focusedEntry, 'a queue entry has focus after Delete');
+    await session.execute(`document.activeElement.dataset.e2eFocused = '1';`);
+    await session.type(await session.find('[data-e2e-focused="1"]'), '\uE014');
     await sleep(500);
     await session.execute(`document.body.dispatchEvent(new KeyboardEvent('keydown', { key: ' ', bubbles: true }));`);
     const paused = await tools.waitFor('paused', 10, async () => {

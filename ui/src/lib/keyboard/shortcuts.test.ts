@@ -49,6 +49,7 @@ describe('shortcutFor', () => {
       [press(' '), 'other', 'togglePlayback'],
       [press(' '), 'text', null],
       [press(' '), 'control', null],
+      [press(' '), 'choice', null],
       [press(' ', { ctrlKey: true }), 'other', null],
       [press(' ', { shiftKey: true }), 'other', null],
       [press('MediaPlayPause'), 'text', 'togglePlayback'],
@@ -81,6 +82,9 @@ describe('shortcutFor', () => {
       [press('ArrowRight'), 'other', 'seekForward'],
       [press('ArrowRight'), 'range', null],
       [press('ArrowRight'), 'text', null],
+      [press('ArrowRight'), 'choice', null],
+      [press('ArrowDown', { ctrlKey: true }), 'choice', null],
+      [press('ArrowLeft', { ctrlKey: true }), 'range', null],
       [press('ArrowLeft', { ctrlKey: true }), 'other', 'previous'],
       [press('ArrowRight', { metaKey: true }), 'other', 'next'],
       [press('ArrowUp', { ctrlKey: true }), 'other', 'volumeUp'],
@@ -92,13 +96,26 @@ describe('shortcutFor', () => {
     ]);
   });
 
+  it('keeps the arrow shortcuts where a click left focus on a button, whose arrows do nothing', () => {
+    check([
+      [press('ArrowLeft'), 'control', 'seekBack'],
+      [press('ArrowRight'), 'control', 'seekForward'],
+      [press('ArrowRight', { ctrlKey: true }), 'control', 'next'],
+      [press('ArrowLeft', { metaKey: true }), 'control', 'previous'],
+      [press('ArrowUp', { ctrlKey: true }), 'control', 'volumeUp'],
+      [press('ArrowDown', { ctrlKey: true }), 'control', 'volumeDown'],
+      [press('ArrowUp'), 'control', null],
+    ]);
+  });
+
   it('opens help with ? and the queue with Q, outside text fields', () => {
     check([
       [press('?', { shiftKey: true }), 'other', 'help'],
       [press('?'), 'text', null],
       [press('q'), 'other', 'toggleQueue'],
       [press('q'), 'text', null],
-      [press('q'), 'control', null],
+      [press('q'), 'control', 'toggleQueue'],
+      [press('q'), 'choice', null],
     ]);
   });
 });

@@ -40,10 +40,16 @@ export const SHORTCUT_HELP: { keys: string; does: string }[] = [
 export type FocusKind =
   /** Typing goes into it: text inputs, text areas, editable content. */
   | 'text'
-  /** Space and Enter already activate it: buttons, links, summaries, selects, checkboxes. */
+  /**
+   * Space and Enter already activate it (buttons, links, summaries, checkboxes); its
+   * arrow keys do nothing, so the arrow shortcuts still work where a click left focus.
+   */
   | 'control'
+  /** Its arrow keys and Space choose within it: selects, radio buttons, menus, tabs. */
+  | 'choice'
   /** A slider: its arrow keys move it, Space is free. */
   | 'range'
+  /** Nothing of its own for these keys: the page, a list's row or option. */
   | 'other';
 
 export interface KeyPress {
@@ -65,7 +71,9 @@ export function shortcutFor(press: KeyPress, focus: FocusKind): Shortcut | null 
   if (press.altKey && !command && !press.shiftKey && press.key === 'ArrowLeft' && focus !== 'text') return 'back';
   if (press.key === 'MediaTrackNext') return 'next';
   if (press.key === 'MediaTrackPrevious') return 'previous';
-  const arrows = focus === 'other' && !press.altKey && !press.shiftKey;
+  // A list that moves focus with its arrows handles them itself and takes the key
+  // (`preventDefault`), so its rows count as 'other'.
+  const arrows = (focus === 'other' || focus === 'control') && !press.altKey && !press.shiftKey;
   if (arrows && command) {
     if (press.key === 'ArrowLeft') return 'previous';
     if (press.key === 'ArrowRight') return 'next';
@@ -77,7 +85,7 @@ export function shortcutFor(press: KeyPress, focus: FocusKind): Shortcut | null 
   if (arrows && press.key === 'ArrowRight') return 'seekForward';
   if (press.key === '/' && focus !== 'text') return 'focusSearch';
   if (press.key === '?' && focus !== 'text') return 'help';
-  if ((press.key === 'q' || press.key === 'Q') && !press.shiftKey && (focus === 'other' || focus === 'range')) {
+  if ((press.key === 'q' || press.key === 'Q') && !press.shiftKey && focus !== 'text' && focus !== 'choice') {
     return 'toggleQueue';
   }
   if (press.key === ' ' && (focus === 'other' || focus === 'range') && !press.shiftKey) return 'togglePlayback';
@@ -85,7 +93,8 @@ export function shortcutFor(press: KeyPress, focus: FocusKind): Shortcut | null 
 }
 
 const TEXT_INPUT_TYPES = new Set(['text', 'search', 'email', 'url', 'tel', 'password', 'number', '']);
-const CONTROL_ROLES = new Set(['button', 'link', 'checkbox', 'switch', 'menuitem', 'tab', 'option']);
+const CONTROL_ROLES = new Set(['button', 'link', 'checkbox', 'switch']);
+const CHOICE_ROLES = new Set(['menuitem', 'menuitemcheckbox', 'menuitemradio', 'tab', 'radio', 'combobox']);
 
 /** Classifies the element a key event was aimed at. */
 export function focusKindOf(target: EventTarget | null): FocusKind {
@@ -93,14 +102,16 @@ export function focusKindOf(target: EventTarget | null): FocusKind {
   if (target.isContentEditable || target instanceof HTMLTextAreaElement) return 'text';
   if (target instanceof HTMLInputElement) {
     if (TEXT_INPUT_TYPES.has(target.type)) return 'text';
-    return target.type === 'range' ? 'range' : 'control';
+    if (target.type === 'range') return 'range';
+    return target.type === 'radio' ? 'choice' : 'control';
   }
+  const role = target.getAttribute('role') ?? '';
+  if (target instanceof HTMLSelectElement || CHOICE_ROLES.has(role)) return 'choice';
   if (
     target instanceof HTMLButtonElement ||
-    target instanceof HTMLSelectElement ||
     target instanceof HTMLAnchorElement ||
     target.tagName === 'SUMMARY' ||
-    CONTROL_ROLES.has(target.getAttribute('role') ?? '')
+    CONTROL_ROLES.has(role)
   ) {
     return 'control';
   }

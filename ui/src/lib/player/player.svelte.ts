@@ -73,6 +73,9 @@ export const SEEK_STEP_MS = 5_000;
 /** A reported position this close to a requested seek counts as that seek having landed. */
 const SEEK_TOLERANCE_MS = 1500;
 
+/** The least volume Unmute brings back; below it, half volume. */
+const AUDIBLE_AFTER_UNMUTE = 0.1;
+
 export class Player {
   #state = $state.raw<PlayerState>(STOPPED);
   #pendingStatus = $state<PlaybackStatus | null>(null);
@@ -308,7 +311,10 @@ export class Player {
       this.#volumeBeforeMute = this.#volume;
       return this.#writeVolume(0);
     }
-    return this.#writeVolume(this.#volumeBeforeMute > 0 ? this.#volumeBeforeMute : 0.5);
+    // Dragged down to nothing, the last volume kept is a sliver: unmuting to it would
+    // sound as if it had not worked.
+    const before = this.#volumeBeforeMute;
+    return this.#writeVolume(before >= AUDIBLE_AFTER_UNMUTE ? before : 0.5);
   }
 
   async #writeVolume(v: number): Promise<void> {

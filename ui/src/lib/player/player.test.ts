@@ -235,6 +235,16 @@ describe('Player volume', () => {
     expect(player.volume).toBe(0.6);
     expect(controls.setVolume).toHaveBeenLastCalledWith(0.6);
   });
+
+  it('unmutes to half volume after the slider was dragged down to nothing', async () => {
+    const controls = fakeControls();
+    const player = new Player(controls);
+    player.apply(state({ volume: 0.6 }));
+    for (const v of [0.4, 0.2, 0.02, 0]) await player.setVolume(v);
+    expect(player.muted).toBe(true);
+    await player.toggleMute();
+    expect(player.volume).toBe(0.5);
+  });
 });
 
 describe('Player errors and start-up', () => {

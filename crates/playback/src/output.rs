@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use rodio::cpal::traits::{DeviceTrait, HostTrait};
+use rodio::mixer::Mixer;
 use rodio::{DeviceSinkBuilder, MixerDeviceSink, Player, Source};
 
 use crate::{PlaybackError, StreamReader};
@@ -136,10 +137,7 @@ fn open_sink(
 impl AudioOutput for RodioOutput {
     fn play(&mut self, stream: StreamReader) -> Result<(), PlaybackError> {
         self.stop();
-        let player = Player::connect_new(self.sink.mixer());
-        player.append(ReaderSource::new(stream)?);
-        player.play();
-        self.player = Some(player);
+        self.player = Some(start(self.sink.mixer(), stream)?);
         Ok(())
     }
 
@@ -174,6 +172,16 @@ impl AudioOutput for RodioOutput {
             .unwrap_or_else(PoisonError::into_inner)
             .take()
     }
+}
+
+/// A player on `mixer` that starts with `stream`. The stream is queued before the player
+/// joins the mixer: the mixer's converter takes its format from what the player holds
+/// when it joins, and an empty player would have it convert the first 512 samples as mono.
+fn start(mixer: &Mixer, stream: StreamReader) -> Result<Player, PlaybackError> {
+    let (player, queued) = Player::new();
+    player.append(ReaderSource::new(stream)?);
+    mixer.add(queued);
+    Ok(player)
 }
 
 /// Logs errors the device reports while it runs. Some are transient and can come in
@@ -215,8 +223,10 @@ impl Iterator for ReaderSource {
 
 impl Source for ReaderSource {
     fn current_span_len(&self) -> Option<usize> {
-        // The format never changes within a stream.
-        None
+        // The format never changes within a stream, but the next stream queued after it
+        // may have another: rodio converts a span at a time in the format read at its
+        // start, so a span must not run past this stream's end.
+        Some(self.reader.samples_before_end())
     }
     fn channels(&self) -> NonZero<u16> {
         self.channels
@@ -226,5 +236,67 @@ impl Source for ReaderSource {
     }
     fn total_duration(&self) -> Option<Duration> {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stream::{stream, StreamShared};
+    use crate::StreamFormat;
+
+    /// A stream holding all of `samples`, its writer finished.
+    fn finished(sample_rate: u32, channels: u16, samples: &[f32]) -> StreamReader {
+        let shared = StreamShared::new(1.0, false, std::thread::current());
+        let format = StreamFormat {
+            sample_rate,
+            channels,
+        };
+        let (mut writer, reader) = stream(format, shared.clone());
+        for block in samples.chunks(1024 * usize::from(channels)) {
+            assert!(writer.push(block.to_vec()).is_ok(), "the stream is full");
+        }
+        shared.finish_writing();
+        reader
+    }
+
+    #[test]
+    fn a_stream_of_another_format_after_the_first_plays_converted_not_misread(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let stereo = NonZero::new(2).ok_or("zero channels")?;
+        let rate = NonZero::new(48_000).ok_or("zero rate")?;
+        let (mixer, mut device) = rodio::mixer::mixer(stereo, rate);
+        // A quarter of a second at the device's format: a ramp, the right channel the
+        // left's negative, so both the order and the channels show.
+        let first: Vec<f32> = (1..=12_000)
+            .flat_map(|i| {
+                let v = i as f32 / 24_000.0;
+                [v, -v]
+            })
+            .collect();
+        // Then a second of 24 kHz mono, which the device plays at 48 kHz in stereo.
+        let second = vec![0.25f32; 24_000];
+        let player = start(&mixer, finished(48_000, 2, &first))?;
+        player.append(ReaderSource::new(finished(24_000, 1, &second))?);
+
+        let played: Vec<f32> = device.by_ref().take(3 * 48_000 * 2).collect();
+        let begins = played
+            .iter()
+            .position(|&s| s != 0.0)
+            .ok_or("nothing played")?;
+        assert_eq!(
+            &played[begins..begins + first.len()],
+            &first[..],
+            "the first stream, from its first sample, exactly as written"
+        );
+        let second_out = played[begins + first.len()..]
+            .iter()
+            .filter(|s| (**s - 0.25).abs() < 1e-6)
+            .count();
+        assert!(
+            (95_800..=96_200).contains(&second_out),
+            "a second of the second stream is 96 000 samples at the device, not {second_out}"
+        );
+        Ok(())
     }
 }

@@ -283,6 +283,24 @@ impl StreamReader {
         self.shared.queued.load(Ordering::Acquire) / usize::from(self.format.channels).max(1)
     }
 
+    /// Samples this stream is sure to play before it ends: what is written and not yet
+    /// played, else one frame (silence, or what the engine writes meanwhile); 0 once it
+    /// has played out. An output that converts rate or channels reads this far in this
+    /// stream's format before it looks at the format again, so a stream of another
+    /// format that follows is never read as this one.
+    pub fn samples_before_end(&self) -> usize {
+        if self.ended || self.written_out() {
+            return 0;
+        }
+        let channels = usize::from(self.format.channels).max(1);
+        let unplayed = self
+            .shared
+            .queued
+            .load(Ordering::Acquire)
+            .saturating_sub(self.unsettled);
+        unplayed.max(channels)
+    }
+
     /// True once the stream has ended (played out, or stopped).
     pub fn is_ended(&self) -> bool {
         self.ended

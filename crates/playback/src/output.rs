@@ -27,7 +27,8 @@ pub trait AudioOutput {
     fn stop(&mut self);
 
     /// Moves to another device (`None`: the system's default). Whatever played stops; the
-    /// engine starts it again on the new device.
+    /// engine starts it again on the new device. If the device cannot be opened, what
+    /// plays goes on playing.
     fn switch_device(&mut self, device: Option<&str>) -> Result<(), PlaybackError> {
         let _ = device;
         Err(PlaybackError::Output(
@@ -159,9 +160,12 @@ impl AudioOutput for RodioOutput {
     }
 
     fn switch_device(&mut self, device: Option<&str>) -> Result<(), PlaybackError> {
-        self.stop();
+        // Opened before anything stops: a device that cannot be opened leaves the music
+        // playing where it was (the engine reports the error and carries on).
         let failure = Arc::new(Mutex::new(None));
-        self.sink = open_sink(device, failure.clone())?;
+        let sink = open_sink(device, failure.clone())?;
+        self.stop();
+        self.sink = sink;
         self.failure = failure;
         Ok(())
     }

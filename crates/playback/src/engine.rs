@@ -312,6 +312,8 @@ struct Track {
     /// While the file (still arriving) lacks the next packet's bytes, and playing: how
     /// long since more of it came.
     starved: Option<Stall>,
+    /// True once decoding it failed part-way (it plays what was decoded).
+    broke: bool,
     /// The track position at which this stream starts (0, or a seek target).
     start_ms: u64,
     /// The stream's other end, until it is handed to the output.
@@ -605,18 +607,14 @@ impl EngineLoop {
                 self.start_current(position_ms);
             }
             Command::PlayNext(tracks) => {
+                let was_empty = self.queue.is_empty();
                 self.queue.play_next(tracks);
-                self.queue_changed();
+                self.added(was_empty);
             }
             Command::Append(tracks) => {
                 let was_empty = self.queue.is_empty();
                 self.queue.append(tracks);
-                if was_empty {
-                    self.queue.jump(self.first_entry_id().unwrap_or_default());
-                    self.start_current(0);
-                } else {
-                    self.queue_changed();
-                }
+                self.added(was_empty);
             }
             Command::Remove(entry_ids) => match self.queue.remove(&entry_ids) {
                 Removed::NotCurrent => self.queue_changed(),
@@ -907,6 +905,7 @@ impl EngineLoop {
             pending: None,
             decoder_done: false,
             starved: None,
+            broke: false,
             start_ms,
             reader: Some(reader),
         })
@@ -965,6 +964,7 @@ impl EngineLoop {
             pending: None,
             decoder_done: false,
             starved: None,
+            broke: false,
             start_ms: reached_ms,
             reader: None,
             ..front
@@ -983,6 +983,16 @@ impl EngineLoop {
         });
     }
 
+    /// After entries were added: into an empty queue, what was added starts playing.
+    fn added(&mut self, was_empty: bool) {
+        if was_empty {
+            self.queue.jump(self.first_entry_id().unwrap_or_default());
+            self.start_current(0);
+        } else {
+            self.queue_changed();
+        }
+    }
+
     /// Tops up the streams; once the audible track is fully decoded, opens the entry that
     /// follows it and queues it on the output.
     fn fill(&mut self) {
@@ -993,6 +1003,7 @@ impl EngineLoop {
                 self.tracks[i].starved = None;
             }
             if let Err(e) = self.tracks[i].fill() {
+                self.tracks[i].broke = true;
                 let path = self.tracks[i].path.clone();
                 self.report(&path, &e);
             }
@@ -1014,7 +1025,13 @@ impl EngineLoop {
             }
             None => {
                 let mut ahead = self.queue.clone();
-                let entry = ahead.advance_after_end().cloned();
+                // Repeat one plays the track again, unless it broke: then, as for any
+                // entry that fails, playback goes on with the next.
+                let entry = if self.tracks.front().is_some_and(|t| t.broke) {
+                    ahead.skip_forward().cloned()
+                } else {
+                    ahead.advance_after_end().cloned()
+                };
                 (ahead, entry)
             }
         };
@@ -1046,7 +1063,8 @@ impl EngineLoop {
                 }
                 Err(e) => self.report(&next.track.path, &e),
             }
-            entry = ahead.advance_after_end().cloned();
+            // Past an entry that cannot be opened, even under repeat one.
+            entry = ahead.skip_forward().cloned();
         }
     }
 

@@ -51,8 +51,9 @@ pub enum Removed {
     NotCurrent,
     /// It was removed; the entry after it is current now and should play.
     CurrentNowNext,
-    /// It was removed and nothing came after it: the last entry left (if any) is current,
-    /// and playback should stop.
+    /// It was removed and nothing came after it (repeat off or one): the last entry left
+    /// (if any) is current, and playback should stop. Under repeat all the first entry
+    /// comes after the last ([`Removed::CurrentNowNext`]).
     CurrentWasLast,
 }
 
@@ -224,6 +225,10 @@ impl Queue {
         self.current = new_current.filter(|&p| p < self.order.len());
         if !removed_current {
             return Removed::NotCurrent;
+        }
+        if self.current.is_none() && self.repeat == Repeat::All && !self.order.is_empty() {
+            // The last entry was playing: under repeat all the first comes after it.
+            self.current = Some(0);
         }
         if self.current.is_some() {
             return Removed::CurrentNowNext;
@@ -589,5 +594,15 @@ mod tests {
         q.jump(last);
         assert_eq!(q.remove(&[last]), Removed::CurrentWasLast);
         assert_eq!(q.current().map(|x| x.track.track_id), Some(1));
+        // Under repeat all the first entry comes after the last: it plays.
+        q.set_repeat(Repeat::All);
+        let (first, last) = {
+            let order = q.entries_in_order();
+            let ids: Vec<u64> = order.iter().map(|x| x.entry_id).collect();
+            (ids[0], ids[ids.len() - 1])
+        };
+        q.jump(last);
+        assert_eq!(q.remove(&[last]), Removed::CurrentNowNext);
+        assert_eq!(q.current().map(|x| x.entry_id), Some(first));
     }
 }

@@ -511,3 +511,89 @@ fn a_broken_last_entry_is_reported_once_not_retried_while_the_track_plays_out() 
     assert_eq!(started(&events), [1]);
     Ok(())
 }
+
+#[test]
+fn play_next_into_an_empty_queue_plays_it() -> TestResult {
+    let (engine, _capture) = engine()?;
+    engine.send(Command::PlayNext(vec![track(
+        assets("fixtures/gapless/sine-a.wav"),
+        1,
+    )]))?;
+    let events = until(&engine, |e| matches!(e, Event::TrackStarted { .. }))?;
+    assert_eq!(started(&events), [1]);
+    Ok(())
+}
+
+#[test]
+fn removing_the_playing_last_entry_under_repeat_all_plays_the_first() -> TestResult {
+    let (engine, _capture) = engine()?;
+    engine.send(Command::SetQueue {
+        tracks: vec![
+            track(assets("fixtures/gapless/sine-a.wav"), 1),
+            track(assets("fixtures/gapless/sine-b.wav"), 2),
+        ],
+        start: 1,
+        position_ms: 0,
+        paused: true,
+    })?;
+    until(&engine, |e| matches!(e, Event::QueueChanged(_)))?;
+    engine.send(Command::SetRepeat(Repeat::All))?;
+    let events = until(&engine, |e| matches!(e, Event::QueueChanged(_)))?;
+    let Some(Event::QueueChanged(snapshot)) = events.last() else {
+        return Err("no snapshot".into());
+    };
+    assert_eq!(snapshot.current, Some(1));
+    engine.send(Command::Remove(vec![snapshot.entries[1].entry_id]))?;
+    let events = until(&engine, |e| matches!(e, Event::TrackStarted { .. }))?;
+    assert_eq!(started(&events), [1]);
+    Ok(())
+}
+
+/// Under repeat one, plays `first` (which then fails as `break_it` makes it) before
+/// sine-b; returns the errors reported until sine-b started.
+fn repeat_one_past_a_failure(
+    first: &Path,
+    speed: f64,
+    break_it: impl FnOnce() -> std::io::Result<()>,
+) -> Result<usize, Box<dyn std::error::Error>> {
+    let (output, _capture) = CaptureOutput::new(speed);
+    let engine = Engine::spawn(move || Ok(Box::new(output) as Box<dyn AudioOutput>))?;
+    engine.send(Command::SetRepeat(Repeat::One))?;
+    engine.send(Command::SetQueue {
+        tracks: vec![
+            track(first.to_path_buf(), 1),
+            track(assets("fixtures/gapless/sine-b.wav"), 2),
+        ],
+        start: 0,
+        position_ms: 0,
+        paused: false,
+    })?;
+    until(&engine, |e| matches!(e, Event::TrackStarted { .. }))?;
+    break_it()?;
+    let events = until(&engine, |e| {
+        matches!(e, Event::TrackStarted { track_id: 2, .. })
+    })?;
+    Ok(events
+        .iter()
+        .filter(|e| matches!(e, Event::Error { .. }))
+        .count())
+}
+
+#[test]
+fn repeat_one_moves_on_from_a_track_that_cannot_be_played_again() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    // Deleted while it plays (paced, so it is still decoding): it cannot be opened again.
+    let song = dir.path().join("song.flac");
+    let demo = demo_paths()?;
+    std::fs::copy(demo.first().ok_or("no demo")?, &song)?;
+    let errors = repeat_one_past_a_failure(&song, 8.0, || std::fs::remove_file(&song))?;
+    assert_eq!(errors, 1, "reported once, then the next entry plays");
+
+    // Broken part-way: it plays what it can, once.
+    let bytes = std::fs::read(demo.first().ok_or("no demo")?)?;
+    let cut = dir.path().join("cut.flac");
+    std::fs::write(&cut, &bytes[..bytes.len() * 2 / 5])?;
+    let errors = repeat_one_past_a_failure(&cut, f64::INFINITY, || Ok(()))?;
+    assert_eq!(errors, 1, "reported once, then the next entry plays");
+    Ok(())
+}

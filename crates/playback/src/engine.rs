@@ -6,7 +6,7 @@
 //! appended to the output; the output moves from one to the next without a sample in
 //! between. Only the audible track and the one after it are ever open.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::path::PathBuf;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -435,6 +435,10 @@ struct EngineLoop {
     /// copy the queue and report the entries before it that could not be opened again;
     /// and it starts as soon as it can once the audible track ends.
     next_waiting: Option<Queue>,
+    /// Entries the look-ahead could not open and has reported: it tries them again (the
+    /// file may come back) whenever what follows is looked for anew, after any queue
+    /// change, but says so only once.
+    unopenable: HashSet<u64>,
     paused: bool,
     volume: f32,
     replay_gain: ReplayGainSettings,
@@ -457,6 +461,7 @@ impl EngineLoop {
             waiting: None,
             next_prepared: false,
             next_waiting: None,
+            unopenable: HashSet::new(),
             paused: false,
             volume: 1.0,
             replay_gain: ReplayGainSettings::default(),
@@ -1051,6 +1056,7 @@ impl EngineLoop {
             }
             match self.open(&next, 0) {
                 Ok(mut track) => {
+                    self.unopenable.remove(&next.entry_id);
                     let _ = track.fill().map_err(|e| self.report(&next.track.path, &e));
                     if let Some(reader) = track.take_reader() {
                         if let Err(e) = self.output.append(reader) {
@@ -1061,7 +1067,11 @@ impl EngineLoop {
                     self.tracks.push_back(track);
                     return;
                 }
-                Err(e) => self.report(&next.track.path, &e),
+                Err(e) => {
+                    if self.unopenable.insert(next.entry_id) {
+                        self.report(&next.track.path, &e);
+                    }
+                }
             }
             // Past an entry that cannot be opened, even under repeat one.
             entry = ahead.skip_forward().cloned();

@@ -597,3 +597,35 @@ fn repeat_one_moves_on_from_a_track_that_cannot_be_played_again() -> TestResult 
     assert_eq!(errors, 1, "reported once, then the next entry plays");
     Ok(())
 }
+
+#[test]
+fn an_entry_that_cannot_be_opened_is_reported_once_however_often_the_queue_changes() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let missing = dir.path().join("gone.flac");
+    // Paced: the first track plays for 0.4 s after what follows it was looked for.
+    let (output, _capture) = CaptureOutput::new(1.0);
+    let engine = Engine::spawn(move || Ok(Box::new(output) as Box<dyn AudioOutput>))?;
+    engine.send(Command::SetQueue {
+        tracks: vec![
+            track(assets("fixtures/gapless/sine-a.wav"), 1),
+            track(missing, 2),
+            track(assets("fixtures/gapless/sine-b.wav"), 3),
+        ],
+        start: 0,
+        position_ms: 0,
+        paused: false,
+    })?;
+    let mut events = until(&engine, |e| matches!(e, Event::Error { .. }))?;
+    // Each queue change makes the engine look again at what follows.
+    for _ in 0..3 {
+        engine.send(Command::SetRepeat(Repeat::Off))?;
+    }
+    events.extend(until(&engine, |e| *e == Event::Stopped)?);
+    let errors = events
+        .iter()
+        .filter(|e| matches!(e, Event::Error { .. }))
+        .count();
+    assert_eq!(errors, 1, "{events:?}");
+    assert_eq!(started(&events), [1, 3]);
+    Ok(())
+}

@@ -40,6 +40,23 @@ impl QueueTracks {
     }
 }
 
+/// Where each of `ids` is among `kept`, the queue tracks made of them with some left out
+/// (`None` for those). Matched by position, not by id: a list may hold the same track
+/// twice, and a track is kept or left out everywhere it appears.
+fn kept_positions(
+    ids: &[offbeat_model::TrackId],
+    kept: &[offbeat_playback::QueueTrack],
+) -> Vec<Option<usize>> {
+    let mut next = 0;
+    ids.iter()
+        .map(|id| {
+            let here = kept.get(next).is_some_and(|t| t.track_id == *id);
+            next += usize::from(here);
+            here.then(|| next - 1)
+        })
+        .collect()
+}
+
 /// Everything the commands share.
 #[derive(Debug)]
 pub struct AppState {
@@ -49,6 +66,9 @@ pub struct AppState {
     engine: Result<Engine, String>,
     player: Arc<Mutex<PlayerState>>,
     queue: Arc<Mutex<QueueState>>,
+    /// The queue's items in the order they were added, as positions in its `items`
+    /// (saved, so that shuffle turned off after a restart brings that order back).
+    queue_unshuffled: Arc<Mutex<Vec<usize>>>,
     session_path: PathBuf,
     pub demo_dir: Option<PathBuf>,
     /// Set to stop the running scan (checked between batches).
@@ -106,7 +126,12 @@ impl AppState {
     /// Saves the session now (the event pump also saves it as playback changes).
     pub fn save_session(&self) {
         let player = self.player_mut().clone();
-        save_session(&self.session_path, &player, &self.queue());
+        let unshuffled = self
+            .queue_unshuffled
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        save_session(&self.session_path, &player, &self.queue(), &unshuffled);
     }
 
     pub fn queue(&self) -> QueueState {
@@ -125,18 +150,10 @@ impl AppState {
         start: usize,
     ) -> Result<(QueueTracks, Option<usize>), AppError> {
         let queued = self.queue_tracks(ids)?;
-        let mut kept = 0;
-        let mut found = None;
-        for (i, id) in ids.iter().enumerate() {
-            let here = queued.tracks.get(kept).is_some_and(|t| t.track_id == *id);
-            if i == start {
-                found = here.then_some(kept);
-                break;
-            }
-            if here {
-                kept += 1;
-            }
-        }
+        let found = kept_positions(ids, &queued.tracks)
+            .get(start)
+            .copied()
+            .flatten();
         Ok((queued, found))
     }
 
@@ -292,6 +309,7 @@ fn open_state(resource_dir: Option<PathBuf>) -> anyhow::Result<AppState> {
         engine,
         player: Arc::new(Mutex::new(PlayerState::default())),
         queue: Arc::new(Mutex::new(QueueState::default())),
+        queue_unshuffled: Arc::default(),
         session_path: session::path(&paths::data_dir()?),
         demo_dir: paths::demo_dir(resource_dir),
         cancel_scan: Arc::new(AtomicBool::new(false)),
@@ -369,6 +387,7 @@ fn pump_engine_events(state: &AppState, app: tauri::AppHandle) {
     let events = engine.events().clone();
     let player = state.player.clone();
     let queue = state.queue.clone();
+    let queue_unshuffled = state.queue_unshuffled.clone();
     let session_path = state.session_path.clone();
     let db_path = state.db_path.clone();
     let covers = state.covers.clone();
@@ -448,6 +467,9 @@ fn pump_engine_events(state: &AppState, app: tauri::AppHandle) {
             let queue_changed = matches!(event, offbeat_playback::Event::QueueChanged(_));
             if let offbeat_playback::Event::QueueChanged(snapshot) = &event {
                 let state = QueueState::from_snapshot(snapshot, &mut resolve);
+                *queue_unshuffled
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = state.unshuffled(snapshot);
                 *queue.lock().unwrap_or_else(PoisonError::into_inner) = state.clone();
                 let _ = state.emit(&app);
             }
@@ -474,7 +496,11 @@ fn pump_engine_events(state: &AppState, app: tauri::AppHandle) {
             if worth_saving {
                 saved_at = std::time::Instant::now();
                 let queue = queue.lock().unwrap_or_else(PoisonError::into_inner).clone();
-                save_session(&session_path, &snapshot, &queue);
+                let unshuffled = queue_unshuffled
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .clone();
+                save_session(&session_path, &snapshot, &queue, &unshuffled);
             }
         }
     });
@@ -487,9 +513,10 @@ fn cover_url(library: Option<&Library>, covers: &CoverCache, track_id: i64) -> O
     Some(format!("file://{}", thumbnail.display()).replace(' ', "%20"))
 }
 
-fn save_session(path: &Path, player: &PlayerState, queue: &QueueState) {
+fn save_session(path: &Path, player: &PlayerState, queue: &QueueState, unshuffled: &[usize]) {
     let session = Session {
         track_ids: queue.items.iter().map(|i| i.track.id).collect(),
+        unshuffled: unshuffled.to_vec(),
         current: queue.current.map(|c| c as usize),
         position_ms: u64::from(player.position_ms),
         shuffle: player.shuffle,
@@ -547,6 +574,13 @@ fn restore_session(state: &AppState) {
             });
         }
     }
+    // The added order, among the tracks still there.
+    let kept = kept_positions(&saved.track_ids, &queued.tracks);
+    let unshuffled = saved
+        .unshuffled
+        .iter()
+        .filter_map(|&p| kept.get(p).copied().flatten())
+        .collect();
     let tracks = queued.tracks;
     let position_ms = if current.is_some() && saved.current.is_some() {
         saved.position_ms
@@ -558,6 +592,7 @@ fn restore_session(state: &AppState) {
         start,
         position_ms,
         shuffle: saved.shuffle,
+        unshuffled,
         repeat: saved.repeat.into(),
     });
 }
@@ -574,4 +609,26 @@ fn scan_demo(app: tauri::AppHandle, demo: PathBuf) {
             Err(e) => eprintln!("offbeat: scanning the demo library failed: {}", e.message),
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_positions_follow_a_list_that_lost_some_tracks_and_holds_one_twice() {
+        let kept: Vec<offbeat_playback::QueueTrack> = [5, 5, 9]
+            .into_iter()
+            .map(|track_id| offbeat_playback::QueueTrack {
+                track_id,
+                path: PathBuf::from("/m/x.flac"),
+                replay_gain: offbeat_playback::ReplayGainTags::default(),
+            })
+            .collect();
+        assert_eq!(
+            kept_positions(&[5, 7, 5, 9], &kept),
+            [Some(0), None, Some(1), Some(2)]
+        );
+        assert_eq!(kept_positions(&[7], &kept), [None]);
+    }
 }

@@ -267,6 +267,23 @@ impl QueueState {
         }
         QueueState { items, current }
     }
+
+    /// Its items in the order they were added (`snapshot.unshuffled`), as positions in
+    /// `items`; `self` is what [`QueueState::from_snapshot`] made of `snapshot`.
+    pub fn unshuffled(&self, snapshot: &QueueSnapshot) -> Vec<usize> {
+        let at: std::collections::HashMap<u32, usize> = self
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| (item.entry_id, i))
+            .collect();
+        snapshot
+            .unshuffled
+            .iter()
+            .filter_map(|&p| snapshot.entries.get(p))
+            .filter_map(|e| at.get(&entry(e.entry_id)).copied())
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -393,6 +410,8 @@ mod tests {
             entries: vec![entry(1, 10), entry(2, 99), entry(3, 30)],
             current: Some(2),
             shuffle: true,
+            // Added as 30, 99, 10.
+            unshuffled: vec![2, 1, 0],
             repeat: Repeat::All,
         };
         let queue = QueueState::from_snapshot(&snapshot, &mut |id| (id != 99).then(|| track(id)));
@@ -403,6 +422,8 @@ mod tests {
             .collect();
         assert_eq!(ids, [(1, 10), (3, 30)]);
         assert_eq!(queue.current, Some(1));
+        // The added order of what is left: 30, then 10.
+        assert_eq!(queue.unshuffled(&snapshot), [1, 0]);
 
         let mut state = PlayerState::default();
         assert!(state.apply(&Event::QueueChanged(snapshot), &mut |id| Some(track(id))));
@@ -415,6 +436,7 @@ mod tests {
             entries: Vec::new(),
             current: None,
             shuffle: true,
+            unshuffled: Vec::new(),
             repeat: Repeat::All,
         };
         assert!(state.apply(&Event::QueueChanged(cleared), &mut |id| Some(track(id))));

@@ -13,6 +13,10 @@ use crate::player::{RepeatMode, ReplayGainMode};
 pub struct Session {
     /// Library track ids, in play order.
     pub track_ids: Vec<i64>,
+    /// Positions in `track_ids`, in the order the tracks were added: what turning shuffle
+    /// off brings back (older files lack it: the play order stands for it).
+    #[serde(default)]
+    pub unshuffled: Vec<usize>,
     /// Position of the current entry in `track_ids`.
     pub current: Option<usize>,
     pub position_ms: u64,
@@ -32,6 +36,7 @@ impl Default for Session {
     fn default() -> Session {
         Session {
             track_ids: Vec::new(),
+            unshuffled: Vec::new(),
             current: None,
             position_ms: 0,
             shuffle: false,
@@ -97,6 +102,7 @@ mod tests {
         assert_eq!(load(&file), None);
         let session = Session {
             track_ids: vec![3, 1, 2],
+            unshuffled: vec![1, 2, 0],
             current: Some(1),
             position_ms: 42_000,
             shuffle: true,
@@ -110,6 +116,15 @@ mod tests {
         assert_eq!(load(&file), Some(session));
         std::fs::write(&file, "{ not json")?;
         assert_eq!(load(&file), None);
+        // A session saved before the added order was kept still loads.
+        std::fs::write(
+            &file,
+            r#"{"trackIds":[3,1],"current":0,"positionMs":0,"shuffle":true,"repeat":"off","volume":1.0}"#,
+        )?;
+        assert_eq!(
+            load(&file).map(|s| (s.track_ids, s.unshuffled)),
+            Some((vec![3, 1], vec![]))
+        );
         Ok(())
     }
 }

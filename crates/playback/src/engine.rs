@@ -44,6 +44,8 @@ pub enum Command {
         start: usize,
         position_ms: u64,
         shuffle: bool,
+        /// The order the tracks were added in ([`QueueSnapshot::unshuffled`]).
+        unshuffled: Vec<usize>,
         repeat: Repeat,
     },
     /// Queue tracks right after the playing one.
@@ -145,6 +147,9 @@ pub struct QueueSnapshot {
     /// Position of the playing (or loaded) entry in `entries`.
     pub current: Option<usize>,
     pub shuffle: bool,
+    /// Positions in `entries`, in the order the entries were added: the order turning
+    /// shuffle off brings back (the same as `entries` without shuffle).
+    pub unshuffled: Vec<usize>,
     pub repeat: Repeat,
 }
 
@@ -604,9 +609,10 @@ impl EngineLoop {
                 start,
                 position_ms,
                 shuffle,
+                unshuffled,
                 repeat,
             } => {
-                self.queue.restore(tracks, start, shuffle);
+                self.queue.restore(tracks, start, shuffle, &unshuffled);
                 self.queue.set_repeat(repeat);
                 self.paused = true;
                 self.start_current(position_ms);
@@ -1105,6 +1111,7 @@ impl EngineLoop {
             entries: self.queue.entries_in_order().into_iter().cloned().collect(),
             current: self.queue.current_index(),
             shuffle: self.queue.shuffle(),
+            unshuffled: self.queue.unshuffled(),
             repeat: self.queue.repeat(),
         };
         self.emit(Event::QueueChanged(snapshot));

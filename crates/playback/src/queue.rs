@@ -149,11 +149,53 @@ impl Queue {
     }
 
     /// Restores a saved queue: `tracks` in the play order they were saved in, `start`
-    /// current, and the shuffle flag as it was, without shuffling again.
-    pub fn restore(&mut self, tracks: Vec<QueueTrack>, start: usize, shuffle: bool) {
+    /// current, and the shuffle flag as it was, without shuffling again. `unshuffled`
+    /// gives the order they were added in (what turning shuffle off brings back), as
+    /// positions in `tracks` (see [`Queue::unshuffled`]); if it is not one position for
+    /// each track, the play order stands for it.
+    pub fn restore(
+        &mut self,
+        tracks: Vec<QueueTrack>,
+        start: usize,
+        shuffle: bool,
+        unshuffled: &[usize],
+    ) {
         self.shuffle = false;
-        self.set(tracks, start);
-        self.shuffle = shuffle;
+        let n = tracks.len();
+        let mut seen = vec![false; n];
+        let complete = unshuffled.len() == n
+            && unshuffled
+                .iter()
+                .all(|&p| p < n && !std::mem::replace(&mut seen[p], true));
+        if !(shuffle && complete) {
+            self.set(tracks, start);
+            self.shuffle = shuffle;
+            return;
+        }
+        // The entries in added order; the play order points into them.
+        let mut slots: Vec<Option<QueueTrack>> = tracks.into_iter().map(Some).collect();
+        let added = unshuffled
+            .iter()
+            .filter_map(|&p| slots.get_mut(p).and_then(Option::take))
+            .collect();
+        self.entries = self.make_entries(added);
+        let mut order = vec![0; n];
+        for (added_at, &played_at) in unshuffled.iter().enumerate() {
+            order[played_at] = added_at;
+        }
+        self.order = order;
+        self.current = (n > 0).then(|| start.min(n - 1));
+        self.shuffle = true;
+    }
+
+    /// The entries' positions in play order, in the order they were added: what
+    /// [`Queue::restore`] takes to bring back the order that turning shuffle off restores.
+    pub fn unshuffled(&self) -> Vec<usize> {
+        let mut positions = vec![0; self.order.len()];
+        for (played_at, &added_at) in self.order.iter().enumerate() {
+            positions[added_at] = played_at;
+        }
+        positions
     }
 
     /// Queues `tracks` right after the current entry (in added and in play order).
@@ -604,5 +646,39 @@ mod tests {
         q.jump(last);
         assert_eq!(q.remove(&[last]), Removed::CurrentNowNext);
         assert_eq!(q.current().map(|x| x.entry_id), Some(first));
+    }
+
+    #[test]
+    fn a_restored_shuffled_queue_unshuffles_to_the_order_it_was_added_in() {
+        let mut q = Queue::with_seed(3);
+        q.set(tracks(8), 0);
+        q.set_shuffle(true);
+        let played: Vec<QueueTrack> = q
+            .entries_in_order()
+            .into_iter()
+            .map(|e| e.track.clone())
+            .collect();
+        assert_ne!(ids(&q), (1..=8).collect::<Vec<_>>(), "shuffled");
+        let unshuffled = q.unshuffled();
+        let current = q.current_index().unwrap_or_default();
+
+        let mut restored = Queue::with_seed(9);
+        restored.restore(played.clone(), current, true, &unshuffled);
+        assert_eq!(ids(&restored), ids(&q), "the same play order");
+        assert_eq!(restored.current_index(), Some(current));
+        restored.set_shuffle(false);
+        assert_eq!(ids(&restored), (1..=8).collect::<Vec<_>>());
+
+        // Positions that are not one for each track: the play order stands for the added one.
+        for bad in [
+            vec![],
+            vec![0, 0, 1, 2, 3, 4, 5, 6],
+            vec![0, 1, 2, 3, 4, 5, 6, 8],
+        ] {
+            let mut restored = Queue::with_seed(9);
+            restored.restore(played.clone(), current, true, &bad);
+            restored.set_shuffle(false);
+            assert_eq!(ids(&restored), ids(&q), "{bad:?}");
+        }
     }
 }

@@ -629,3 +629,52 @@ fn an_entry_that_cannot_be_opened_is_reported_once_however_often_the_queue_chang
     assert_eq!(started(&events), [1, 3]);
     Ok(())
 }
+
+#[test]
+fn a_restored_shuffled_queue_unshuffles_to_the_order_it_was_added_in() -> TestResult {
+    let snapshot_after = |engine: &Engine, command| -> Result<_, Box<dyn std::error::Error>> {
+        engine.send(command)?;
+        let events = until(engine, |e| matches!(e, Event::QueueChanged(_)))?;
+        match events.last() {
+            Some(Event::QueueChanged(snapshot)) => Ok(snapshot.clone()),
+            _ => Err("no snapshot".into()),
+        }
+    };
+    let tracks: Vec<QueueTrack> = (1..=8)
+        .map(|i| track(assets("fixtures/gapless/sine-a.wav"), i))
+        .collect();
+    let (first, _capture) = engine()?;
+    snapshot_after(
+        &first,
+        Command::SetQueue {
+            tracks,
+            start: 0,
+            position_ms: 0,
+            paused: true,
+        },
+    )?;
+    let shuffled = snapshot_after(&first, Command::SetShuffle(true))?;
+    let order = |s: &offbeat_playback::QueueSnapshot| -> Vec<i64> {
+        s.entries.iter().map(|e| e.track.track_id).collect()
+    };
+    assert_ne!(order(&shuffled), (1..=8).collect::<Vec<_>>());
+    drop(first);
+
+    // The next launch: the saved play order, and the order they were added in.
+    let (next, _capture) = engine()?;
+    let restored = snapshot_after(
+        &next,
+        Command::Restore {
+            tracks: shuffled.entries.iter().map(|e| e.track.clone()).collect(),
+            start: shuffled.current.unwrap_or_default(),
+            position_ms: 0,
+            shuffle: true,
+            unshuffled: shuffled.unshuffled.clone(),
+            repeat: Repeat::Off,
+        },
+    )?;
+    assert_eq!(order(&restored), order(&shuffled));
+    let unshuffled = snapshot_after(&next, Command::SetShuffle(false))?;
+    assert_eq!(order(&unshuffled), (1..=8).collect::<Vec<_>>());
+    Ok(())
+}

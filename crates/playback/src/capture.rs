@@ -197,7 +197,13 @@ fn pull(
         if buffer.len() < want {
             buffer.resize(want, 0.0);
         }
-        let got = stream.read(&mut buffer[..want]).unwrap_or(0);
+        let mut got = stream.read(&mut buffer[..want]).unwrap_or(0);
+        if got < want && !stream.is_ended() {
+            // Short: either an underrun, or the stream's last samples, which it only says
+            // were the last when read again. At its end the next stream carries on in
+            // this same pull, as it would at a sound card: no silence between them.
+            got += stream.read(&mut buffer[got..want]).unwrap_or(0);
+        }
         let chunk = if !unpaced && got < want && !stream.is_ended() {
             // An underrun at a paced output: the device would play silence.
             buffer[got..want].fill(0.0);
@@ -205,7 +211,7 @@ fn pull(
         } else {
             &buffer[..got]
         };
-        pulled += frames * channels;
+        pulled += chunk.len() as u64;
         let next = if stream.is_ended() {
             let mut queued = queued.lock().unwrap_or_else(PoisonError::into_inner);
             let next = queued.streams.pop_front();

@@ -516,6 +516,15 @@ impl EngineLoop {
             std::thread::park_timeout(IDLE_WAIT);
             return;
         }
+        if self.tracks.len() == 1
+            && self.tracks[0].decoder_done
+            && !self.next_prepared
+            && self.next_waiting.is_none()
+        {
+            // What follows the audible track is still to be opened (it has just become
+            // audible): now, as it may be short enough to end before a sleep would.
+            return;
+        }
         let mut asked = Vec::with_capacity(2);
         let mut starved = false;
         for (i, track) in self.tracks.iter().enumerate() {

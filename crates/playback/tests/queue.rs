@@ -678,3 +678,57 @@ fn a_restored_shuffled_queue_unshuffles_to_the_order_it_was_added_in() -> TestRe
     assert_eq!(order(&unshuffled), (1..=8).collect::<Vec<_>>());
     Ok(())
 }
+
+#[test]
+fn a_track_shorter_than_a_sleep_between_two_others_joins_them_without_a_gap() -> TestResult {
+    // A tenth of a second of a tone, 16-bit stereo at 44.1 kHz, written here.
+    let dir = tempfile::tempdir()?;
+    let short = dir.path().join("short.wav");
+    let frames: u32 = 4_410;
+    let data_len = frames * 4;
+    let mut wav = Vec::new();
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + data_len).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    for field in [16u32, 0x0002_0001, 44_100, 44_100 * 4, 0x0010_0004] {
+        wav.extend_from_slice(&field.to_le_bytes());
+    }
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&data_len.to_le_bytes());
+    for i in 0..frames {
+        let s = ((f64::from(i) * 0.0628).sin() * 8_000.0) as i16;
+        wav.extend_from_slice(&s.to_le_bytes());
+        wav.extend_from_slice(&s.to_le_bytes());
+    }
+    std::fs::write(&short, wav)?;
+    let (a, b) = (
+        assets("fixtures/gapless/sine-a.wav"),
+        assets("fixtures/gapless/sine-b.wav"),
+    );
+    let mut parts = decoded(&a)?;
+    parts.extend(decoded(&short)?);
+    parts.extend(decoded(&b)?);
+
+    // Paced like a sound card, which does not wait for a late track.
+    let (output, capture) = CaptureOutput::new(1.0);
+    let engine = Engine::spawn(move || Ok(Box::new(output) as Box<dyn AudioOutput>))?;
+    engine.send(Command::SetQueue {
+        tracks: vec![track(a, 1), track(short, 2), track(b, 3)],
+        start: 0,
+        position_ms: 0,
+        paused: false,
+    })?;
+    let events = until(&engine, |e| *e == Event::Stopped)?;
+    assert_eq!(started(&events), [1, 2, 3], "{events:?}");
+    let captured = capture.snapshot();
+    assert_eq!(captured.streams.len(), 1, "one continuous stream");
+    let played = &captured.streams[0].samples;
+    let first_diff = played.iter().zip(&parts).position(|(x, y)| x != y);
+    assert!(
+        *played == parts,
+        "the three files, back to back: {} samples played, {} expected, first difference at {first_diff:?}",
+        played.len(),
+        parts.len()
+    );
+    Ok(())
+}

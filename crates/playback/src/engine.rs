@@ -586,7 +586,9 @@ impl EngineLoop {
             return;
         }
         if let Some(position_ms) = position_ms {
-            self.start_current(position_ms);
+            // The same track goes on (not announced again: to the listening history a
+            // new TrackStarted would be a new play, and this one a skip).
+            self.start_entry(position_ms, false, None);
             self.emit(Event::Paused { position_ms });
         }
     }
@@ -727,7 +729,8 @@ impl EngineLoop {
                         self.tracks.clear();
                         self.emit(Event::OutputChanged { device, lost: None });
                         if let Some(position_ms) = position_ms {
-                            self.start_current(position_ms);
+                            // The same track goes on, as after a lost device.
+                            self.start_entry(position_ms, false, None);
                         }
                     }
                     Err(e) => self.emit(Event::Error {

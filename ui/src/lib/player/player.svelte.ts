@@ -86,7 +86,8 @@ export class Player {
   #volume = $state(1);
 
   #volumeWrites = 0;
-  #volumeBeforeMute = 1;
+  // Half volume if the app starts muted: the level before is not known then.
+  #volumeBeforeMute = 0.5;
   #heardFromBackend = false;
   /** Bumped by every command, so an old command's deadline leaves a newer guess alone. */
   #generation = 0;

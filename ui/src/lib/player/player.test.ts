@@ -236,6 +236,13 @@ describe('Player volume', () => {
     expect(controls.setVolume).toHaveBeenLastCalledWith(0.6);
   });
 
+  it('unmutes to half volume, not full, when the app started muted', async () => {
+    const player = new Player(fakeControls());
+    player.apply(state({ volume: 0 }));
+    await player.toggleMute();
+    expect(player.volume).toBe(0.5);
+  });
+
   it('unmutes to half volume after the slider was dragged down to nothing', async () => {
     const controls = fakeControls();
     const player = new Player(controls);

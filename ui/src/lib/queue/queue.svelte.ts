@@ -19,8 +19,14 @@ const EMPTY: QueueState = { items: [], current: null };
 
 export class PlayQueue {
   #state = $state.raw<QueueState>(EMPTY);
-  /** A move the backend has not confirmed yet, shown meanwhile. */
+  /** Moves the backend has not confirmed yet, shown meanwhile. */
   #pendingOrder = $state.raw<QueueItem[] | null>(null);
+  /**
+   * Moves sent whose queue state has not come back. Until the last one's has, the moves
+   * made since stay shown: a state for an earlier move would undo them on screen, and
+   * the next move (Alt+↓ held down) would then start from the wrong place.
+   */
+  #unconfirmedMoves = 0;
   #heard = false;
   readonly #controls: QueueControls;
   readonly #onError: (error: unknown) => void;
@@ -56,8 +62,9 @@ export class PlayQueue {
 
   apply(next: QueueState): void {
     this.#heard = true;
-    this.#pendingOrder = null;
     this.#state = next;
+    this.#unconfirmedMoves = Math.max(0, this.#unconfirmedMoves - 1);
+    if (this.#unconfirmedMoves === 0) this.#pendingOrder = null;
   }
 
   /** Queues tracks after the playing one (`next`) or at the end. */
@@ -79,6 +86,7 @@ export class PlayQueue {
     const [moved] = items.splice(from, 1);
     if (moved) items.splice(target, 0, moved);
     this.#pendingOrder = items;
+    this.#unconfirmedMoves += 1;
     return this.#send(() => this.#controls.moveInQueue(entryId, target));
   }
 
@@ -95,6 +103,7 @@ export class PlayQueue {
       await command();
     } catch (e) {
       this.#pendingOrder = null;
+      this.#unconfirmedMoves = 0;
       this.#onError(e);
     }
   }

@@ -52,6 +52,25 @@ describe('PlayQueue', () => {
     expect(q.items.map((x) => x.entryId)).toEqual([4, 1, 2, 3]);
   });
 
+  it('keeps moves made in quick succession when the state for the first comes back', async () => {
+    const c = controls();
+    const q = new PlayQueue(c);
+    q.apply(STATE);
+    // Alt+↓ held on entry 1: three moves before any state comes back.
+    await q.move(1, 1);
+    await q.move(1, 2);
+    q.apply({ items: [item(2), item(1), item(3), item(4)], current: 0 });
+    expect(q.items.map((x) => x.entryId)).toEqual([2, 3, 1, 4]);
+    await q.move(1, 3);
+    expect(c.moveInQueue).toHaveBeenLastCalledWith(1, 3);
+    q.apply({ items: [item(2), item(3), item(1), item(4)], current: 0 });
+    q.apply({ items: [item(2), item(3), item(4), item(1)], current: 0 });
+    expect(q.items.map((x) => x.entryId)).toEqual([2, 3, 4, 1]);
+    // Confirmed: states from other changes show as they come.
+    q.apply({ items: [item(2), item(3)], current: 0 });
+    expect(q.items.map((x) => x.entryId)).toEqual([2, 3]);
+  });
+
   it('undoes a move the backend refused, and reports it', async () => {
     const onError = vi.fn();
     const q = new PlayQueue(controls({ moveInQueue: () => Promise.reject(new Error('gone')) }), onError);

@@ -1,7 +1,8 @@
 // End-to-end: playing a song queues its list; the queue panel shows it; Next (button) and
 // Ctrl+→ (keyboard) move on and the next track is what the sound card gets; an entry is
-// removed from the panel with Delete; and after a restart the queue, the track and the
-// place in it come back, paused. The app gets its own data folder through a launcher
+// removed from the panel with Delete; after a restart the queue, the track and the
+// place in it come back, paused; and a track of another format that follows gaplessly
+// plays at its own speed. The app gets its own data folder through a launcher
 // script, so the other tests' library and session are untouched. Run via tests/e2e/run.sh.
 
 import { test } from 'node:test';
@@ -144,6 +145,30 @@ test('a queue from the list: next, Ctrl+→, remove, and the session restored af
     const position = await session.execute(`return document.querySelector('input[aria-label="Seek"]')?.value`);
     stamp(`restored position: ${position}`);
     assert.ok(Number(position) >= 4000, `the place in the track is kept (${position} ms)`);
+
+    // 6. Across a change of format, on the real device: Minuit (M4A, 44.1 kHz stereo) is
+    // followed on its album by Velours (WAV, 22.05 kHz mono), joined gaplessly in one
+    // output stream. Play Minuit (Enter on its entry), seek to 3 s before its end (→ three
+    // times, typed on the entry), and Velours must be heard at its own pitch and speed.
+    await session.execute(
+      `[...document.querySelectorAll('[aria-label="Queued songs"] [role="option"]')].find((o) => o.querySelector('.title').innerText === 'Minuit').dataset.e2eMinuit = '1';`,
+    );
+    const minuit = await session.find('[data-e2e-minuit="1"]');
+    await session.type(minuit, '\uE007');
+    await tools.waitFor('"Minuit" playing', 10, async () => {
+      const bar = await nowPlaying();
+      const status = await session.execute(`return document.querySelector('section[aria-label="Player"]').dataset.status`);
+      return { ok: bar?.includes('Minuit') && status === 'playing', seen: { bar, status } };
+    });
+    await session.type(minuit, '\uE014\uE014\uE014');
+    await tools.waitFor('"Velours" after Minuit ends', 15, async () => {
+      const bar = await nowPlaying();
+      return { ok: bar?.includes('Velours'), seen: bar };
+    });
+    await sleep(2500);
+    const joined = heardLast(1.5);
+    stamp(`heard after the join: ${joined}`);
+    assert.equal(joined, 'Velours', 'the WAV after the M4A plays at its own speed');
   } finally {
     if (session) await session.delete().catch(() => {});
     rmSync(work, { recursive: true, force: true });

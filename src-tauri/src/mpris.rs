@@ -135,7 +135,11 @@ fn command_for(
         MediaControlEvent::Seek(direction) => Command::Seek(step(direction, SEEK_STEP)),
         MediaControlEvent::SeekBy(direction, by) => Command::Seek(step(direction, by)),
         MediaControlEvent::SetPosition(MediaPosition(to)) => Command::Seek(to.as_millis() as u64),
-        MediaControlEvent::SetVolume(volume) => Command::SetVolume(volume.clamp(0.0, 1.0) as f32),
+        // From outside the app: a NaN would pass `clamp` and reach the gain (and make the
+        // saved session unreadable), so it is turned down.
+        MediaControlEvent::SetVolume(volume) if volume.is_finite() => {
+            Command::SetVolume(volume.clamp(0.0, 1.0) as f32)
+        }
         _ => return None,
     })
 }
@@ -169,6 +173,11 @@ mod tests {
             Some(Command::Seek(42))
         );
         assert_eq!(command(MediaControlEvent::Raise), None);
+        assert_eq!(
+            command(MediaControlEvent::SetVolume(1.5)),
+            Some(Command::SetVolume(1.0))
+        );
+        assert_eq!(command(MediaControlEvent::SetVolume(f64::NAN)), None);
         playing.store(false, Ordering::Relaxed);
         assert_eq!(command(MediaControlEvent::Toggle), Some(Command::Resume));
     }

@@ -739,6 +739,8 @@ impl EngineLoop {
                     }),
                 }
             }
+            // Not a number: nothing to set (`clamp` would pass it on to the gain).
+            Command::SetVolume(volume) if volume.is_nan() => {}
             Command::SetVolume(volume) => {
                 self.volume = volume.clamp(0.0, 1.0);
                 for t in &self.tracks {

@@ -14,7 +14,7 @@ use tauri_specta::Event as _;
 use crate::error::{AppError, AppErrorCode};
 use crate::ipc::{self, ScanFinished, ScanProgressed, ScanStopped};
 use crate::paths;
-use crate::player::{PlayerState, QueueState};
+use crate::player::{PlaybackStatus, PlayerState, QueueState};
 use crate::session::{self, Session};
 
 /// Tracks for the engine, and the server tracks among them still to download.
@@ -464,7 +464,6 @@ fn pump_engine_events(state: &AppState, app: tauri::AppHandle) {
                     let _ = library.checkpoint();
                 }
             }
-            let queue_changed = matches!(event, offbeat_playback::Event::QueueChanged(_));
             if let offbeat_playback::Event::QueueChanged(snapshot) = &event {
                 let state = QueueState::from_snapshot(snapshot, &mut resolve);
                 *queue_unshuffled
@@ -490,10 +489,7 @@ fn pump_engine_events(state: &AppState, app: tauri::AppHandle) {
                     desktop.show(&snapshot, art.as_ref().and_then(|(_, url)| url.as_deref()));
                 }
             }
-            let worth_saving = queue_changed
-                || (changed && !matches!(event, offbeat_playback::Event::Position { .. }))
-                || (changed && saved_at.elapsed() >= SAVE_POSITION_EVERY);
-            if worth_saving {
+            if worth_saving(&event, changed, snapshot.status, saved_at.elapsed()) {
                 saved_at = std::time::Instant::now();
                 let queue = queue.lock().unwrap_or_else(PoisonError::into_inner).clone();
                 let unshuffled = queue_unshuffled
@@ -504,6 +500,28 @@ fn pump_engine_events(state: &AppState, app: tauri::AppHandle) {
             }
         }
     });
+}
+
+/// Whether the session is saved after `event`, which `changed` the player state (now
+/// `status`), `since_save` after the last save. Positions come five times a second while
+/// playing, so those are saved every few seconds; any other change, and a position while
+/// not playing (where a restore or a seek lands, which nothing follows), at once. A volume
+/// the UI set ahead of the engine does not change the state when the engine confirms it,
+/// but is saved then too.
+fn worth_saving(
+    event: &offbeat_playback::Event,
+    changed: bool,
+    status: PlaybackStatus,
+    since_save: std::time::Duration,
+) -> bool {
+    use offbeat_playback::Event;
+    match event {
+        Event::QueueChanged(_) | Event::VolumeChanged { .. } => true,
+        Event::Position { .. } => {
+            changed && (status != PlaybackStatus::Playing || since_save >= SAVE_POSITION_EVERY)
+        }
+        _ => changed,
+    }
 }
 
 /// A `file://` URL of a track's cover thumbnail, for the desktop's media panel.
@@ -614,6 +632,52 @@ fn scan_demo(app: tauri::AppHandle, demo: PathBuf) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_session_is_saved_at_each_change_and_every_few_seconds_of_playing() {
+        use offbeat_playback::Event;
+        use std::time::Duration;
+        let position = Event::Position {
+            position_ms: 61_000,
+        };
+        let soon = Duration::from_millis(200);
+        // Playing: positions only every few seconds.
+        assert!(!worth_saving(
+            &position,
+            true,
+            PlaybackStatus::Playing,
+            soon
+        ));
+        assert!(worth_saving(
+            &position,
+            true,
+            PlaybackStatus::Playing,
+            SAVE_POSITION_EVERY
+        ));
+        // Paused (a restore at launch, a seek while paused): where it landed, at once.
+        assert!(worth_saving(&position, true, PlaybackStatus::Paused, soon));
+        assert!(!worth_saving(
+            &position,
+            false,
+            PlaybackStatus::Paused,
+            soon
+        ));
+        // The volume, even when the UI had set it already.
+        let volume = Event::VolumeChanged { volume: 0.2 };
+        assert!(worth_saving(&volume, false, PlaybackStatus::Paused, soon));
+        assert!(worth_saving(
+            &Event::Stopped,
+            true,
+            PlaybackStatus::Stopped,
+            soon
+        ));
+        assert!(!worth_saving(
+            &Event::Stopped,
+            false,
+            PlaybackStatus::Stopped,
+            soon
+        ));
+    }
 
     #[test]
     fn kept_positions_follow_a_list_that_lost_some_tracks_and_holds_one_twice() {

@@ -1,7 +1,7 @@
 // End-to-end: playing a song queues its list; the queue panel shows it; Next (button) and
 // Ctrl+→ (keyboard) move on and the next track is what the sound card gets; an entry is
-// removed from the panel with Delete; after a restart the queue, the track and the
-// place in it come back, paused; and a track of another format that follows gaplessly
+// removed from the panel with Delete; after a restart (and another without playing) the
+// queue, the track and the place in it come back, paused; and a track of another format that follows gaplessly
 // plays at its own speed. The app gets its own data folder through a launcher
 // script, so the other tests' library and session are untouched. Run via tests/e2e/run.sh.
 
@@ -145,6 +145,17 @@ test('a queue from the list: next, Ctrl+→, remove, and the session restored af
     const position = await session.execute(`return document.querySelector('input[aria-label="Seek"]')?.value`);
     stamp(`restored position: ${position}`);
     assert.ok(Number(position) >= 4000, `the place in the track is kept (${position} ms)`);
+
+    // Launched and quit again without playing: the place is still kept.
+    await session.delete();
+    session = await Session.create(WEBDRIVER, launcher);
+    tools = pageTools(session, { artifacts: ARTIFACTS, failureShot: 'e2e-queue-failure.png', pollMs: 150 });
+    await tools.waitFor('the place kept through a launch without playing', 20, async () => {
+      const bar = await nowPlaying();
+      const at = await session.execute(`return document.querySelector('input[aria-label="Seek"]')?.value`);
+      return { ok: bar?.includes(order[2]) && Number(at) >= 4000, seen: { at } };
+    });
+    await session.click(await session.find('button[aria-label="Queue"]'));
 
     // 6. Across a change of format, on the real device: Minuit (M4A, 44.1 kHz stereo) is
     // followed on its album by Velours (WAV, 22.05 kHz mono), joined gaplessly in one

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use symphonia::core::audio::sample::Sample;
 use symphonia::core::audio::{Audio, AudioBuffer, GenericAudioBufferRef};
-use symphonia::core::codecs::audio::well_known::CODEC_ID_OPUS;
+use symphonia::core::codecs::audio::well_known::{CODEC_ID_MP3, CODEC_ID_OPUS};
 use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
-use symphonia::core::errors::Error as SymphoniaError;
+use symphonia::core::errors::{Error as SymphoniaError, SeekErrorKind};
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo, TrackType};
 use symphonia::core::io::MediaSourceStream;
@@ -144,6 +144,11 @@ pub struct Decoder {
     end_frame: Option<u64>,
     /// How far the file has come, if it is still arriving.
     arriving: Option<crate::arriving::Progress>,
+    /// True when `total_frames` is the file's own count, not an estimate: only then does
+    /// ending short of it mean the file is truncated.
+    length_exact: bool,
+    /// A seek went past the last packet: nothing more comes.
+    past_end: bool,
 }
 
 impl std::fmt::Debug for Decoder {
@@ -218,6 +223,15 @@ impl Decoder {
             sample_rate: params.sample_rate.unwrap_or(44_100),
             channels: params.channels.as_ref().map_or(2, |c| c.count() as u16),
         };
+        if format.sample_rate == 0 || format.channels == 0 {
+            // A damaged header: nothing can play it, and every length would divide by it.
+            return Err(unsupported(SymphoniaError::Unsupported(
+                "a sample rate or channel count of zero",
+            )));
+        }
+        // An MP3 without an encoder (LAME/Xing) header has only a length estimated from
+        // its first frames and its size: ending short of it is no sign of truncation.
+        let length_exact = !(params.codec == CODEC_ID_MP3 && track.delay.is_none());
         // symphonia trims MP3 (LAME) and Vorbis delay and padding itself, not MP4's, and
         // not Opus's pre-skip (the padding at the end it trims).
         let trim = mp4_trim(path, format.sample_rate);
@@ -240,6 +254,8 @@ impl Decoder {
             arriving,
             priming,
             end_frame: music_frames.map(|n| priming + n),
+            length_exact,
+            past_end: false,
         };
         // Decode ahead once so the stream format is what the decoder really produces,
         // not what the container claims.
@@ -286,6 +302,10 @@ impl Decoder {
     }
 
     fn decode_next(&mut self, out: &mut Vec<f32>) -> Result<bool, PlaybackError> {
+        if self.past_end {
+            out.clear();
+            return Ok(false);
+        }
         let mut errors = 0;
         loop {
             let packet = match self.reader.next_packet() {
@@ -354,7 +374,7 @@ impl Decoder {
     }
 
     fn end_of_stream(&self) -> Result<bool, PlaybackError> {
-        if let Some(total) = self.total_frames {
+        if let Some(total) = self.total_frames.filter(|_| self.length_exact) {
             let played = self.frame_position.saturating_sub(self.priming);
             if (played as f64) < total as f64 * TRUNCATION_THRESHOLD {
                 let rate = u64::from(self.format.sample_rate);
@@ -384,7 +404,7 @@ impl Decoder {
         };
         let rate = u64::from(self.format.sample_rate);
         // Stream time counts the encoder's priming; music time does not.
-        let target_frame = target_ms * rate / 1000 + self.priming;
+        let target_frame = (target_ms.saturating_mul(rate) / 1000).saturating_add(self.priming);
         // Opus needs 80 ms of audio before the target to converge (RFC 7845 4.6): seek
         // that much earlier; the frames before the target are dropped anyway.
         let preroll = if self.decoder.is_opus() {
@@ -394,18 +414,27 @@ impl Decoder {
         };
         let seek_frame = target_frame.saturating_sub(preroll);
         let time = Time::try_from_secs_f64(seek_frame as f64 / rate as f64).unwrap_or_default();
-        let seeked = self
-            .reader
-            .seek(
-                SeekMode::Accurate,
-                SeekTo::Time {
-                    time,
-                    track_id: Some(self.track_id),
-                },
-            )
-            .map_err(|source| self.decode_error(source))?;
+        let seeked = self.reader.seek(
+            SeekMode::Accurate,
+            SeekTo::Time {
+                time,
+                track_id: Some(self.track_id),
+            },
+        );
         self.decoder.reset();
         self.first_chunk = None;
+        let seeked = match seeked {
+            Ok(seeked) => seeked,
+            // In the last moments of some files (an Ogg stream's end is counted from a
+            // start before zero) the container has no packet left to land on: the seek
+            // reaches the end, and the track ends there as it would have.
+            Err(SymphoniaError::SeekError(SeekErrorKind::OutOfRange)) => {
+                self.past_end = true;
+                return Ok(target_ms);
+            }
+            Err(source) => return Err(self.decode_error(source)),
+        };
+        self.past_end = false;
         let to_frames = |ts: Timestamp| -> u64 {
             match self.time_base.and_then(|tb| tb.calc_time(ts)) {
                 Some(t) => (t.as_secs_f64() * rate as f64).round().max(0.0) as u64,
@@ -415,7 +444,11 @@ impl Decoder {
         let actual = to_frames(seeked.actual_ts);
         self.frame_position = actual;
         self.skip_until = target_frame;
-        Ok(target_frame.max(actual).saturating_sub(self.priming) * 1000 / rate)
+        Ok(target_frame
+            .max(actual)
+            .saturating_sub(self.priming)
+            .saturating_mul(1000)
+            / rate)
     }
 }
 

@@ -437,6 +437,101 @@ fn garbage_and_missing_files_give_error_events() -> TestResult {
     Ok(())
 }
 
+#[test]
+fn a_header_with_a_sample_rate_of_zero_is_an_error_and_the_engine_goes_on() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let broken = dir.path().join("zero-rate.wav");
+    let mut wav = Vec::new();
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36u32 + 8_000).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    // PCM, stereo, a sample rate of 0 (the byte rate says otherwise), 16-bit.
+    for field in [16u32, 0x0002_0001, 0, 176_400, 0x0010_0004] {
+        wav.extend_from_slice(&field.to_le_bytes());
+    }
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&8_000u32.to_le_bytes());
+    wav.extend(std::iter::repeat_n(0x11u8, 8_000));
+    std::fs::write(&broken, wav)?;
+    assert!(Decoder::open(&broken).is_err());
+
+    let (engine, _capture) = engine(f64::INFINITY)?;
+    engine.send(Command::Play(broken.clone()))?;
+    let (event, _) = wait_for(&engine, |e| {
+        matches!(e, Event::Error { .. } | Event::TrackStarted { .. })
+    })?;
+    assert!(
+        matches!(&event, Event::Error { path: Some(p), .. } if *p == broken),
+        "{event:?}"
+    );
+    // Still there: the next file plays.
+    engine.send(Command::Play(demo("FLAC")?.path))?;
+    wait_for(&engine, |e| matches!(e, Event::TrackStarted { .. }))?;
+    Ok(())
+}
+
+/// `fixtures/gapless/sine-a.mp3` without its encoder header frame (what LAME writes
+/// first: the exact length, delay and padding), and with `tail` after the last frame.
+fn mp3_without_its_encoder_header(tail: &[u8]) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+    let bytes = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/fixtures/gapless/sine-a.mp3"),
+    )?;
+    // The ID3v2 tag first: ten bytes of header, then its size in 7-bit bytes.
+    let tag = 10
+        + bytes[6..10]
+            .iter()
+            .fold(0usize, |n, b| (n << 7) | usize::from(b & 0x7f));
+    let header = &bytes[tag..tag + 4];
+    if header[0] != 0xff
+        || !bytes[tag..]
+            .windows(4)
+            .take(64)
+            .any(|w| w == b"Info" || w == b"Xing")
+    {
+        return Err("the fixture's first frame is not an encoder header".into());
+    }
+    // MPEG-1 Layer III: 144 * bit rate / sample rate, plus the padding byte.
+    const KBPS: [usize; 15] = [
+        0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
+    ];
+    const RATES: [usize; 3] = [44_100, 48_000, 32_000];
+    let kbps = KBPS[usize::from(header[2] >> 4)];
+    let rate = RATES[usize::from((header[2] >> 2) & 3)];
+    let frame = 144_000 * kbps / rate + usize::from((header[2] >> 1) & 1);
+    let mut out = bytes[..tag].to_vec();
+    out.extend_from_slice(&bytes[tag + frame..]);
+    out.extend_from_slice(tail);
+    Ok(out)
+}
+
+#[test]
+fn an_mp3_whose_length_is_only_estimated_ends_without_a_truncation_error() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    // A tag after the music (an APE tag, say): the estimate from the file's size is long.
+    let path = dir.path().join("no-header.mp3");
+    std::fs::write(&path, mp3_without_its_encoder_header(&vec![0u8; 300_000])?)?;
+    let samples = decode_all(&path)?;
+    assert!(samples.len() > 30_000, "{} samples", samples.len());
+    Ok(())
+}
+
+#[test]
+fn an_mp3_behind_a_tag_of_megabytes_plays() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mp3 =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/fixtures/gapless/sine-a.mp3");
+    // An ID3v2.4 tag of 2 MB (cover art, as store downloads carry) before the file's own.
+    let size = 2_000_000u32;
+    let mut bytes = b"ID3\x04\x00\x00".to_vec();
+    bytes.extend((0..4).rev().map(|i| ((size >> (7 * i)) & 0x7f) as u8));
+    bytes.extend(std::iter::repeat_n(0u8, size as usize));
+    bytes.extend(std::fs::read(&mp3)?);
+    let path = dir.path().join("big-tag.mp3");
+    std::fs::write(&path, bytes)?;
+    assert!(decode_all(&path)? == decode_all(&mp3)?, "the same samples");
+    Ok(())
+}
+
 /// A song being downloaded into a cache as the app's does it: the bytes so far in
 /// `<name>.part`, the whole length in `<name>.part.len`; the part is renamed into place
 /// when all of it has come.

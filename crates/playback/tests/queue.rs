@@ -735,3 +735,36 @@ fn a_track_shorter_than_a_sleep_between_two_others_joins_them_without_a_gap() ->
     );
     Ok(())
 }
+
+#[test]
+fn a_seek_to_the_very_end_of_a_track_goes_on_to_the_next_in_every_format() -> TestResult {
+    let demo = demo_paths()?;
+    for (i, song) in demo.iter().enumerate() {
+        let (engine, _capture) = engine()?;
+        let next = &demo[(i + 1) % demo.len()];
+        engine.send(Command::SetQueue {
+            tracks: vec![track(song.clone(), 1), track(next.clone(), 2)],
+            start: 0,
+            position_ms: 0,
+            paused: true,
+        })?;
+        until(&engine, |e| matches!(e, Event::QueueChanged(_)))?;
+        // Past the end: the seek lands on the last moment, and the track ends there.
+        engine.send(Command::Seek(60_000))?;
+        engine.send(Command::Resume)?;
+        let events = until(&engine, |e| {
+            matches!(e, Event::TrackStarted { track_id: 2, .. } | Event::Stopped)
+        })?;
+        let errors: Vec<_> = events
+            .iter()
+            .filter(|e| matches!(e, Event::Error { .. }))
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:?}", song.display());
+        assert!(
+            matches!(events.last(), Some(Event::TrackStarted { track_id: 2, .. })),
+            "{}: {events:?}",
+            song.display()
+        );
+    }
+    Ok(())
+}

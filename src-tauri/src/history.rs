@@ -86,6 +86,11 @@ impl PlayRecorder {
                 if let Some(c) = self.current.as_mut() {
                     c.last_position = Some(*position_ms);
                     c.playing = true;
+                    if c.played_ms == 0 {
+                        // Loaded paused (a restore at launch, Next while paused): the
+                        // listen starts now, not when it was loaded.
+                        c.started_at = now_ms;
+                    }
                 }
                 None
             }
@@ -250,6 +255,34 @@ mod tests {
         // Too short to count: no play.
         r.on_event(&pos(500), 0, uid);
         assert_eq!(r.on_event(&Event::Stopped, 0, uid), None);
+    }
+
+    #[test]
+    fn a_track_loaded_paused_is_dated_from_when_it_starts_playing() {
+        let mut r = PlayRecorder::new("d".into());
+        let loaded = Event::TrackStarted {
+            entry_id: 1,
+            track_id: 1,
+            path: PathBuf::from("/x"),
+            duration_ms: Some(200_000),
+            paused: true,
+        };
+        // Loaded at 23:50, played from 00:20 the next day.
+        r.on_event(&loaded, 1_000, uid);
+        r.on_event(&pos(60_000), 1_000, uid);
+        r.on_event(
+            &Event::Resumed {
+                position_ms: 60_000,
+            },
+            1_801_000,
+            uid,
+        );
+        for p in (60_250..=160_000).step_by(250) {
+            r.on_event(&pos(p), 0, uid);
+        }
+        let play = r.on_event(&Event::Stopped, 0, uid).expect("a play");
+        assert_eq!(play.played_at, 1_801_000);
+        assert_eq!(play.ms_played, 100_000);
     }
 
     #[test]

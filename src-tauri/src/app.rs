@@ -69,6 +69,8 @@ pub struct AppState {
     /// The queue's items in the order they were added, as positions in its `items`
     /// (saved, so that shuffle turned off after a restart brings that order back).
     queue_unshuffled: Arc<Mutex<Vec<usize>>>,
+    /// The play in progress, fed by the event pump; ended and recorded on quit too.
+    recorder: Arc<Mutex<crate::history::PlayRecorder>>,
     session_path: PathBuf,
     pub demo_dir: Option<PathBuf>,
     /// Set to stop the running scan (checked between batches).
@@ -274,10 +276,35 @@ pub fn run() -> anyhow::Result<()> {
         .context("starting the Offbeat window")?
         .run(|app, event| {
             if let tauri::RunEvent::Exit = event {
+                end_session(app);
                 flush_playlists(app);
             }
         });
     Ok(())
+}
+
+/// On quit: saves the session where playback is now (the pump saves a playing position
+/// only every few seconds), and records the play in progress, which would otherwise be
+/// lost with the process.
+fn end_session(app: &tauri::AppHandle) {
+    let Some(state) = app.try_state::<AppState>() else {
+        return;
+    };
+    state.save_session();
+    let play = state
+        .recorder
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .end_now();
+    if let Some(play) = play {
+        let recorded = state.library().and_then(|l| Ok(l.record_play(&play)?));
+        if let Err(e) = recorded {
+            eprintln!(
+                "offbeat: the play in progress was not recorded: {}",
+                e.message
+            );
+        }
+    }
 }
 
 /// On quit: waits for the playlists' last writes and saves their read cache, so the next
@@ -310,6 +337,9 @@ fn open_state(resource_dir: Option<PathBuf>) -> anyhow::Result<AppState> {
         player: Arc::new(Mutex::new(PlayerState::default())),
         queue: Arc::new(Mutex::new(QueueState::default())),
         queue_unshuffled: Arc::default(),
+        recorder: Arc::new(Mutex::new(crate::history::PlayRecorder::new(
+            crate::history::device_id(&paths::data_dir()?),
+        ))),
         session_path: session::path(&paths::data_dir()?),
         demo_dir: paths::demo_dir(resource_dir),
         cancel_scan: Arc::new(AtomicBool::new(false)),
@@ -393,9 +423,7 @@ fn pump_engine_events(state: &AppState, app: tauri::AppHandle) {
     let covers = state.covers.clone();
     let changes = state.library_changes.clone();
     let remote = engine.remote();
-    let device = paths::data_dir()
-        .map(|d| crate::history::device_id(&d))
-        .unwrap_or_else(|_| "device".to_owned());
+    let recorder = state.recorder.clone();
     std::thread::spawn(move || {
         // The desktop's media keys and panels (MPRIS). Without a session bus the app works
         // as before; only the desktop integration is missing.
@@ -434,18 +462,20 @@ fn pump_engine_events(state: &AppState, app: tauri::AppHandle) {
             Some(track)
         };
         let mut saved_at = std::time::Instant::now();
-        let mut recorder = crate::history::PlayRecorder::new(device);
         for event in events.iter() {
             // Every play goes into the outbox as it ends; paired mode uploads it.
-            let play = recorder.on_event(&event, crate::playlists::now_ms(), |id| {
-                resolve(id).map(|t| {
-                    (
-                        t.uid.as_str().to_owned(),
-                        u64::from(t.duration_ms),
-                        t.source,
-                    )
-                })
-            });
+            let play = recorder
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .on_event(&event, crate::playlists::now_ms(), |id| {
+                    resolve(id).map(|t| {
+                        (
+                            t.uid.as_str().to_owned(),
+                            u64::from(t.duration_ms),
+                            t.source,
+                        )
+                    })
+                });
             if let (Some(play), Some(library)) = (play, library.as_ref()) {
                 match library.record_play(&play) {
                     Ok(()) => {

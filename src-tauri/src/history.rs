@@ -109,6 +109,11 @@ impl PlayRecorder {
         }
     }
 
+    /// Ends the play in progress now (the app is closing): recorded as stopped.
+    pub fn end_now(&mut self) -> Option<Play> {
+        self.finish(EndReason::Stopped)
+    }
+
     /// The play in progress, ended: `end` says how, unless it ran to its end.
     fn finish(&mut self, end: EndReason) -> Option<Play> {
         let c = self.current.take()?;
@@ -283,6 +288,22 @@ mod tests {
         let play = r.on_event(&Event::Stopped, 0, uid).expect("a play");
         assert_eq!(play.played_at, 1_801_000);
         assert_eq!(play.ms_played, 100_000);
+    }
+
+    #[test]
+    fn quitting_mid_song_ends_its_play_once() {
+        let mut r = PlayRecorder::new("d".into());
+        r.on_event(&started(1), 0, uid);
+        for p in (250..=120_000).step_by(250) {
+            r.on_event(&pos(p), 0, uid);
+        }
+        let play = r.end_now().expect("the play in progress");
+        assert_eq!(play.ms_played, 120_000);
+        assert_eq!(play.end_reason, Some(EndReason::Stopped));
+        assert_eq!(play.listen, Some(true));
+        // Whatever the engine says after, it is not recorded twice.
+        assert_eq!(r.on_event(&Event::Stopped, 0, uid), None);
+        assert_eq!(r.end_now(), None);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 // Ctrl+→ (keyboard) move on and the next track is what the sound card gets; an entry is
 // removed from the panel with Delete; after a restart (and another without playing) the
 // queue, the track and the place in it come back, paused; and a track of another format that follows gaplessly
-// plays at its own speed. The app gets its own data folder through a launcher
+// plays at its own speed; a listen in progress when the app quits is kept. The app gets its own data folder through a launcher
 // script, so the other tests' library and session are untouched. Run via tests/e2e/run.sh.
 
 import { test } from 'node:test';
@@ -180,6 +180,31 @@ test('a queue from the list: next, Ctrl+→, remove, and the session restored af
     const joined = heardLast(1.5);
     stamp(`heard after the join: ${joined}`);
     assert.equal(joined, 'Velours', 'the WAV after the M4A plays at its own speed');
+
+    // 7. Quit while Velours plays, past half of it: the next launch counts that listen.
+    await tools.waitFor('Velours past half its length', 20, async () => {
+      const at = await session.execute(`return document.querySelector('input[aria-label="Seek"]')?.value`);
+      return { ok: Number(at) >= 10_000, seen: at };
+    });
+    const velours = manifest.find((x) => x.title === 'Velours');
+    const veloursId = await session.execute(
+      `return Number([...document.querySelectorAll('[data-track-id]')].find((r) => r.querySelector('.track-title')?.innerText === 'Velours')?.dataset.trackId)`,
+    );
+    assert.ok(velours && veloursId > 0, `Velours's track id (${veloursId})`);
+    // Ctrl+Q, the app's own quit (pressed after this call returns: the window closing
+    // mid-call fails it); the session ends once the app has had time to quit.
+    await session.execute(
+      `setTimeout(() => document.body.dispatchEvent(new KeyboardEvent('keydown', { key: 'q', ctrlKey: true, bubbles: true })), 100); return true;`,
+    );
+    await sleep(3000);
+    await session.delete().catch(() => {});
+    session = await Session.create(WEBDRIVER, launcher);
+    tools = pageTools(session, { artifacts: ARTIFACTS, failureShot: 'e2e-queue-failure.png', pollMs: 150 });
+    const heardBefore = await tools.waitFor('the listen in progress at the quit in the history', 10, async () => {
+      const figures = await session.invoke('listen_figures', { subject: { kind: 'track', id: veloursId } });
+      return { ok: figures.listens >= 1, seen: figures };
+    });
+    stamp(`Velours after the quit: ${JSON.stringify(heardBefore.seen)}`);
   } finally {
     if (session) await session.delete().catch(() => {});
     rmSync(work, { recursive: true, force: true });

@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use offbeat_playback::Command;
 use souvlaki::{
@@ -24,13 +24,20 @@ pub struct DesktopControls {
     position_ms: Arc<AtomicU64>,
     /// What was last exported, so unchanged states are not sent again.
     shown: Option<(Option<i64>, PlaybackStatus)>,
-    /// The position last seen: a jump (a seek) is exported, steady progress is not
-    /// (desktops extrapolate it from the status).
+    /// The position last seen: a jump (a seek) is exported at once.
     last_position_ms: u32,
+    /// When the state was last exported. While playing, the position is exported again
+    /// every [`POSITION_REFRESH`]: souvlaki answers the `Position` property with the
+    /// value it was last given, and tools that read it (playerctl, status bars) do not
+    /// extrapolate.
+    exported_at: Instant,
 }
 
 /// A position change bigger than this between two updates is a seek.
 const JUMP_MS: u32 = 1_500;
+
+/// How stale the exported position may grow while playing.
+const POSITION_REFRESH: Duration = Duration::from_secs(1);
 
 impl std::fmt::Debug for DesktopControls {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -65,6 +72,7 @@ impl DesktopControls {
             position_ms,
             shown: None,
             last_position_ms: 0,
+            exported_at: Instant::now(),
         })
     }
 
@@ -80,10 +88,13 @@ impl DesktopControls {
             || player.position_ms > self.last_position_ms.saturating_add(JUMP_MS);
         self.last_position_ms = player.position_ms;
         let new_track = self.shown.map(|(track, _)| track) != Some(key.0);
-        if self.shown == Some(key) && !jumped {
+        let stale = player.status == PlaybackStatus::Playing
+            && self.exported_at.elapsed() >= POSITION_REFRESH;
+        if self.shown == Some(key) && !jumped && !stale {
             return;
         }
         self.shown = Some(key);
+        self.exported_at = Instant::now();
         if let (true, Some(track)) = (new_track, &player.track) {
             let metadata = MediaMetadata {
                 title: Some(track.title.as_str()),

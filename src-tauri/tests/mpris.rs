@@ -171,5 +171,23 @@ fn mpris_child() -> TestResult {
         metadata.contains("Northern Lights") && metadata.contains("mpris:length"),
         "{metadata}"
     );
+
+    // While it plays, the position a desktop reads keeps up: within the refresh (a
+    // second) and souvlaki's own lag in taking it (up to another).
+    until(
+        &|e| matches!(e, Event::Position { position_ms } if *position_ms >= 4_000),
+        &mut desktop,
+    )?;
+    let position = dbus_send(&[
+        "org.freedesktop.DBus.Properties.Get",
+        "string:org.mpris.MediaPlayer2.Player",
+        "string:Position",
+    ])?;
+    let micros: i64 = position
+        .split_whitespace()
+        .last()
+        .and_then(|n| n.parse().ok())
+        .ok_or(format!("no position in {position}"))?;
+    assert!(micros >= 1_500_000, "{position}");
     Ok(())
 }

@@ -210,7 +210,9 @@ impl Decoder {
             .map_err(unsupported)?;
         let decoder = if params.codec == CODEC_ID_OPUS {
             let channels = params.channels.as_ref().map_or(2, |c| c.count() as u16);
-            Codec::Opus(OpusCodec::new(channels).map_err(unsupported)?)
+            Codec::Opus(
+                OpusCodec::new(channels, params.extra_data.as_deref()).map_err(unsupported)?,
+            )
         } else {
             let options = AudioDecoderOptions::default().gapless(true);
             Codec::Symphonia(

@@ -16,7 +16,10 @@ pub(crate) struct OpusCodec {
 }
 
 impl OpusCodec {
-    pub(crate) fn new(channels: u16) -> Result<OpusCodec, SymphoniaError> {
+    /// A decoder for `channels`, with the output gain of the stream's identification
+    /// header (`head`: Ogg Opus's `OpusHead`), which RFC 7845 (5.1) says a player must
+    /// apply: tools that normalise Opus files in place rewrite it.
+    pub(crate) fn new(channels: u16, head: Option<&[u8]>) -> Result<OpusCodec, SymphoniaError> {
         let layout = match channels {
             1 => opus::Channels::Mono,
             2 => opus::Channels::Stereo,
@@ -26,8 +29,14 @@ impl OpusCodec {
                 ))
             }
         };
-        let decoder = opus::Decoder::new(48_000, layout)
+        let mut decoder = opus::Decoder::new(48_000, layout)
             .map_err(|_| SymphoniaError::Unsupported("libopus would not start a decoder"))?;
+        if let Some(gain) = head.and_then(output_gain).filter(|&g| g != 0) {
+            // Q7.8 dB, as libopus takes it.
+            decoder
+                .set_gain(i32::from(gain))
+                .map_err(|_| SymphoniaError::Unsupported("libopus would not take the gain"))?;
+        }
         Ok(OpusCodec {
             decoder,
             channels: usize::from(channels),
@@ -59,5 +68,28 @@ impl OpusCodec {
         // A fresh state is what libopus's reset gives; a failure leaves the old one, which
         // only costs a few milliseconds of convergence.
         let _ = self.decoder.reset_state();
+    }
+}
+
+/// The output gain of an `OpusHead` (Q7.8 dB, little-endian at bytes 16-17).
+fn output_gain(head: &[u8]) -> Option<i16> {
+    if !head.starts_with(b"OpusHead") {
+        return None;
+    }
+    Some(i16::from_le_bytes([*head.get(16)?, *head.get(17)?]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_output_gain_is_read_from_an_opus_head() {
+        let mut head = b"OpusHead\x01\x02\x38\x01\x80\xbb\x00\x00".to_vec();
+        head.extend_from_slice(&(-1536i16).to_le_bytes());
+        head.push(0);
+        assert_eq!(output_gain(&head), Some(-1536));
+        assert_eq!(output_gain(&head[..17]), None);
+        assert_eq!(output_gain(b"dOps\x00\x02"), None);
     }
 }

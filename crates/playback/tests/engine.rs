@@ -532,6 +532,49 @@ fn an_mp3_behind_a_tag_of_megabytes_plays() -> TestResult {
     Ok(())
 }
 
+/// Ogg's page checksum: CRC-32, polynomial 0x04c11db7, not reflected, from 0.
+fn ogg_crc(page: &[u8]) -> u32 {
+    page.iter().fold(0u32, |mut crc, &byte| {
+        crc ^= u32::from(byte) << 24;
+        for _ in 0..8 {
+            crc = if crc & 0x8000_0000 != 0 {
+                (crc << 1) ^ 0x04c1_1db7
+            } else {
+                crc << 1
+            };
+        }
+        crc
+    })
+}
+
+#[test]
+fn an_opus_files_output_gain_is_applied() -> TestResult {
+    let original = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../assets/fixtures/gapless/velours-12s.opus");
+    let mut bytes = std::fs::read(&original)?;
+    // The first page holds the OpusHead alone: its output gain (bytes 16-17, Q7.8 dB)
+    // set to +6.02 dB, twice as loud, and the page's checksum made again.
+    let page_len = 27 + usize::from(bytes[26]) + usize::from(bytes[27]);
+    let head = bytes
+        .windows(8)
+        .position(|w| w == b"OpusHead")
+        .ok_or("no OpusHead")?;
+    bytes[head + 16..head + 18].copy_from_slice(&1541i16.to_le_bytes());
+    bytes[22..26].fill(0);
+    let crc = ogg_crc(&bytes[..page_len]);
+    bytes[22..26].copy_from_slice(&crc.to_le_bytes());
+    let dir = tempfile::tempdir()?;
+    let louder = dir.path().join("louder.opus");
+    std::fs::write(&louder, bytes)?;
+
+    let (quiet, loud) = (decode_all(&original)?, decode_all(&louder)?);
+    assert_eq!(quiet.len(), loud.len());
+    let energy = |s: &[f32]| s.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>();
+    let ratio = (energy(&loud) / energy(&quiet)).sqrt();
+    assert!((ratio - 2.0).abs() < 0.02, "{ratio}");
+    Ok(())
+}
+
 /// A song being downloaded into a cache as the app's does it: the bytes so far in
 /// `<name>.part`, the whole length in `<name>.part.len`; the part is renamed into place
 /// when all of it has come.

@@ -31,6 +31,8 @@ pub struct DesktopControls {
     /// value it was last given, and tools that read it (playerctl, status bars) do not
     /// extrapolate.
     exported_at: Instant,
+    /// The volume last exported.
+    volume: Option<f32>,
 }
 
 /// A position change bigger than this between two updates is a seek.
@@ -73,12 +75,19 @@ impl DesktopControls {
             shown: None,
             last_position_ms: 0,
             exported_at: Instant::now(),
+            volume: None,
         })
     }
 
     /// Exports the player's state: the track's title, artist, album, length and cover
-    /// (`art_url`, a `file://` URL), whether it plays, and where.
+    /// (`art_url`, a `file://` URL), whether it plays, and where, and the volume.
     pub fn show(&mut self, player: &PlayerState, art_url: Option<&str>) {
+        if self.volume != Some(player.volume) {
+            self.volume = Some(player.volume);
+            if let Err(e) = self.controls.set_volume(f64::from(player.volume)) {
+                eprintln!("offbeat: media controls: {e:?}");
+            }
+        }
         self.playing
             .store(player.status == PlaybackStatus::Playing, Ordering::Relaxed);
         self.position_ms
@@ -95,6 +104,12 @@ impl DesktopControls {
         }
         self.shown = Some(key);
         self.exported_at = Instant::now();
+        if new_track && player.track.is_none() {
+            // Nothing loaded (the queue cleared): the last song's title goes too.
+            if let Err(e) = self.controls.set_metadata(MediaMetadata::default()) {
+                eprintln!("offbeat: media controls: {e:?}");
+            }
+        }
         if let (true, Some(track)) = (new_track, &player.track) {
             let metadata = MediaMetadata {
                 title: Some(track.title.as_str()),

@@ -189,5 +189,35 @@ fn mpris_child() -> TestResult {
         .and_then(|n| n.parse().ok())
         .ok_or(format!("no position in {position}"))?;
     assert!(micros >= 1_500_000, "{position}");
+
+    // A property as the desktop reads it, once souvlaki has taken the change (its
+    // thread can sit up to a second in D-Bus before it looks).
+    let settled =
+        |property: &str, ok: &dyn Fn(&str) -> bool| -> Result<String, Box<dyn std::error::Error>> {
+            let deadline = Instant::now() + Duration::from_secs(3);
+            loop {
+                let value = dbus_send(&[
+                    "org.freedesktop.DBus.Properties.Get",
+                    "string:org.mpris.MediaPlayer2.Player",
+                    &format!("string:{property}"),
+                ])?;
+                if ok(&value) || Instant::now() > deadline {
+                    return Ok(value);
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        };
+
+    // The volume, as set in the app, is what the desktop reads.
+    engine.send(Command::SetVolume(0.25))?;
+    until(&|e| matches!(e, Event::VolumeChanged { .. }), &mut desktop)?;
+    let volume = settled("Volume", &|v| v.contains("double 0.25"))?;
+    assert!(volume.contains("double 0.25"), "{volume}");
+
+    // The queue cleared: the last song's title is not left behind.
+    engine.send(Command::Clear)?;
+    until(&|e| matches!(e, Event::QueueChanged(_)), &mut desktop)?;
+    let metadata = settled("Metadata", &|m| !m.contains("Polar Night"))?;
+    assert!(!metadata.contains("Polar Night"), "{metadata}");
     Ok(())
 }

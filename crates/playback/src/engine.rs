@@ -516,11 +516,7 @@ impl EngineLoop {
             std::thread::park_timeout(IDLE_WAIT);
             return;
         }
-        if self.tracks.len() == 1
-            && self.tracks[0].decoder_done
-            && !self.next_prepared
-            && self.next_waiting.is_none()
-        {
+        if self.next_to_prepare() && self.next_waiting.is_none() {
             // What follows the audible track is still to be opened (it has just become
             // audible): now, as it may be short enough to end before a sleep would.
             return;
@@ -1033,9 +1029,15 @@ impl EngineLoop {
                 self.report(&path, &e);
             }
         }
-        if self.tracks.len() == 1 && self.tracks[0].decoder_done && !self.next_prepared {
+        if self.next_to_prepare() {
             self.prepare_next();
         }
+    }
+
+    /// True when the audible track is fully decoded and what follows it is still to be
+    /// looked for.
+    fn next_to_prepare(&self) -> bool {
+        self.tracks.len() == 1 && self.tracks[0].decoder_done && !self.next_prepared
     }
 
     /// Opens the entry that will follow the audible one, skipping (and reporting) any that

@@ -57,6 +57,14 @@ fn kept_positions(
         .collect()
 }
 
+/// The queue as the UI has it, and the order its items were added in, as positions in
+/// its `items` (saved, so that shuffle turned off after a restart brings that back).
+#[derive(Debug, Clone, Default)]
+struct QueueNow {
+    state: QueueState,
+    unshuffled: Vec<usize>,
+}
+
 /// Everything the commands share.
 #[derive(Debug)]
 pub struct AppState {
@@ -65,10 +73,7 @@ pub struct AppState {
     /// The engine, or why there is none (no audio device): the library still works.
     engine: Result<Engine, String>,
     player: Arc<Mutex<PlayerState>>,
-    queue: Arc<Mutex<QueueState>>,
-    /// The queue's items in the order they were added, as positions in its `items`
-    /// (saved, so that shuffle turned off after a restart brings that order back).
-    queue_unshuffled: Arc<Mutex<Vec<usize>>>,
+    queue: Arc<Mutex<QueueNow>>,
     /// The play in progress, fed by the event pump; ended and recorded on quit too.
     recorder: Arc<Mutex<crate::history::PlayRecorder>>,
     session_path: PathBuf,
@@ -128,18 +133,19 @@ impl AppState {
     /// Saves the session now (the event pump also saves it as playback changes).
     pub fn save_session(&self) {
         let player = self.player_mut().clone();
-        let unshuffled = self
-            .queue_unshuffled
+        let queue = self
+            .queue
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
-        save_session(&self.session_path, &player, &self.queue(), &unshuffled);
+        save_session(&self.session_path, &player, &queue);
     }
 
     pub fn queue(&self) -> QueueState {
         self.queue
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+            .state
             .clone()
     }
 
@@ -335,8 +341,7 @@ fn open_state(resource_dir: Option<PathBuf>) -> anyhow::Result<AppState> {
         db_path: db_path.clone(),
         engine,
         player: Arc::new(Mutex::new(PlayerState::default())),
-        queue: Arc::new(Mutex::new(QueueState::default())),
-        queue_unshuffled: Arc::default(),
+        queue: Arc::default(),
         recorder: Arc::new(Mutex::new(crate::history::PlayRecorder::new(
             crate::history::device_id(&paths::data_dir()?),
         ))),
@@ -417,7 +422,6 @@ fn pump_engine_events(state: &AppState, app: tauri::AppHandle) {
     let events = engine.events().clone();
     let player = state.player.clone();
     let queue = state.queue.clone();
-    let queue_unshuffled = state.queue_unshuffled.clone();
     let session_path = state.session_path.clone();
     let db_path = state.db_path.clone();
     let covers = state.covers.clone();
@@ -496,10 +500,10 @@ fn pump_engine_events(state: &AppState, app: tauri::AppHandle) {
             }
             if let offbeat_playback::Event::QueueChanged(snapshot) = &event {
                 let state = QueueState::from_snapshot(snapshot, &mut resolve);
-                *queue_unshuffled
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner) = state.unshuffled(snapshot);
-                *queue.lock().unwrap_or_else(PoisonError::into_inner) = state.clone();
+                *queue.lock().unwrap_or_else(PoisonError::into_inner) = QueueNow {
+                    unshuffled: state.unshuffled(snapshot),
+                    state: state.clone(),
+                };
                 let _ = state.emit(&app);
             }
             let (changed, snapshot) = {
@@ -522,11 +526,7 @@ fn pump_engine_events(state: &AppState, app: tauri::AppHandle) {
             if worth_saving(&event, changed, snapshot.status, saved_at.elapsed()) {
                 saved_at = std::time::Instant::now();
                 let queue = queue.lock().unwrap_or_else(PoisonError::into_inner).clone();
-                let unshuffled = queue_unshuffled
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .clone();
-                save_session(&session_path, &snapshot, &queue, &unshuffled);
+                save_session(&session_path, &snapshot, &queue);
             }
         }
     });
@@ -561,11 +561,11 @@ fn cover_url(library: Option<&Library>, covers: &CoverCache, track_id: i64) -> O
     Some(format!("file://{}", thumbnail.display()).replace(' ', "%20"))
 }
 
-fn save_session(path: &Path, player: &PlayerState, queue: &QueueState, unshuffled: &[usize]) {
+fn save_session(path: &Path, player: &PlayerState, queue: &QueueNow) {
     let session = Session {
-        track_ids: queue.items.iter().map(|i| i.track.id).collect(),
-        unshuffled: unshuffled.to_vec(),
-        current: queue.current.map(|c| c as usize),
+        track_ids: queue.state.items.iter().map(|i| i.track.id).collect(),
+        unshuffled: queue.unshuffled.clone(),
+        current: queue.state.current.map(|c| c as usize),
         position_ms: u64::from(player.position_ms),
         shuffle: player.shuffle,
         repeat: player.repeat,

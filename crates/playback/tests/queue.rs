@@ -33,7 +33,12 @@ fn track(path: PathBuf, id: i64) -> QueueTrack {
 }
 
 fn engine() -> Result<(Engine, CaptureHandle), Box<dyn std::error::Error>> {
-    let (output, handle) = CaptureOutput::new(f64::INFINITY);
+    engine_at(f64::INFINITY)
+}
+
+/// An engine playing into a capture pulling at `speed` (1.0: like a sound card).
+fn engine_at(speed: f64) -> Result<(Engine, CaptureHandle), Box<dyn std::error::Error>> {
+    let (output, handle) = CaptureOutput::new(speed);
     let engine = Engine::spawn_with_queue(
         move || Ok(Box::new(output) as Box<dyn AudioOutput>),
         Queue::with_seed(7),
@@ -494,8 +499,7 @@ fn a_broken_last_entry_is_reported_once_not_retried_while_the_track_plays_out() 
     std::fs::write(&broken, b"fLaC\0\0\0\x22 not a flac stream at all")?;
     // Paced: the last half second of the good track takes half a second, time enough to
     // retry many times.
-    let (output, _capture) = CaptureOutput::new(1.0);
-    let engine = Engine::spawn(move || Ok(Box::new(output) as Box<dyn AudioOutput>))?;
+    let (engine, _capture) = engine_at(1.0)?;
     engine.send(Command::SetQueue {
         tracks: vec![
             track(assets("fixtures/gapless/sine-a.wav"), 1),
@@ -559,8 +563,7 @@ fn repeat_one_past_a_failure(
     speed: f64,
     break_it: impl FnOnce() -> std::io::Result<()>,
 ) -> Result<usize, Box<dyn std::error::Error>> {
-    let (output, _capture) = CaptureOutput::new(speed);
-    let engine = Engine::spawn(move || Ok(Box::new(output) as Box<dyn AudioOutput>))?;
+    let (engine, _capture) = engine_at(speed)?;
     engine.send(Command::SetRepeat(Repeat::One))?;
     engine.send(Command::SetQueue {
         tracks: vec![
@@ -606,8 +609,7 @@ fn an_entry_that_cannot_be_opened_is_reported_once_however_often_the_queue_chang
     let dir = tempfile::tempdir()?;
     let missing = dir.path().join("gone.flac");
     // Paced: the first track plays for 0.4 s after what follows it was looked for.
-    let (output, _capture) = CaptureOutput::new(1.0);
-    let engine = Engine::spawn(move || Ok(Box::new(output) as Box<dyn AudioOutput>))?;
+    let (engine, _capture) = engine_at(1.0)?;
     engine.send(Command::SetQueue {
         tracks: vec![
             track(assets("fixtures/gapless/sine-a.wav"), 1),
@@ -713,8 +715,7 @@ fn a_track_shorter_than_a_sleep_between_two_others_joins_them_without_a_gap() ->
     parts.extend(decoded(&b)?);
 
     // Paced like a sound card, which does not wait for a late track.
-    let (output, capture) = CaptureOutput::new(1.0);
-    let engine = Engine::spawn(move || Ok(Box::new(output) as Box<dyn AudioOutput>))?;
+    let (engine, capture) = engine_at(1.0)?;
     engine.send(Command::SetQueue {
         tracks: vec![track(a, 1), track(short, 2), track(b, 3)],
         start: 0,

@@ -83,12 +83,7 @@ struct Inner {
     no_art: Mutex<HashSet<(String, u32)>>,
     /// The playlists repo's dialer to the server, and when it was made. Closed when the
     /// service goes (unpaired, or re-paired), so the repo stops syncing with it.
-    dialer: Mutex<
-        Option<(
-            samod::DialerHandle<offbeat_playlists::remote::Refused>,
-            Instant,
-        )>,
-    >,
+    dialer: Mutex<Option<(Dialer, Instant)>>,
     /// The service's runtime, for tasks started outside it.
     rt: tokio::runtime::Handle,
     poll: Duration,
@@ -649,8 +644,21 @@ impl Inner {
 /// Dials the server for the playlists repo (replacing a dialer made before): the token,
 /// heartbeat and backoff are `ServerDialer`'s; each connect runs an [`exchange`].
 fn dial(inner: &Arc<Inner>, store: &Arc<Store>) -> Result<(), RemoteError> {
-    let weak_store = Arc::downgrade(store);
-    let repo = store.repo().clone();
+    let handle = open_dialer(inner, store)?;
+    if let Some((old, _)) = lock(&inner.dialer).replace((handle.clone(), Instant::now())) {
+        old.close();
+    }
+    inner
+        .rt
+        .spawn(follow(inner.clone(), handle, Arc::downgrade(store)));
+    Ok(())
+}
+
+type Dialer = samod::DialerHandle<offbeat_playlists::remote::Refused>;
+
+/// A dialer to the server for the playlists repo, connecting from now on.
+fn open_dialer(inner: &Inner, store: &Store) -> Result<Dialer, RemoteError> {
+    let repo = store.repo();
     let dialer = ServerDialer::new(inner.api.url(), inner.api.token(), &repo.peer_id())
         .map_err(|e| RemoteError::Sync(e.to_string()))?;
     let backoff = BackoffConfig {
@@ -658,58 +666,68 @@ fn dial(inner: &Arc<Inner>, store: &Arc<Store>) -> Result<(), RemoteError> {
         max_delay: Backoff::CAP,
         max_retries: None,
     };
-    let handle = repo
-        .dial(backoff, Arc::new(dialer))
-        .map_err(|_| RemoteError::Sync("the playlists repo has stopped".into()))?;
-    if let Some((old, _)) = lock(&inner.dialer).replace((handle.clone(), Instant::now())) {
-        old.close();
-    }
-    let inner = inner.clone();
-    let rt = inner.rt.clone();
-    rt.spawn(async move {
-        let mut events = handle.events();
-        while let Some(event) = events.next().await {
-            match event {
-                DialerEvent::Connected { .. } => {
-                    // Syncing from the moment it connects until every document has been
-                    // exchanged (the exchange below ends the busy spell).
-                    {
-                        let mut s = lock(&inner.signals);
-                        s.sync_connected = true;
-                        s.busy += 1;
-                    }
-                    inner.record(Ok(()));
-                    let Some(conn) = handle.connection_id() else {
-                        inner.busy(-1);
-                        continue;
-                    };
-                    let inner = inner.clone();
-                    let weak = weak_store.clone();
-                    tokio::spawn(async move {
-                        exchange(&inner, &weak, conn).await;
-                        inner.busy(-1);
-                    });
-                }
-                DialerEvent::Disconnected { .. } => {
-                    {
-                        let mut s = lock(&inner.signals);
-                        s.sync_connected = false;
-                        s.disconnected_at = Some(Instant::now());
-                    }
-                    inner.disconnected.notify_waiters();
-                    inner.publish();
-                    // Is it the server or the connection? Ask now.
-                    inner.wake.notify_one();
-                }
-                DialerEvent::PermanentFailure => {
-                    lock(&inner.signals).sync_connected = false;
-                    inner.wake.notify_one();
-                }
-                DialerEvent::Reconnecting { .. } | DialerEvent::MaxRetriesReached => {}
+    repo.dial(backoff, Arc::new(dialer))
+        .map_err(|_| RemoteError::Sync("the playlists repo has stopped".into()))
+}
+
+/// Follows a dialer: each connection it makes is exchanged, and a lost one is reported.
+/// It reads the handle's state after each event, not the events alone: they are not
+/// replayed, so a connection made before this subscribed went unannounced, and the
+/// playlists stayed "not connected" (the indicator on "syncing") until it dropped.
+async fn follow(inner: Arc<Inner>, handle: Dialer, store: std::sync::Weak<Store>) {
+    let mut events = handle.events();
+    let mut followed: Option<samod::ConnectionId> = None;
+    loop {
+        let now = handle.connection_id();
+        if now != followed {
+            if followed.is_some() {
+                inner.sync_dropped();
             }
+            if let Some(conn) = now {
+                inner.sync_connected(conn, &store);
+            }
+            followed = now;
         }
-    });
-    Ok(())
+        match events.next().await {
+            None => return,
+            Some(DialerEvent::PermanentFailure) => {
+                lock(&inner.signals).sync_connected = false;
+                inner.wake.notify_one();
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+impl Inner {
+    /// The playlists connected (as `conn`): syncing from now until every document has been
+    /// exchanged (the [`exchange`] ends the busy spell).
+    fn sync_connected(self: &Arc<Self>, conn: samod::ConnectionId, store: &std::sync::Weak<Store>) {
+        {
+            let mut s = lock(&self.signals);
+            s.sync_connected = true;
+            s.busy += 1;
+        }
+        self.record(Ok(()));
+        let inner = self.clone();
+        let weak = store.clone();
+        tokio::spawn(async move {
+            exchange(&inner, &weak, conn).await;
+            inner.busy(-1);
+        });
+    }
+
+    /// The playlists' connection went: is it the server or the connection? Ask now.
+    fn sync_dropped(&self) {
+        {
+            let mut s = lock(&self.signals);
+            s.sync_connected = false;
+            s.disconnected_at = Some(Instant::now());
+        }
+        self.disconnected.notify_waiters();
+        self.publish();
+        self.wake.notify_one();
+    }
 }
 
 /// After a connect: joins the user's one playlist list (offering ours, adopting the one
@@ -808,6 +826,67 @@ async fn run(inner: Arc<Inner>) {
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
             () = inner.wake.notified() => {}
+        }
+    }
+}
+
+/// The real server on loopback, shared with the server's own tests.
+#[cfg(test)]
+#[path = "../../server/tests/common/mod.rs"]
+mod server_process;
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests.
+
+    use super::*;
+    use crate::server_process as common;
+
+    #[test]
+    fn a_connection_made_before_it_is_followed_still_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let music = common::music_copy(dir.path());
+        let data = dir.path().join("data");
+        let token = common::add_user(&data, "ana");
+        let server = common::Server::start(&music, &data);
+        let client = dir.path().join("client");
+        std::fs::create_dir_all(&client).unwrap();
+        let store = Arc::new(Store::open(&client.join("playlists"), 1).unwrap());
+        let pairing = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(pair(None, &server.base(), &token))
+            .unwrap()
+            .0;
+        let remote = Remote::start(RemoteOptions {
+            pairing,
+            library: client.join("library.db"),
+            cache_dir: client.join("cache"),
+            cache_budget_bytes: 1 << 30,
+            poll: Duration::from_millis(300),
+        })
+        .unwrap();
+        let inner = remote.inner.clone();
+        *lock(&inner.store) = Some(Arc::downgrade(&store));
+        lock(&inner.signals).sync_wanted = true;
+
+        // As when the task that follows the dialer is scheduled late: it has connected
+        // (and announced it) before anything listened.
+        let handle = open_dialer(&inner, &store).unwrap();
+        inner.rt.block_on(handle.established()).unwrap();
+        inner
+            .rt
+            .spawn(follow(inner.clone(), handle, Arc::downgrade(&store)));
+
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let health = remote.health();
+            if health.sync_connected && health.state == HealthState::Online {
+                break;
+            }
+            assert!(Instant::now() < deadline, "never online: {health:?}");
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 }

@@ -16,4 +16,4 @@ pub mod store;
 
 pub use doc::{DocError, Entry, Place, Playlist, PlaylistKind, PlaylistMeta, TrackRef};
 pub use remote::ServerDialer;
-pub use store::{PlaylistSummary, Quarantined, Store, StoreError};
+pub use store::{Fetched, PlaylistSummary, Quarantined, Store, StoreError};

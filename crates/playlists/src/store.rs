@@ -98,6 +98,13 @@ pub struct Quarantined {
     pub moved_to: String,
 }
 
+/// What [`Store::fetch_listed`] did: playlists that came, and listed ones still missing.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Fetched {
+    pub came: usize,
+    pub missing: usize,
+}
+
 type Summaries = HashMap<String, (Vec<ChangeHash>, (PlaylistMeta, u32, u64))>;
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -677,14 +684,20 @@ impl Store {
     }
 
     /// Fetches the playlists the index lists that this device does not hold (another
-    /// device made them); returns how many came. One that cannot come now is tried again
-    /// next time.
-    pub fn fetch_listed(&self) -> usize {
-        self.index_entries()
-            .into_iter()
-            .filter(|(id, _)| !self.exists(id))
-            .filter(|(id, _)| self.fetch(id).is_ok())
-            .count()
+    /// device made them). One that cannot come now (the server may not have it yet) is
+    /// counted as missing, for the caller to try again.
+    pub fn fetch_listed(&self) -> Fetched {
+        let mut fetched = Fetched::default();
+        for (id, _) in self.index_entries() {
+            if self.exists(&id) {
+                continue;
+            }
+            match self.fetch(&id) {
+                Ok(_) => fetched.came += 1,
+                Err(_) => fetched.missing += 1,
+            }
+        }
+        fetched
     }
 
     /// A document from the repo, fetched from a connected peer if it is not on disk.

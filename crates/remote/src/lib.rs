@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use offbeat_library::Library;
-use offbeat_playlists::{ServerDialer, Store};
+use offbeat_playlists::{Fetched, ServerDialer, Store};
 use samod::{BackoffConfig, DialerEvent};
 use tokio::sync::{watch, Notify};
 
@@ -79,6 +79,8 @@ struct Inner {
     wake: Notify,
     /// Fires when the sync connection drops: exchanges waiting on it give up.
     disconnected: Notify,
+    /// Set while listed playlists that did not come are being tried again soon.
+    refetching: std::sync::atomic::AtomicBool,
     /// Tracks the server has no cover for (asked once per run).
     no_art: Mutex<HashSet<(String, u32)>>,
     /// The playlists repo's dialer to the server, and when it was made. Closed when the
@@ -160,6 +162,7 @@ impl Remote {
             pinned: Mutex::default(),
             wake: Notify::new(),
             disconnected: Notify::new(),
+            refetching: std::sync::atomic::AtomicBool::new(false),
             no_art: Mutex::default(),
             dialer: Mutex::default(),
             rt: runtime.handle().clone(),
@@ -489,17 +492,53 @@ impl Inner {
 
     /// Fetches the playlists the shared index lists that this device has not got; if any
     /// came, the playlists' version goes up (the UI reads them again).
-    async fn fetch_listed(&self, weak: &std::sync::Weak<Store>) {
+    async fn fetch_listed(self: &Arc<Self>, weak: &std::sync::Weak<Store>) {
+        let fetched = self.fetch_listed_once(weak).await;
+        if fetched.missing > 0
+            && !self
+                .refetching
+                .swap(true, std::sync::atomic::Ordering::AcqRel)
+        {
+            let inner = self.clone();
+            let weak = weak.clone();
+            tokio::spawn(async move {
+                inner.refetch(&weak).await;
+                inner
+                    .refetching
+                    .store(false, std::sync::atomic::Ordering::Release);
+            });
+        }
+    }
+
+    /// A playlist listed by another device can be missing on the server for a moment (its
+    /// index change went ahead of the playlist itself): it is asked for again after 0.5,
+    /// 1, 2 and 4 s while connected, rather than only at the next round (30 s in the app).
+    async fn refetch(&self, weak: &std::sync::Weak<Store>) {
+        let mut wait = Backoff::FIRST;
+        while wait <= Backoff::CAP {
+            tokio::time::sleep(wait).await;
+            if !lock(&self.signals).sync_connected {
+                return;
+            }
+            if self.fetch_listed_once(weak).await.missing == 0 {
+                return;
+            }
+            wait *= 2;
+        }
+    }
+
+    async fn fetch_listed_once(&self, weak: &std::sync::Weak<Store>) -> Fetched {
         let weak = weak.clone();
-        let came = tokio::task::spawn_blocking(move || weak.upgrade().map(|s| s.fetch_listed()))
+        let fetched = tokio::task::spawn_blocking(move || weak.upgrade().map(|s| s.fetch_listed()))
             .await
             .ok()
             .flatten()
-            .unwrap_or(0);
-        if came > 0 {
+            .unwrap_or_default();
+        if fetched.came > 0 {
             lock(&self.status).playlists_version += 1;
             self.publish();
         }
+        fetched
     }
 
     /// Reads the catalog's change log from where the mirror stopped, a page per

@@ -421,6 +421,75 @@ fn two_devices_share_one_playlist_list_and_their_offline_edits_merge() {
     wait_health(&remote_b, "B online", |h| h.state == HealthState::Online);
 }
 
+/// Copies a folder, leaving out the paths under it for which `skip` holds.
+fn copy_dir(from: &Path, to: &Path, skip: &dyn Fn(&Path) -> bool) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        if skip(&path) {
+            continue;
+        }
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target, skip);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_listed_playlist_the_server_lacks_at_first_is_fetched_soon_after_it_arrives() {
+    use offbeat_playlists::{Place, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let music = music_copy(dir.path());
+    let data = dir.path().join("data");
+    let token = add_user(&data, "ana");
+    let server = Server::start(&music, &data);
+    let pairing = paired(&server, &token);
+
+    // Device D makes a playlist offline. Device A is D's folder without that playlist's
+    // document (nor D's storage id): A lists a playlist that nobody connected has yet.
+    let d_dir = dir.path().join("d");
+    let a_dir = dir.path().join("a");
+    let trip = {
+        let d = Store::open(&d_dir.join("playlists"), 1).unwrap();
+        let trip = d.create("Road trip", 2).unwrap();
+        d.add(&trip, &[song(1), song(2)], Place::End, 3).unwrap();
+        d.flush().unwrap();
+        trip
+    };
+    let (head, rest) = trip.split_at(2);
+    let lacking = [
+        d_dir.join("playlists/repo").join(head).join(rest),
+        d_dir.join("playlists/repo/st/orage-adapter-id"),
+        d_dir.join("playlists/cache"),
+    ];
+    assert!(
+        lacking[0].is_dir(),
+        "the playlist's files are not at {lacking:?}"
+    );
+    copy_dir(&d_dir, &a_dir, &|p| lacking.iter().any(|l| l == p));
+    let a = Arc::new(Store::open(&a_dir.join("playlists"), 1).unwrap());
+    assert!(a.get(&trip).is_err(), "A already holds the playlist");
+
+    // A connects and finds the playlist missing. Its rounds are a minute apart, so only a
+    // prompt retry can fetch it once D brings it.
+    let slow = support::options(&pairing, &a_dir, Duration::from_secs(60));
+    let remote_a = Remote::start(slow).unwrap();
+    remote_a.sync_playlists(a.clone()).unwrap();
+    wait_health(&remote_a, "A synced", |h| {
+        h.last_sync_ms.is_some() && h.sync_connected
+    });
+    let d = Arc::new(Store::open(&d_dir.join("playlists"), 1).unwrap());
+    let remote_d = Remote::start(options(&pairing, &d_dir)).unwrap();
+    remote_d.sync_playlists(d.clone()).unwrap();
+
+    support::wait_until("A holds the playlist D brought", 20, || {
+        titles(&a, &trip) == ["Song 1", "Song 2"]
+    });
+}
+
 #[test]
 fn plays_go_up_once_from_the_outbox_and_come_down_on_other_devices() {
     let dir = tempfile::tempdir().unwrap();

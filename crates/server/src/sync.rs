@@ -37,6 +37,8 @@ type AppState = axum::extract::State<Arc<State>>;
 pub struct Owners {
     db: Arc<Db>,
     known: Mutex<HashMap<DocumentId, i64>>,
+    /// Each document as it is first claimed, for share decisions waiting on its owner.
+    claimed: tokio::sync::broadcast::Sender<DocumentId>,
 }
 
 impl Owners {
@@ -44,6 +46,7 @@ impl Owners {
         Owners {
             db,
             known: Mutex::default(),
+            claimed: tokio::sync::broadcast::channel(256).0,
         }
     }
 
@@ -65,12 +68,49 @@ impl Owners {
                 Claim::Theirs
             });
         }
-        self.db.claim_document(&doc.to_string(), user)
+        let claim = self.db.claim_document(&doc.to_string(), user)?;
+        // (No one waiting is no error.)
+        let _ = self.claimed.send(doc.clone());
+        Ok(claim)
     }
 
     fn known(&self) -> std::sync::MutexGuard<'_, HashMap<DocumentId, i64>> {
         self.known.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// The decisions for one (document, peer), as samod follows them. A document no one owns
+/// yet (a device asked for a playlist that its maker has not brought) is shared with no
+/// one, and decided again once it is claimed: samod answers a request with "unavailable"
+/// only once, so without the new decision the asking device would not get the playlist
+/// until it reconnected.
+fn shares(
+    owners: &Arc<Owners>,
+    doc_id: DocumentId,
+    peer_id: PeerId,
+) -> impl futures::Stream<Item = ShareConfig> + Send + 'static {
+    use tokio::sync::broadcast::error::RecvError;
+    // Subscribed before the first decision, so a claim between the two is not missed.
+    let mut claims = owners.claimed.subscribe();
+    let first = share(&owners.db, owners, &doc_id, &peer_id);
+    let owned = owners.owner(&doc_id).is_some();
+    let owners = owners.clone();
+    let later = async move {
+        if owned {
+            return None;
+        }
+        loop {
+            match claims.recv().await {
+                Ok(doc) if doc == doc_id => break,
+                Err(RecvError::Lagged(_)) if owners.owner(&doc_id).is_some() => break,
+                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => return None,
+            }
+        }
+        Some(share(&owners.db, &owners, &doc_id, &peer_id))
+    };
+    futures::stream::once(std::future::ready(first))
+        .chain(futures::stream::once(later).filter_map(std::future::ready))
 }
 
 /// The decision for one (document, peer): read-write for the owner's peers, nothing for
@@ -156,7 +196,6 @@ struct UserRepo {
 #[derive(Debug)]
 pub struct Sync {
     dir: PathBuf,
-    db: Arc<Db>,
     pub owners: Arc<Owners>,
     repos: Mutex<HashMap<i64, Arc<tokio::sync::OnceCell<UserRepo>>>>,
     open: Arc<AtomicUsize>,
@@ -167,8 +206,7 @@ impl Sync {
         std::fs::create_dir_all(dir)?;
         Ok(Sync {
             dir: dir.to_path_buf(),
-            owners: Arc::new(Owners::new(db.clone())),
-            db,
+            owners: Arc::new(Owners::new(db)),
             repos: Mutex::default(),
             open: Arc::default(),
         })
@@ -187,11 +225,11 @@ impl Sync {
             .get_or_try_init(|| async {
                 let dir = self.dir.join(user.to_string());
                 std::fs::create_dir_all(&dir)?;
-                let (db, owners) = (self.db.clone(), self.owners.clone());
+                let owners = self.owners.clone();
                 let repo = Repo::builder(tokio::runtime::Handle::current())
                     .with_storage(DurableStorage::new(&dir))
                     .with_share_policy(move |doc_id: DocumentId, peer_id: PeerId| {
-                        futures::stream::iter([share(&db, &owners, &doc_id, &peer_id)])
+                        shares(&owners, doc_id, peer_id)
                     })
                     .load()
                     .await;

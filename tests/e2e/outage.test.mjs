@@ -12,7 +12,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -22,6 +22,16 @@ import { appLauncher, pageTools, runner, runnerOptions, Session } from './webdri
 
 const { repo: REPO, webdriver: WEBDRIVER, binary: BINARY, artifacts: ARTIFACTS, capture: CAPTURE } = runner;
 
+/** What the server and the headless client print goes beside the other processes' logs
+ * (tests/e2e/run.sh shows their ends when a test fails). */
+function logTo(name) {
+  const dir = join(ARTIFACTS, 'e2e-logs');
+  mkdirSync(dir, { recursive: true });
+  return createWriteStream(join(dir, name), { flags: 'a' });
+}
+const serverLog = logTo('outage-server.log');
+const headlessLog = logTo('outage-headless.log');
+
 /** offbeat-server on `bind`; resolves with the process and its port once it listens. */
 async function startServer(music, data, bind, config) {
   const args = ['--music', music, '--data', data, '--bind', bind];
@@ -29,6 +39,7 @@ async function startServer(music, data, bind, config) {
   const child = spawn(join(dirname(BINARY), 'offbeat-server'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
+  child.stderr.pipe(serverLog, { end: false });
   const line = await new Promise((resolve, reject) => {
     const rl = createInterface({ input: child.stdout });
     rl.once('line', resolve);
@@ -46,6 +57,7 @@ function startHeadless(data, url, token) {
   });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
+  child.stderr.pipe(headlessLog, { end: false });
   const lines = createInterface({ input: child.stdout });
   const waiting = [];
   lines.on('line', (l) => waiting.shift()?.(l));

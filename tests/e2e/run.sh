@@ -71,6 +71,11 @@ cleanup() {
             echo "----- $(basename "$f") -----" >&2
             tail -n 25 "$f" >&2
         done
+        # The reason again, last, where a reader of only the output's end sees it.
+        if [ -s "$WORK/tests.out" ] && grep -q 'failing tests:' "$WORK/tests.out"; then
+            echo "----- why the end-to-end test failed (repeated from above) -----" >&2
+            sed -n '/failing tests:/,$p' "$WORK/tests.out" | head -n 60 >&2
+        fi
     fi
     [ -f "$WORK/capture.raw" ] && cp "$WORK/capture.raw" "$ARTIFACTS/e2e-capture.raw"
     # A process that was just killed may still be finishing a write in $WORK.
@@ -222,7 +227,7 @@ fi
 # The tests bound each of their own waits; `timeout` only guards against a hung runner.
 # --test-concurrency=1: one test file (one app instance) at a time. They share the data
 # folder: whichever runs first launches the app on an empty one and it scans the demo.
-if ! timeout -k 5 540 node --test --test-concurrency=1 --test-reporter=spec "$REPO/tests/e2e/"; then
+if ! timeout -k 5 540 node --test --test-concurrency=1 --test-reporter=spec "$REPO/tests/e2e/" 2>&1 | tee "$WORK/tests.out"; then
     fail "the end-to-end test failed after $((SECONDS - started))s (reason above; screenshots in $ARTIFACTS, logs in $LOGS)"
 fi
 log "PASS in $((SECONDS - started))s (screenshots: $ARTIFACTS/e2e-*.png)"

@@ -206,13 +206,19 @@ export function pageTools(session, { artifacts, failureShot, pollMs }) {
   }
 
   async function waitFor(expected, seconds, probe) {
-    const deadline = Date.now() + seconds * 1000;
+    const started = Date.now();
+    const deadline = started + seconds * 1000;
     let seen = '(nothing yet)';
     for (;;) {
       try {
         const r = await probe();
         seen = r.seen;
-        if (r.ok) return r;
+        if (r.ok) {
+          // A wait that took over a third of its bound is a flake in the making: say so.
+          const took = Date.now() - started;
+          if (took > (seconds * 1000) / 3) console.log(`slow: ${(took / 1000).toFixed(1)} s of ${seconds} s waiting for ${expected}`);
+          return r;
+        }
       } catch (e) {
         seen = `error: ${e.message}`;
       }

@@ -72,9 +72,13 @@ cleanup() {
             tail -n 25 "$f" >&2
         done
         # The reason again, last, where a reader of only the output's end sees it.
-        if [ -s "$WORK/tests.out" ] && grep -q 'failing tests:' "$WORK/tests.out"; then
+        if [ -s "$LOGS/tests.out" ]; then
             echo "----- why the end-to-end test failed (repeated from above) -----" >&2
-            sed -n '/failing tests:/,$p' "$WORK/tests.out" | head -n 60 >&2
+            if grep -q 'failing tests:' "$LOGS/tests.out"; then
+                sed -n '/failing tests:/,$p' "$LOGS/tests.out" | head -n 60 >&2
+            else
+                tail -n 30 "$LOGS/tests.out" >&2
+            fi
         fi
     fi
     [ -f "$WORK/capture.raw" ] && cp "$WORK/capture.raw" "$ARTIFACTS/e2e-capture.raw"
@@ -227,7 +231,7 @@ fi
 # The tests bound each of their own waits; `timeout` only guards against a hung runner.
 # --test-concurrency=1: one test file (one app instance) at a time. They share the data
 # folder: whichever runs first launches the app on an empty one and it scans the demo.
-if ! timeout -k 5 540 node --test --test-concurrency=1 --test-reporter=spec "$REPO/tests/e2e/" 2>&1 | tee "$WORK/tests.out"; then
+if ! timeout -k 5 540 node --test --test-concurrency=1 --test-reporter=spec "$REPO/tests/e2e/" 2>&1 | tee "$LOGS/tests.out"; then
     fail "the end-to-end test failed after $((SECONDS - started))s (reason above; screenshots in $ARTIFACTS, logs in $LOGS)"
 fi
 log "PASS in $((SECONDS - started))s (screenshots: $ARTIFACTS/e2e-*.png)"

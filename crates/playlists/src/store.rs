@@ -684,17 +684,20 @@ impl Store {
     }
 
     /// Fetches the playlists the index lists that this device does not hold (another
-    /// device made them). One that cannot come now (the server may not have it yet) is
-    /// counted as missing, for the caller to try again.
+    /// device made them). A listed, not deleted playlist that cannot come now (the server
+    /// may not have it yet) is counted as missing, for the caller to try again.
     pub fn fetch_listed(&self) -> Fetched {
         let mut fetched = Fetched::default();
-        for (id, _) in self.index_entries() {
-            if self.exists(&id) {
+        for (id, deleted) in self.index_entries() {
+            if self.exists(&id) || id.parse::<DocumentId>().is_err() {
                 continue;
             }
             match self.fetch(&id) {
                 Ok(_) => fetched.came += 1,
-                Err(_) => fetched.missing += 1,
+                Err(StoreError::NotFound(_) | StoreError::StillLoading(_)) if !deleted => {
+                    fetched.missing += 1;
+                }
+                Err(_) => {}
             }
         }
         fetched

@@ -77,10 +77,12 @@ struct Inner {
     /// Pinned tracks (uid → format) to keep downloaded.
     pinned: Mutex<HashMap<String, String>>,
     wake: Notify,
-    /// Fires when the sync connection drops: exchanges waiting on it give up.
-    disconnected: Notify,
-    /// Set while listed playlists that did not come are being tried again soon.
-    refetching: std::sync::atomic::AtomicBool,
+    /// The playlists' connection being followed: an exchange on another one gives up.
+    sync_conn: watch::Sender<Option<samod::ConnectionId>>,
+    /// Counts the dialers made: a follower whose dialer was replaced stops.
+    dialers_made: watch::Sender<u64>,
+    /// Listed playlists did not come: ask again soon ([`refetch_missing`]).
+    refetch: Notify,
     /// Tracks the server has no cover for (asked once per run).
     no_art: Mutex<HashSet<(String, u32)>>,
     /// The playlists repo's dialer to the server, and when it was made. Closed when the
@@ -161,8 +163,9 @@ impl Remote {
             status: Mutex::default(),
             pinned: Mutex::default(),
             wake: Notify::new(),
-            disconnected: Notify::new(),
-            refetching: std::sync::atomic::AtomicBool::new(false),
+            sync_conn: watch::Sender::new(None),
+            dialers_made: watch::Sender::new(0),
+            refetch: Notify::new(),
             no_art: Mutex::default(),
             dialer: Mutex::default(),
             rt: runtime.handle().clone(),
@@ -296,6 +299,7 @@ impl Remote {
         *lock(&self.inner.store) = Some(Arc::downgrade(&store));
         lock(&self.inner.signals).sync_wanted = true;
         runtime.spawn(watch_documents(self.inner.clone(), Arc::downgrade(&store)));
+        runtime.spawn(refetch_missing(self.inner.clone(), Arc::downgrade(&store)));
         dial(&self.inner, &store)
     }
 
@@ -491,39 +495,11 @@ impl Inner {
     }
 
     /// Fetches the playlists the shared index lists that this device has not got; if any
-    /// came, the playlists' version goes up (the UI reads them again).
-    async fn fetch_listed(self: &Arc<Self>, weak: &std::sync::Weak<Store>) {
-        let fetched = self.fetch_listed_once(weak).await;
-        if fetched.missing > 0
-            && !self
-                .refetching
-                .swap(true, std::sync::atomic::Ordering::AcqRel)
-        {
-            let inner = self.clone();
-            let weak = weak.clone();
-            tokio::spawn(async move {
-                inner.refetch(&weak).await;
-                inner
-                    .refetching
-                    .store(false, std::sync::atomic::Ordering::Release);
-            });
-        }
-    }
-
-    /// A playlist listed by another device can be missing on the server for a moment (its
-    /// index change went ahead of the playlist itself): it is asked for again after 0.5,
-    /// 1, 2 and 4 s while connected, rather than only at the next round (30 s in the app).
-    async fn refetch(&self, weak: &std::sync::Weak<Store>) {
-        let mut wait = Backoff::FIRST;
-        while wait <= Backoff::CAP {
-            tokio::time::sleep(wait).await;
-            if !lock(&self.signals).sync_connected {
-                return;
-            }
-            if self.fetch_listed_once(weak).await.missing == 0 {
-                return;
-            }
-            wait *= 2;
+    /// came, the playlists' version goes up (the UI reads them again). Any that did not
+    /// come are asked for again soon.
+    async fn fetch_listed(&self, weak: &std::sync::Weak<Store>) {
+        if self.fetch_listed_once(weak).await.missing > 0 {
+            self.refetch.notify_one();
         }
     }
 
@@ -684,12 +660,21 @@ impl Inner {
 /// heartbeat and backoff are `ServerDialer`'s; each connect runs an [`exchange`].
 fn dial(inner: &Arc<Inner>, store: &Arc<Store>) -> Result<(), RemoteError> {
     let handle = open_dialer(inner, store)?;
-    if let Some((old, _)) = lock(&inner.dialer).replace((handle.clone(), Instant::now())) {
-        old.close();
+    // Counted under the dialer's lock, so the number goes with the dialer kept.
+    let mut made = 0;
+    {
+        let mut dialer = lock(&inner.dialer);
+        if let Some((old, _)) = dialer.replace((handle.clone(), Instant::now())) {
+            old.close();
+        }
+        inner.dialers_made.send_modify(|n| {
+            *n += 1;
+            made = *n;
+        });
     }
     inner
         .rt
-        .spawn(follow(inner.clone(), handle, Arc::downgrade(store)));
+        .spawn(follow(inner.clone(), handle, made, Arc::downgrade(store)));
     Ok(())
 }
 
@@ -709,32 +694,41 @@ fn open_dialer(inner: &Inner, store: &Store) -> Result<Dialer, RemoteError> {
         .map_err(|_| RemoteError::Sync("the playlists repo has stopped".into()))
 }
 
-/// Follows a dialer: each connection it makes is exchanged, and a lost one is reported.
-/// It reads the handle's state after each event, not the events alone: they are not
-/// replayed, so a connection made before this subscribed went unannounced, and the
-/// playlists stayed "not connected" (the indicator on "syncing") until it dropped.
-async fn follow(inner: Arc<Inner>, handle: Dialer, store: std::sync::Weak<Store>) {
+/// Follows a dialer (the `made`th) until another replaces it: each connection it makes is
+/// exchanged, and a lost one is reported. It reads the handle's state after each event,
+/// not the events alone: they are not replayed, so a connection made before this
+/// subscribed went unannounced, and the playlists stayed "not connected" (the indicator on
+/// "syncing") until it dropped.
+async fn follow(inner: Arc<Inner>, handle: Dialer, made: u64, store: std::sync::Weak<Store>) {
     let mut events = handle.events();
+    let mut replaced = inner.dialers_made.subscribe();
     let mut followed: Option<samod::ConnectionId> = None;
-    loop {
+    while *replaced.borrow_and_update() == made {
         let now = handle.connection_id();
         if now != followed {
-            if followed.is_some() {
-                inner.sync_dropped();
+            if let Some(old) = followed {
+                inner.sync_dropped(old);
             }
             if let Some(conn) = now {
                 inner.sync_connected(conn, &store);
             }
             followed = now;
         }
-        match events.next().await {
-            None => return,
-            Some(DialerEvent::PermanentFailure) => {
-                lock(&inner.signals).sync_connected = false;
-                inner.wake.notify_one();
-            }
-            Some(_) => {}
+        tokio::select! {
+            event = events.next() => match event {
+                None => break,
+                Some(DialerEvent::PermanentFailure) => {
+                    lock(&inner.signals).sync_connected = false;
+                    inner.wake.notify_one();
+                }
+                Some(_) => {}
+            },
+            // (A closed dialer's handle sends no more events: this is how its follower ends.)
+            changed = replaced.changed() => if changed.is_err() { break },
         }
+    }
+    if let Some(old) = followed {
+        inner.sync_dropped(old);
     }
 }
 
@@ -742,6 +736,7 @@ impl Inner {
     /// The playlists connected (as `conn`): syncing from now until every document has been
     /// exchanged (the [`exchange`] ends the busy spell).
     fn sync_connected(self: &Arc<Self>, conn: samod::ConnectionId, store: &std::sync::Weak<Store>) {
+        self.sync_conn.send_replace(Some(conn));
         {
             let mut s = lock(&self.signals);
             s.sync_connected = true;
@@ -756,16 +751,55 @@ impl Inner {
         });
     }
 
-    /// The playlists' connection went: is it the server or the connection? Ask now.
-    fn sync_dropped(&self) {
+    /// The playlists' connection `conn` went (unless another is followed already): is it
+    /// the server or the connection? Ask now.
+    fn sync_dropped(&self, conn: samod::ConnectionId) {
+        let ours = self.sync_conn.send_if_modified(|c| {
+            let ours = *c == Some(conn);
+            if ours {
+                *c = None;
+            }
+            ours
+        });
+        if !ours {
+            return;
+        }
         {
             let mut s = lock(&self.signals);
             s.sync_connected = false;
             s.disconnected_at = Some(Instant::now());
         }
-        self.disconnected.notify_waiters();
         self.publish();
         self.wake.notify_one();
+    }
+}
+
+/// Asks again for listed playlists that did not come: a playlist another device listed
+/// can be missing on the server for a moment (its index change went ahead of the playlist
+/// itself). After each miss, at 0.5, 1, 2 and 4 s while connected (a new miss starts the
+/// series again), rather than only at the next round (30 s in the app).
+async fn refetch_missing(inner: Arc<Inner>, weak: std::sync::Weak<Store>) {
+    loop {
+        inner.refetch.notified().await;
+        let mut wait = Backoff::FIRST;
+        while wait <= Backoff::CAP {
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = inner.refetch.notified() => {
+                    wait = Backoff::FIRST;
+                    continue;
+                }
+            }
+            if weak.strong_count() == 0 {
+                return;
+            }
+            if !lock(&inner.signals).sync_connected
+                || inner.fetch_listed_once(&weak).await.missing == 0
+            {
+                break;
+            }
+            wait *= 2;
+        }
     }
 }
 
@@ -774,10 +808,8 @@ impl Inner {
 /// until every document has been exchanged both ways. The store is only borrowed for each
 /// step (never held across a wait), so the app alone ever drops it.
 async fn exchange(inner: &Arc<Inner>, weak: &std::sync::Weak<Store>, conn: samod::ConnectionId) {
-    // Waiting on a connection that has gone would never end.
-    let dropped = inner.disconnected.notified();
-    tokio::pin!(dropped);
-    dropped.as_mut().enable();
+    // Waiting on a connection that has gone would never end (it may have gone already).
+    let mut followed = inner.sync_conn.subscribe();
     let Some(ours) = weak.upgrade().map(|s| s.index_id()) else {
         return;
     };
@@ -812,7 +844,7 @@ async fn exchange(inner: &Arc<Inner>, weak: &std::sync::Weak<Store>, conn: samod
                 lock(&inner.status).last_sync_ms = Some(now_ms());
             }
         }
-        () = &mut dropped => {}
+        _ = followed.wait_for(|c| *c != Some(conn)) => {}
     }
 }
 
@@ -913,10 +945,11 @@ mod tests {
         // As when the task that follows the dialer is scheduled late: it has connected
         // (and announced it) before anything listened.
         let handle = open_dialer(&inner, &store).unwrap();
+        let made = *inner.dialers_made.borrow();
         inner.rt.block_on(handle.established()).unwrap();
         inner
             .rt
-            .spawn(follow(inner.clone(), handle, Arc::downgrade(&store)));
+            .spawn(follow(inner.clone(), handle, made, Arc::downgrade(&store)));
 
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {

@@ -90,13 +90,14 @@ fn shares(
     peer_id: PeerId,
 ) -> impl futures::Stream<Item = ShareConfig> + Send + 'static {
     use tokio::sync::broadcast::error::RecvError;
-    // Subscribed before the first decision, so a claim between the two is not missed.
+    // Subscribed before the owner is read, so a claim after the read is not missed; the
+    // first decision comes from that same read.
     let mut claims = owners.claimed.subscribe();
-    let first = share(&owners.db, owners, &doc_id, &peer_id);
-    let owned = owners.owner(&doc_id).is_some();
+    let owner = owners.owner(&doc_id);
+    let first = decide(&owners.db, owner, &peer_id);
     let owners = owners.clone();
     let later = async move {
-        if owned {
+        if owner.is_some() {
             return None;
         }
         loop {
@@ -107,19 +108,19 @@ fn shares(
                 Err(RecvError::Closed) => return None,
             }
         }
-        Some(share(&owners.db, &owners, &doc_id, &peer_id))
+        Some(decide(&owners.db, owners.owner(&doc_id), &peer_id))
     };
     futures::stream::once(std::future::ready(first))
         .chain(futures::stream::once(later).filter_map(std::future::ready))
 }
 
-/// The decision for one (document, peer): read-write for the owner's peers, nothing for
-/// anyone else. Unannounced: clients ask for the documents they want.
-fn share(db: &Db, owners: &Owners, doc_id: &DocumentId, peer_id: &PeerId) -> ShareConfig {
+/// The decision for a peer about a document owned by `owner`: read-write for the owner's
+/// peers, nothing for anyone else. Unannounced: clients ask for the documents they want.
+fn decide(db: &Db, owner: Option<i64>, peer_id: &PeerId) -> ShareConfig {
     let Ok(Some(user)) = db.peer_user(peer_id.as_str()) else {
         return ShareConfig::none();
     };
-    if owners.owner(doc_id) == Some(user) {
+    if owner == Some(user) {
         ShareConfig::read_write().with_announce(false)
     } else {
         ShareConfig::none()

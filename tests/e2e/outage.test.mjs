@@ -141,7 +141,8 @@ test('paired mode survives the server dying: offline play, offline edits that me
     assert.ok(remote.every((t) => t.source === 'server'), 'server songs are badged as on the server');
 
     headless = startHeadless(join(work, 'headless'), url, token);
-    await tools.waitFor('the headless client online with the catalog', 30, async () => {
+    // (Up to 45 s: its first exchange may wait out the 30 s limit, as client 1's may above.)
+    await tools.waitFor('the headless client online with the catalog', 45, async () => {
       const h = await headless.ask('health');
       return { ok: h.state === 'online' && h.catalogTracks === 12, seen: h };
     });

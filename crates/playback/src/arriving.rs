@@ -174,10 +174,31 @@ fn progress_of(path: &Path) -> Option<Progress> {
 }
 
 /// The arriving file for `path`, if one is being written (its part and length exist).
-pub(crate) fn open(path: &Path) -> Option<Arriving> {
+fn open(path: &Path) -> Option<Arriving> {
     let at = progress_of(path)?;
     let file = File::open(&at.part).ok()?;
     Some(Arriving { file, at })
+}
+
+/// The file for `path`, to read whole: the file itself, or its part while it is still
+/// arriving (with a handle on how far it has come). The error is the file's own when
+/// neither is there.
+pub(crate) fn open_file(
+    path: &Path,
+) -> std::io::Result<(Box<dyn symphonia::core::io::MediaSource>, Option<Progress>)> {
+    let missing = match File::open(path) {
+        Ok(file) => return Ok((Box::new(file), None)),
+        Err(e) => e,
+    };
+    if let Some(file) = open(path) {
+        let at = file.progress();
+        return Ok((Box::new(file), Some(at)));
+    }
+    // A download finishing meanwhile renames its part into place, then removes the length
+    // file: it can have been neither whole at the first look nor arriving at the second.
+    File::open(path)
+        .map(|file| -> (Box<dyn symphonia::core::io::MediaSource>, _) { (Box::new(file), None) })
+        .map_err(|_| missing)
 }
 
 /// Bytes of `path` that have arrived so far, if it is arriving (0 if not): what tells a
@@ -349,6 +370,36 @@ mod tests {
             start.elapsed() < Duration::from_secs(2),
             "not the stall timeout"
         );
+    }
+
+    #[test]
+    fn a_song_whose_download_finishes_while_it_is_opened_still_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("song.wav");
+        let (part, len) = (sidecar(&path, ".part"), sidecar(&path, ".part.len"));
+        std::fs::write(&path, [1u8; 64]).unwrap();
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        // Over and over, as the cache does: a download begins beside the copy (the copy is
+        // then taken away), and finishes (its part renamed into place, its length file
+        // removed). At every moment there is a copy, or a part with its length.
+        let downloads = {
+            let (path, done) = (path.clone(), done.clone());
+            std::thread::spawn(move || {
+                while !done.load(Ordering::Relaxed) {
+                    std::fs::write(&len, "64").unwrap();
+                    std::fs::write(&part, [1u8; 64]).unwrap();
+                    std::fs::remove_file(&path).unwrap();
+                    std::fs::rename(&part, &path).unwrap();
+                    std::fs::remove_file(&len).unwrap();
+                }
+            })
+        };
+        let failed = (0..20_000).filter(|_| open_file(&path).is_err()).count();
+        done.store(true, Ordering::Relaxed);
+        downloads.join().unwrap();
+        assert_eq!(failed, 0, "opens that found neither the copy nor the part");
+        let missing = open_file(&dir.path().join("other.wav")).err().unwrap();
+        assert_eq!(missing.kind(), std::io::ErrorKind::NotFound);
     }
 
     #[test]

@@ -1,6 +1,5 @@
 //! Decoding a file to interleaved `f32` samples with symphonia.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use symphonia::core::audio::sample::Sample;
@@ -165,22 +164,11 @@ impl Decoder {
     /// Opens `path`, probes its format and decodes the first packet.
     pub fn open(path: &Path) -> Result<Decoder, PlaybackError> {
         // A file still arriving (streamed into a cache) is read as it comes.
-        let mut arriving = None;
-        let source: Box<dyn symphonia::core::io::MediaSource> = match File::open(path) {
-            Ok(file) => Box::new(file),
-            Err(source) => match crate::arriving::open(path) {
-                Some(file) => {
-                    arriving = Some(file.progress());
-                    Box::new(file)
-                }
-                None => {
-                    return Err(PlaybackError::Open {
-                        path: path.to_path_buf(),
-                        source,
-                    })
-                }
-            },
-        };
+        let (source, arriving) =
+            crate::arriving::open_file(path).map_err(|source| PlaybackError::Open {
+                path: path.to_path_buf(),
+                source,
+            })?;
         let unsupported = |source| PlaybackError::Unsupported {
             path: path.to_path_buf(),
             source,

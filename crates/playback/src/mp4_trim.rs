@@ -3,9 +3,11 @@
 //! and say so in the track's edit list (`elst`) or in iTunes' `iTunSMPB` tag. Without
 //! trimming them, two tracks of a gapless album are heard with a gap between them.
 
-use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
+
+/// The file read: whole, or still arriving (streamed into the cache).
+type Source = Box<dyn symphonia::core::io::MediaSource>;
 
 /// What to drop: `skip` frames at the start, and everything after `frames` more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,8 +19,9 @@ pub(crate) struct Trim {
 /// The trim an MP4 file declares for its (first) audio track, in frames at
 /// `sample_rate`; `None` for other files, or when the file declares none.
 pub(crate) fn mp4_trim(path: &Path, sample_rate: u32) -> Option<Trim> {
-    let mut file = File::open(path).ok()?;
-    let len = file.metadata().ok()?.len();
+    // An arriving file's moov has arrived: the probe that found the track read it.
+    let (mut file, _) = crate::arriving::open_file(path).ok()?;
+    let len = file.byte_len()?;
     let mut head = [0u8; 8];
     file.read_exact(&mut head).ok()?;
     if &head[4..8] != b"ftyp" {
@@ -63,7 +66,7 @@ pub(crate) fn mp4_trim(path: &Path, sample_rate: u32) -> Option<Trim> {
 
 /// The first atom named `name` among the children in `[from, to)`, as the range of its
 /// contents.
-fn find_child(file: &mut File, from: u64, to: u64, name: &[u8; 4]) -> Option<(u64, u64)> {
+fn find_child(file: &mut Source, from: u64, to: u64, name: &[u8; 4]) -> Option<(u64, u64)> {
     let mut at = from;
     while at + 8 <= to {
         let header = read_at::<8>(file, at)?;
@@ -90,7 +93,7 @@ fn find_child(file: &mut File, from: u64, to: u64, name: &[u8; 4]) -> Option<(u6
     None
 }
 
-fn read_at<const N: usize>(file: &mut File, at: u64) -> Option<[u8; N]> {
+fn read_at<const N: usize>(file: &mut Source, at: u64) -> Option<[u8; N]> {
     let mut buf = [0u8; N];
     file.seek(SeekFrom::Start(at)).ok()?;
     file.read_exact(&mut buf).ok()?;
@@ -99,7 +102,7 @@ fn read_at<const N: usize>(file: &mut File, at: u64) -> Option<[u8; N]> {
 
 /// The timescale of an `mvhd` or `mdhd` box: after version/flags and two dates (32-bit in
 /// version 0, 64-bit in version 1).
-fn timescale_of(file: &mut File, at: u64, end: u64, v0: u64, v1: u64) -> Option<u64> {
+fn timescale_of(file: &mut Source, at: u64, end: u64, v0: u64, v1: u64) -> Option<u64> {
     let version = read_at::<1>(file, at)?[0];
     let offset = if version == 1 { v1 } else { v0 };
     if at + offset + 4 > end {
@@ -111,7 +114,7 @@ fn timescale_of(file: &mut File, at: u64, end: u64, v0: u64, v1: u64) -> Option<
 
 /// The first edit that shows media: (segment duration in movie timescale, media time in
 /// media timescale). An empty edit (media time -1) only delays the start; skip it.
-fn first_edit(file: &mut File, at: u64) -> Option<(u64, u64)> {
+fn first_edit(file: &mut Source, at: u64) -> Option<(u64, u64)> {
     let version = read_at::<1>(file, at)?[0];
     let count = u32::from_be_bytes(read_at::<4>(file, at + 4)?);
     let mut entry = at + 8;
@@ -135,7 +138,7 @@ fn first_edit(file: &mut File, at: u64) -> Option<(u64, u64)> {
 
 /// iTunes' gapless tag: `moov/udta/meta/ilst/----` named `iTunSMPB`, whose text holds hex
 /// fields: (zero) priming padding original-length ...
-fn itunsmpb(file: &mut File, moov: (u64, u64)) -> Option<Trim> {
+fn itunsmpb(file: &mut Source, moov: (u64, u64)) -> Option<Trim> {
     let udta = find_child(file, moov.0, moov.1, b"udta")?;
     let meta = find_child(file, udta.0, udta.1, b"meta")?;
     // `meta` is a full box: version and flags come before its children.

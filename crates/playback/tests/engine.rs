@@ -705,6 +705,24 @@ fn assert_ended_whole(seen: &[Event], capture: &CaptureHandle, song: &Path) -> T
 }
 
 #[test]
+fn an_m4a_still_arriving_is_trimmed_of_its_priming_and_padding_as_when_whole() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let song =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/fixtures/gapless/sine-a.m4a");
+    let whole = decode_all(&song)?;
+    // All of it there, the download not yet finished (its part not yet renamed).
+    let len = std::fs::metadata(&song)?.len() as usize;
+    let download = Download::start(dir.path(), &song, len)?;
+    let arriving = decode_all(&download.path)?;
+    assert_eq!(arriving.len(), whole.len());
+    assert!(
+        arriving == whole,
+        "the arriving file decodes to other samples"
+    );
+    Ok(())
+}
+
+#[test]
 fn a_song_still_arriving_plays_as_it_comes_and_the_engine_answers_meanwhile() -> TestResult {
     let dir = tempfile::tempdir()?;
     // Then the download stalls, its connection still open (the part and its length file

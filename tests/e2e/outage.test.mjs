@@ -163,7 +163,7 @@ test('paired mode survives the server dying: offline play, offline edits that me
     await invoke('play_tracks', { trackIds: [remote[10].id], start: 0 });
     await tools.waitFor('a server song streaming', 20, async () => {
       const p = await invoke('player_state');
-      return { ok: p.status === 'playing' && p.track?.title === remote[10].title, seen: [p.status, p.track?.title] };
+      return { ok: p.status === 'playing' && p.track?.title === remote[10].title, seen: [p.status, p.track?.title, p.error] };
     });
     await invoke('stop');
 
@@ -193,7 +193,7 @@ test('paired mode survives the server dying: offline play, offline edits that me
     await click('.playlist .actions button', 'Play');
     await tools.waitFor('an Essentials song playing', 20, async () => {
       const p = await invoke('player_state');
-      return { ok: p.status === 'playing' && p.track?.title?.startsWith('Remote Song'), seen: [p.status, p.track?.title] };
+      return { ok: p.status === 'playing' && p.track?.title?.startsWith('Remote Song'), seen: [p.status, p.track?.title, p.error] };
     });
     // Heard for a while (the position is paced by the audio device, so a slow machine
     // only makes this take longer).

@@ -1,11 +1,12 @@
 // End-to-end: Emergency Essentials is in the sidebar from the first launch; E adds the
 // focused song to it; a new playlist is made, renamed in place, filled from the details
-// panel's "Add to playlist…" and a song's right-click menu, and reordered with Alt+↓; after a restart all of it is still
-// there (and quitting with Ctrl+Q saved their read cache); Ctrl+click and drag move two
-// songs, Shift+click and Delete remove three; it is exported as M3U8 and XSPF and the M3U8
-// imported back; deleting it and pressing Ctrl+Z brings it back. A playlist whose file is
-// damaged while the app is closed is moved aside and named in a notice. The app gets its own data folder
-// through a launcher script. Run via tests/e2e/run.sh.
+// panel's "Add to playlist…" and a song's right-click menu, and reordered with Alt+↓ held
+// and Alt+↑; after a restart all of it is still there (and quitting with Ctrl+Q saved
+// their read cache); Ctrl+click and drag move two songs, Shift+click and Delete remove
+// three; it is exported as M3U8 and XSPF and the M3U8 imported back; deleting it and
+// pressing Ctrl+Z brings it back. A playlist whose file is damaged while the app is closed
+// is moved aside and named in a notice. The app gets its own data folder through a
+// launcher script. Run via tests/e2e/run.sh.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -140,17 +141,25 @@ test('Essentials from the first launch; a playlist made, filled, reordered, kept
       });
     }
 
-    // 4. Reordered with Alt+↓: the first song moves below the second.
+    // 4. Reordered with Alt+↓ held (two presses before the first move comes back): the
+    // first song moves to the end; then Alt+↑ brings it back above the last.
     await openPlaylist('Night drive');
     await tools.waitFor('the three songs in the order added', 10, async () => {
       const e = await entries();
       return { ok: JSON.stringify(e) === JSON.stringify(titles), seen: e };
     });
-    await session.execute(
-      `const r = document.querySelector('[data-entry-index="0"]'); r.click(); r.focus(); r.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowDown', altKey: true, bubbles: true }));`,
-    );
+    const altArrow = (index, key, times) =>
+      session.execute(
+        `const r = document.querySelector('[data-entry-index="${index}"]'); r.click(); r.focus(); for (let i = 0; i < ${times}; i++) r.dispatchEvent(new KeyboardEvent('keydown', { key: '${key}', altKey: true, bubbles: true }));`,
+      );
+    await altArrow(0, 'ArrowDown', 2);
+    await tools.waitFor('the first song moved down two', 10, async () => {
+      const e = await entries();
+      return { ok: JSON.stringify(e) === JSON.stringify([titles[1], titles[2], titles[0]]), seen: e };
+    });
+    await altArrow(2, 'ArrowUp', 1);
     const reordered = [titles[1], titles[0], titles[2]];
-    await tools.waitFor('the first song moved down one', 10, async () => {
+    await tools.waitFor('that song moved up one', 10, async () => {
       const e = await entries();
       return { ok: JSON.stringify(e) === JSON.stringify(reordered), seen: e };
     });

@@ -18,12 +18,12 @@ pub mod cache;
 pub mod health;
 pub mod pairing;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use offbeat_library::Library;
 use offbeat_playlists::{Fetched, ServerDialer, Store};
 use samod::{BackoffConfig, DialerEvent};
@@ -737,6 +737,7 @@ impl Inner {
     /// exchanged (the [`exchange`] ends the busy spell).
     fn sync_connected(self: &Arc<Self>, conn: samod::ConnectionId, store: &std::sync::Weak<Store>) {
         self.sync_conn.send_replace(Some(conn));
+        eprintln!("offbeat: playlists: connected to the server ({conn:?}); exchanging");
         {
             let mut s = lock(&self.signals);
             s.sync_connected = true;
@@ -764,6 +765,7 @@ impl Inner {
         if !ours {
             return;
         }
+        eprintln!("offbeat: playlists: the connection to the server ({conn:?}) is gone");
         {
             let mut s = lock(&self.signals);
             s.sync_connected = false;
@@ -827,26 +829,51 @@ async fn exchange(inner: &Arc<Inner>, weak: &std::sync::Weak<Store>, conn: samod
             };
         }
         Ok(_) => {}
-        Err(e) => inner.record(Err(Some(&e))),
+        Err(e) => {
+            eprintln!(
+                "offbeat: playlists: the server did not take this device's playlist list: {e}"
+            );
+            inner.record(Err(Some(&e)));
+        }
     }
     inner.fetch_listed(weak).await;
     let Some(docs) = weak.upgrade().map(|s| s.handles()) else {
         return;
     };
+    // What is still to be exchanged, each way, to say so if it takes too long.
+    let unsent: Arc<Mutex<BTreeSet<String>>> = Arc::default();
+    let unheard: Arc<Mutex<BTreeSet<String>>> = Arc::default();
     let exchanged = futures::future::join_all(docs.iter().map(|doc| {
-        let ours = doc.they_have_our_changes(conn);
-        let theirs = doc.we_have_their_changes(conn);
+        let id = doc.document_id().to_string();
+        lock(&unsent).insert(id.clone());
+        lock(&unheard).insert(id.clone());
+        let (unsent, unheard, id2) = (unsent.clone(), unheard.clone(), id.clone());
+        let ours = doc
+            .they_have_our_changes(conn)
+            .map(move |()| lock(&unsent).remove(&id));
+        let theirs = doc
+            .we_have_their_changes(conn)
+            .map(move |()| lock(&unheard).remove(&id2));
         async move { futures::join!(ours, theirs) }
     }));
     tokio::select! {
-        done = tokio::time::timeout(Duration::from_secs(30), exchanged) => {
-            if done.is_ok() {
-                lock(&inner.status).last_sync_ms = Some(now_ms());
-            }
-        }
+        done = tokio::time::timeout(EXCHANGE_LIMIT, exchanged) => match done {
+            Ok(_) => lock(&inner.status).last_sync_ms = Some(now_ms()),
+            Err(_) => eprintln!(
+                "offbeat: playlists: not exchanged with the server within {} s (of {} documents; the server lacks our changes to {:?}, we lack its changes to {:?})",
+                EXCHANGE_LIMIT.as_secs(),
+                docs.len(),
+                lock(&unsent),
+                lock(&unheard),
+            ),
+        },
         _ = followed.wait_for(|c| *c != Some(conn)) => {}
     }
 }
+
+/// How long an exchange after a connect is waited for before the playlists count as
+/// synced anyway (what is left goes on in the background).
+const EXCHANGE_LIMIT: Duration = Duration::from_secs(30);
 
 /// Follows every playlist document: a change (an edit here, or one synced from another
 /// device) bumps the playlists' version, which tells the UI to read them again; a change

@@ -108,7 +108,12 @@ test('paired mode survives the server dying: offline play, offline edits that me
     const waitState = (state, seconds) =>
       tools.waitFor(`the indicator to say ${state}`, seconds, async () => {
         const seen = await indicator();
-        return { ok: seen?.state === state, seen };
+        if (seen?.state === state) return { ok: true, seen };
+        // What "syncing" waits for, should the wait be long: the connection, the uploads,
+        // the catalog (else the exchange after a connect, or a download).
+        const h = await invoke('server_health').catch((e) => ({ error: String(e) }));
+        const { syncConnected, pendingUploads, catalogMirroredMs, catalogProgress, downloads, reason } = h;
+        return { ok: false, seen: { ...seen, syncConnected, pendingUploads, mirrored: catalogMirroredMs != null, catalogProgress, downloads, reason } };
       });
     const click = (selector, text) =>
       session.execute(

@@ -212,13 +212,17 @@ export function pageTools(session, { artifacts, failureShot, pollMs }) {
     for (;;) {
       try {
         const r = await probe();
-        seen = r.seen;
         if (r.ok) {
-          // A wait that took over a third of its bound is a flake in the making: say so.
+          // A wait that took over a third of its bound is a flake in the making: say so,
+          // and what was seen while it waited.
           const took = Date.now() - started;
-          if (took > (seconds * 1000) / 3) console.log(`slow: ${(took / 1000).toFixed(1)} s of ${seconds} s waiting for ${expected}`);
+          if (took > (seconds * 1000) / 3) {
+            const waited = JSON.stringify(seen)?.slice(0, 600);
+            console.log(`slow: ${(took / 1000).toFixed(1)} s of ${seconds} s waiting for ${expected}; seen before: ${waited}`);
+          }
           return r;
         }
+        seen = r.seen;
       } catch (e) {
         seen = `error: ${e.message}`;
       }

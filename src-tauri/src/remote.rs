@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -49,6 +50,8 @@ pub struct Paired {
     data_dir: PathBuf,
     db_path: PathBuf,
     remote: Mutex<Option<Arc<Remote>>>,
+    /// Readings of the health so far (see [`Paired::health`]).
+    readings: AtomicU32,
 }
 
 impl Paired {
@@ -59,6 +62,7 @@ impl Paired {
             data_dir,
             db_path,
             remote: Mutex::new(None),
+            readings: AtomicU32::new(0),
         }
     }
 
@@ -96,9 +100,20 @@ impl Paired {
             })
     }
 
+    /// The health now (the running service's, else local only), numbered: read and
+    /// numbered under the service's lock, so a higher number is a later reading. Every
+    /// health the UI gets comes from here, and it keeps the highest number it has seen:
+    /// an answer read before an event but arriving after it does not undo it.
     pub fn health(&self) -> Health {
-        self.remote()
-            .map_or_else(Health::local_only, |r| r.health())
+        let slot = self.slot();
+        let mut health = slot
+            .as_ref()
+            .map_or_else(Health::local_only, |r| r.health());
+        health.seq = self
+            .readings
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_add(1);
+        health
     }
 
     /// Starts the service for `pairing` (replacing a running one).
@@ -150,9 +165,10 @@ fn run(state: &AppState, app: &tauri::AppHandle, pairing: &Pairing) -> Result<()
         let mut cached = None;
         loop {
             let now = health.borrow_and_update().clone();
-            let _ = HealthChanged(now.clone()).emit(&app);
             use tauri::Manager as _;
             if let Some(state) = app.try_state::<AppState>() {
+                // Numbered, and the running service's (this one may have been replaced).
+                let _ = HealthChanged(state.paired.health()).emit(&app);
                 // An exchange may have brought playlist edits: their tracks may need pins.
                 if now.last_sync_ms != last_sync {
                     last_sync = now.last_sync_ms;
@@ -395,7 +411,7 @@ pub async fn unpair_server(
         }
     }
     state.library_changed();
-    let health = Health::local_only();
+    let health = state.paired.health();
     let _ = HealthChanged(health.clone()).emit(&app);
     Ok(health)
 }
@@ -434,4 +450,18 @@ pub async fn set_cache_budget(state: State<'_, AppState>, mb: u32) -> Result<(),
         remote.set_cache_budget(u64::from(mb) << 20);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_reading_of_the_health_is_numbered_after_the_one_before() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("a temp dir: {e}"));
+        let paired = Paired::new(dir.path(), dir.path().join("data"), dir.path().join("db"));
+        let readings: Vec<u32> = (0..3).map(|_| paired.health().seq).collect();
+        assert_eq!(readings, [1, 2, 3]);
+        assert_eq!(paired.health().state, HealthState::LocalOnly);
+    }
 }

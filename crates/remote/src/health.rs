@@ -60,6 +60,10 @@ pub struct Health {
     pub message: Option<String>,
     /// Whether the playlist sync connection is up.
     pub sync_connected: bool,
+    /// The app's number for this reading of the health, in the order it read them (0
+    /// from the service itself). Its events and its commands' answers can reach the UI
+    /// out of order; the UI keeps the newest reading.
+    pub seq: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,6 +93,7 @@ impl Health {
             cache_budget_bytes: 0.0,
             message: None,
             sync_connected: false,
+            seq: 0,
         }
     }
 }

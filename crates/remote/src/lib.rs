@@ -386,6 +386,7 @@ impl Inner {
             cache_budget_bytes: self.cache.budget() as f64,
             message: status.message.clone(),
             sync_connected: connected,
+            seq: 0,
         };
         drop(status);
         self.health.send_if_modified(|old| {

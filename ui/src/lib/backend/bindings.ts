@@ -797,7 +797,13 @@ message: string | null;
 /**
  * Whether the playlist sync connection is up.
  */
-syncConnected: boolean }
+syncConnected: boolean; 
+/**
+ * The app's number for this reading of the health, in the order it read them (0
+ * from the service itself). Its events and its commands' answers can reach the UI
+ * out of order; the UI keeps the newest reading.
+ */
+seq: number }
 /**
  * Sent whenever the health indicator's state or popover figures change.
  */

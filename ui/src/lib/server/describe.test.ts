@@ -19,6 +19,7 @@ const base: Health = {
   cacheBudgetBytes: 4 * 1024 ** 3,
   message: null,
   syncConnected: true,
+  seq: 1,
 };
 
 describe('health wording', () => {

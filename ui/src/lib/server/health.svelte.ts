@@ -27,6 +27,7 @@ export const LOCAL_ONLY: Health = {
   cacheBudgetBytes: 0,
   message: null,
   syncConnected: false,
+  seq: 0,
 };
 
 /** One change of state, for the popover's "recently" line. */
@@ -72,8 +73,15 @@ export class ServerHealth {
   /** Whether a track can play now (on this device, or on a server that answers). */
   playable = (track: { source: 'local' | 'cached' | 'server' }): boolean => playableNow(track, this.health);
 
+  /**
+   * Takes `next` unless it is an older reading than the one shown: events and command
+   * answers can arrive out of order (an answer to Connect read while the service had just
+   * started, arriving after the event that it is online, would otherwise say "syncing"
+   * until the next change).
+   */
   set(next: Health, now = Date.now()): void {
     const before = this.health;
+    if (next.seq < before.seq) return;
     this.health = next;
     this.receivedAt = now;
     if (this.history.at(-1)?.state !== next.state) {

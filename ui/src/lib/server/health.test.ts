@@ -41,4 +41,35 @@ describe('ServerHealth', () => {
     expect(synced).toHaveBeenCalledTimes(1);
     expect(health.history.map((t) => t.state)).toEqual(['localOnly', 'online', 'offline', 'online']);
   });
+
+  it('keeps the newest reading when an older one arrives after it', async () => {
+    let push: (h: Health) => void = () => {};
+    // The first reading is answered only after an event has come.
+    let answer: (h: Health) => void = () => {};
+    const health = new ServerHealth(
+      {
+        serverHealth: () => new Promise<Health>((resolve) => (answer = resolve)),
+        onHealthChanged: async (h) => {
+          push = h;
+          return () => {};
+        },
+        retryServer: async () => {},
+      },
+      () => {},
+      () => {},
+      () => {},
+    );
+    const started = health.start();
+    await Promise.resolve();
+    push({ ...online, seq: 7 });
+    answer({ ...online, state: 'syncing', seq: 6 });
+    await started;
+    expect(health.health.state).toBe('online');
+    // As Connect's answer would be, read before the event that came first.
+    health.set({ ...online, state: 'syncing', seq: 5 });
+    expect(health.health.state).toBe('online');
+    push({ ...online, state: 'offline', seq: 8 });
+    expect(health.health.state).toBe('offline');
+    expect(health.history.map((t) => t.state)).toEqual(['online', 'offline']);
+  });
 });

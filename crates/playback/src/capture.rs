@@ -15,7 +15,8 @@ pub struct Captured {
     pub streams: Vec<CapturedStream>,
     /// CPU time the capture's thread has spent in its sleeps between pulls: its own
     /// timekeeping, which a sound card does in hardware. The playback benchmark reports
-    /// it, as on a virtual machine each sleep can cost its thread over 10 µs.
+    /// it, as on a virtual machine each sleep can cost its thread over 10 µs. An estimate
+    /// from a sample of the sleeps, set when the capture's thread ends.
     pub sleep_cpu: Duration,
 }
 
@@ -171,8 +172,7 @@ fn pull(
     // Reused for every pull, never shrunk: zeroing it each turn would cost as much as
     // the copy it receives.
     let mut buffer: Vec<f32> = Vec::new();
-    // CPU time spent sleeping, not yet added to `captured`.
-    let mut slept = Duration::ZERO;
+    let mut slept = SleepCost::default();
     while !cancel.load(Ordering::Acquire) {
         let channels = u64::from(format.channels);
         let frames = if unpaced {
@@ -190,7 +190,7 @@ fn pull(
             (due.saturating_sub(pulled) / channels).min(u64::from(format.sample_rate))
         };
         if frames == 0 {
-            slept += sleep(Duration::from_millis(2));
+            slept.sleep(Duration::from_millis(2));
             continue;
         }
         let want = frames as usize * channels as usize;
@@ -225,7 +225,6 @@ fn pull(
         };
         {
             let mut captured = captured.lock().unwrap_or_else(PoisonError::into_inner);
-            captured.sleep_cpu += std::mem::take(&mut slept);
             if let Some(s) = captured.streams.get_mut(index) {
                 if keep {
                     s.samples.extend_from_slice(chunk);
@@ -252,20 +251,48 @@ fn pull(
         // Unpaced, a pull every millisecond: still far more often than a sound card's
         // period (10 ms is usual), and the stream holds two seconds, so the engine never
         // waits on it; more often, the capture would measure its own timer.
-        slept += sleep(Duration::from_millis(if unpaced { 1 } else { 2 }));
+        slept.sleep(Duration::from_millis(if unpaced { 1 } else { 2 }));
     }
     captured
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .sleep_cpu += slept;
+        .sleep_cpu += slept.estimate();
 }
 
-/// Sleeps for `duration`; returns the CPU time the sleep cost this thread (arming the
-/// timer, giving up the processor and getting it back).
-fn sleep(duration: Duration) -> Duration {
-    let before = thread_cpu();
-    std::thread::sleep(duration);
-    thread_cpu().saturating_sub(before)
+/// One sleep in this many is timed.
+const SLEEPS_PER_TIMED: u32 = 16;
+
+/// What the capture thread's sleeps cost it (arming the timer, giving up the processor
+/// and getting it back), estimated from a sample of them: reading a thread's CPU clock
+/// costs a system call that locks the scheduler's run queue, which around every sleep
+/// came to about a fifth of what the sleeps cost, charged to the engine in the benchmark.
+#[derive(Debug, Default)]
+struct SleepCost {
+    sleeps: u32,
+    timed: u32,
+    cost: Duration,
+}
+
+impl SleepCost {
+    fn sleep(&mut self, duration: Duration) {
+        if self.sleeps.is_multiple_of(SLEEPS_PER_TIMED) {
+            let before = thread_cpu();
+            std::thread::sleep(duration);
+            self.cost += thread_cpu().saturating_sub(before);
+            self.timed += 1;
+        } else {
+            std::thread::sleep(duration);
+        }
+        self.sleeps = self.sleeps.wrapping_add(1);
+    }
+
+    fn estimate(&self) -> Duration {
+        if self.timed == 0 {
+            return Duration::ZERO;
+        }
+        self.cost
+            .mul_f64(f64::from(self.sleeps) / f64::from(self.timed))
+    }
 }
 
 /// CPU time of the calling thread so far.

@@ -112,8 +112,11 @@ test('paired mode survives the server dying: offline play, offline edits that me
         // What "syncing" waits for, should the wait be long: the connection, the uploads,
         // the catalog (else the exchange after a connect, or a download).
         const h = await invoke('server_health').catch((e) => ({ error: String(e) }));
-        const { syncConnected, pendingUploads, catalogMirroredMs, catalogProgress, downloads, reason } = h;
-        return { ok: false, seen: { ...seen, syncConnected, pendingUploads, mirrored: catalogMirroredMs != null, catalogProgress, downloads, reason } };
+        const { state: backend, syncConnected, pendingUploads, catalogMirroredMs, catalogProgress, downloads, reason } = h;
+        return {
+          ok: false,
+          seen: { ...seen, backend, syncConnected, pendingUploads, mirrored: catalogMirroredMs != null, catalogProgress, downloads, reason },
+        };
       });
     const click = (selector, text) =>
       session.execute(

@@ -149,7 +149,7 @@ test('paired mode survives the server dying: offline play, offline edits that me
     assert.ok(remote.every((t) => t.source === 'server'), 'server songs are badged as on the server');
 
     headless = startHeadless(join(work, 'headless'), url, token);
-    // (Up to 45 s: its first exchange may wait out the 30 s limit, as client 1's may above.)
+    // (Generous: an exchange after a connect may take up to 30 s before it counts as done.)
     await tools.waitFor('the headless client online with the catalog', 45, async () => {
       const h = await headless.ask('health');
       return { ok: h.state === 'online' && h.catalogTracks === 12, seen: h };
@@ -263,8 +263,8 @@ test('paired mode survives the server dying: offline play, offline edits that me
     const names = (await invoke('playlists')).filter((p) => p.id === tripId).map((p) => p.name);
     assert.deepEqual(names, ['Road trip 2026']);
     assert.deepEqual(await headless.ask(`titles ${tripId}`), expected);
-    // Up to 40 s: about once in 40 runs a first exchange after a connect waits out its
-    // 30 s limit (the cause is not found yet; the data has converged by then, as above).
+    // Generous, as above. (The 30 s waits for "online" once seen here were the UI taking
+    // an older health than the one it showed: see `Paired::health`.)
     await waitState('online', 40);
     const history1 = (await indicator()).history.split(' ');
     assert.ok(/offline( degraded)? syncing( degraded)? online$/.test(history1.join(' ')), `client 1 went ${history1.join(' → ')}`);

@@ -3,17 +3,15 @@
 //! (which stands in for each): what is tested is what the engine does about them.
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
 
 use offbeat_playback::{
     AudioOutput, CaptureOutput, Command, Engine, Event, PlaybackError, StreamReader,
 };
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
-type Shared = Arc<Mutex<DeviceState>>;
+mod common;
+use common::{wait_for, TestResult};
 
-/// Generous bound for waiting on an event; never a measure of speed.
-const EVENT_WAIT: Duration = Duration::from_secs(30);
+type Shared = Arc<Mutex<DeviceState>>;
 
 /// What the devices' owner (the test) sees and does.
 #[derive(Debug, Default)]
@@ -74,23 +72,6 @@ fn playing() -> Result<(Engine, Shared), Box<dyn std::error::Error>> {
     engine.send(Command::Play(song))?;
     wait_for(&engine, |e| matches!(e, Event::TrackStarted { .. }))?;
     Ok((engine, state))
-}
-
-/// Waits for the first event matching `want`, returning it and everything seen before.
-fn wait_for(
-    engine: &Engine,
-    want: impl Fn(&Event) -> bool,
-) -> Result<(Event, Vec<Event>), Box<dyn std::error::Error>> {
-    let deadline = Instant::now() + EVENT_WAIT;
-    let mut seen = Vec::new();
-    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-        match engine.events().recv_timeout(left) {
-            Ok(event) if want(&event) => return Ok((event, seen)),
-            Ok(event) => seen.push(event),
-            Err(_) => break,
-        }
-    }
-    Err(format!("expected event did not arrive; saw {seen:?}").into())
 }
 
 /// Waits until the song has played past `ms`; returns where it is.

@@ -9,10 +9,8 @@ use offbeat_playback::{
 };
 use serde_json::Value;
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-/// Generous bound for waiting on an event; never a measure of speed.
-const EVENT_WAIT: Duration = Duration::from_secs(30);
+mod common;
+use common::{wait_for, TestResult};
 
 struct DemoTrack {
     path: PathBuf,
@@ -77,23 +75,6 @@ fn engine(speed: f64) -> Result<(Engine, CaptureHandle), Box<dyn std::error::Err
     let (output, handle) = CaptureOutput::new(speed);
     let engine = Engine::spawn(move || Ok(Box::new(output) as Box<dyn AudioOutput>))?;
     Ok((engine, handle))
-}
-
-/// Waits for the first event matching `want`, returning it and everything seen before.
-fn wait_for(
-    engine: &Engine,
-    want: impl Fn(&Event) -> bool,
-) -> Result<(Event, Vec<Event>), Box<dyn std::error::Error>> {
-    let deadline = Instant::now() + EVENT_WAIT;
-    let mut seen = Vec::new();
-    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-        match engine.events().recv_timeout(left) {
-            Ok(event) if want(&event) => return Ok((event, seen)),
-            Ok(event) => seen.push(event),
-            Err(_) => break,
-        }
-    }
-    Err(format!("expected event did not arrive; saw {seen:?}").into())
 }
 
 fn non_silent(samples: &[f32]) -> usize {

@@ -3,17 +3,15 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use offbeat_playback::{
     AudioOutput, CaptureHandle, CaptureOutput, Command, Decoder, Engine, Event, Queue, QueueTrack,
     Repeat, ReplayGainMode, ReplayGainSettings, ReplayGainTags,
 };
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
+mod common;
+use common::{wait_for, TestResult};
 
-/// Generous bound for waiting on an event; never a measure of speed.
-const EVENT_WAIT: Duration = Duration::from_secs(30);
 /// The gapless fixtures: a 441 Hz sine at amplitude 0.5, 44.1 kHz stereo, cut in two.
 const SINE_FRAMES: usize = 33_075;
 const CUT_FRAME: usize = 17_640;
@@ -51,21 +49,9 @@ fn until(
     engine: &Engine,
     want: impl Fn(&Event) -> bool,
 ) -> Result<Vec<Event>, Box<dyn std::error::Error>> {
-    let deadline = Instant::now() + EVENT_WAIT;
-    let mut seen = Vec::new();
-    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-        match engine.events().recv_timeout(left) {
-            Ok(event) => {
-                let done = want(&event);
-                seen.push(event);
-                if done {
-                    return Ok(seen);
-                }
-            }
-            Err(_) => break,
-        }
-    }
-    Err(format!("expected event did not arrive; saw {seen:?}").into())
+    let (event, mut seen) = wait_for(engine, want)?;
+    seen.push(event);
+    Ok(seen)
 }
 
 fn started(events: &[Event]) -> Vec<i64> {

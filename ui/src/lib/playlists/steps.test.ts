@@ -60,6 +60,16 @@ describe('Steps', () => {
     await later;
   });
 
+  it('a step of nothing moves nothing and keeps later steps working', async () => {
+    const moves: number[] = [];
+    const steps = new Steps(async (delta) => {
+      moves.push(delta);
+    });
+    await steps.step(0);
+    await steps.step(1);
+    expect(moves).toEqual([1]);
+  });
+
   it('a move that fails drops the steps made meanwhile, and the next starts anew', async () => {
     const moves: number[] = [];
     let fail = true;

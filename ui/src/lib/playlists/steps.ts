@@ -27,6 +27,9 @@ export class Steps {
 
   /** Adds a step; resolves once it has been carried out (rejects if a move failed). */
   step(delta: number): Promise<void> {
+    // (None to add: a drain started with nothing to move would end before it is kept
+    // as the one running, and stay kept.)
+    if (delta === 0) return this.#running ?? Promise.resolve();
     this.#pending += delta;
     this.#running ??= this.#drain();
     return this.#running;

@@ -375,29 +375,45 @@ mod tests {
     #[test]
     fn a_song_whose_download_finishes_while_it_is_opened_still_opens() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("song.wav");
-        let (part, len) = (sidecar(&path, ".part"), sidecar(&path, ".part.len"));
-        std::fs::write(&path, [1u8; 64]).unwrap();
+        let song = |i: usize| dir.path().join(format!("song{i}.wav"));
+        // The song being downloaded now (none yet: `NONE`).
+        const NONE: u64 = u64::MAX;
+        let current = Arc::new(AtomicU64::new(NONE));
         let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        // Over and over, as the cache does: a download begins beside the copy (the copy is
-        // then taken away), and finishes (its part renamed into place, its length file
-        // removed). At every moment there is a copy, or a part with its length.
+        // Song after song, as the cache downloads them: its part and length written, then
+        // the part renamed into place and the length file removed. At every moment a song
+        // that has begun is there, as a part with its length or whole.
         let downloads = {
-            let (path, done) = (path.clone(), done.clone());
+            let (current, done) = (current.clone(), done.clone());
+            let songs: Vec<PathBuf> = (0..1000).map(song).collect();
             std::thread::spawn(move || {
-                while !done.load(Ordering::Relaxed) {
+                for (i, path) in songs.iter().enumerate() {
+                    let (part, len) = (sidecar(path, ".part"), sidecar(path, ".part.len"));
                     std::fs::write(&len, "64").unwrap();
                     std::fs::write(&part, [1u8; 64]).unwrap();
-                    std::fs::remove_file(&path).unwrap();
-                    std::fs::rename(&part, &path).unwrap();
+                    current.store(i as u64, Ordering::Relaxed);
+                    std::fs::rename(&part, path).unwrap();
                     std::fs::remove_file(&len).unwrap();
                 }
+                done.store(true, Ordering::Relaxed);
             })
         };
-        let failed = (0..20_000).filter(|_| open_file(&path).is_err()).count();
-        done.store(true, Ordering::Relaxed);
+        let (mut opened, mut failed) = (0, 0);
+        while !done.load(Ordering::Relaxed) {
+            let i = current.load(Ordering::Relaxed);
+            if i == NONE {
+                continue;
+            }
+            match open_file(&dir.path().join(format!("song{i}.wav"))) {
+                Ok(_) => opened += 1,
+                Err(_) => failed += 1,
+            }
+        }
         downloads.join().unwrap();
-        assert_eq!(failed, 0, "opens that found neither the copy nor the part");
+        assert_eq!(
+            failed, 0,
+            "opens that found neither the song nor its part (of {opened})"
+        );
         let missing = open_file(&dir.path().join("other.wav")).err().unwrap();
         assert_eq!(missing.kind(), std::io::ErrorKind::NotFound);
     }

@@ -47,7 +47,7 @@ pub(crate) fn mp4_trim(path: &Path, sample_rate: u32) -> Option<Trim> {
             .and_then(|(m, end)| timescale_of(&mut file, m, end, 12, 20));
         let edit = find_child(&mut file, trak, trak_end, b"edts")
             .and_then(|(e, end)| find_child(&mut file, e, end, b"elst"))
-            .and_then(|(el, _)| first_edit(&mut file, el));
+            .and_then(|(el, end)| first_edit(&mut file, el, end));
         if let (Some((duration, media_time)), Some(movie_ts), Some(media_ts)) =
             (edit, movie_timescale, media_timescale)
         {
@@ -113,12 +113,16 @@ fn timescale_of(file: &mut Source, at: u64, end: u64, v0: u64, v1: u64) -> Optio
 }
 
 /// The first edit that shows media: (segment duration in movie timescale, media time in
-/// media timescale). An empty edit (media time -1) only delays the start; skip it.
-fn first_edit(file: &mut Source, at: u64) -> Option<(u64, u64)> {
+/// media timescale). An empty edit (media time -1) only delays the start; skip it. Reads
+/// only inside the `elst` box (from `at` to `end`), whatever count it claims.
+fn first_edit(file: &mut Source, at: u64, end: u64) -> Option<(u64, u64)> {
     let version = read_at::<1>(file, at)?[0];
     let count = u32::from_be_bytes(read_at::<4>(file, at + 4)?);
     let mut entry = at + 8;
     for _ in 0..count.min(16) {
+        if entry + if version == 1 { 20 } else { 12 } > end {
+            return None;
+        }
         let (duration, media_time, size) = if version == 1 {
             let d = u64::from_be_bytes(read_at::<8>(file, entry)?);
             let m = i64::from_be_bytes(read_at::<8>(file, entry + 8)?);

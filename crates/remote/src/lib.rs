@@ -861,19 +861,29 @@ async fn exchange(inner: &Arc<Inner>, weak: &std::sync::Weak<Store>, conn: samod
         done = tokio::time::timeout(EXCHANGE_LIMIT, exchanged) => match done {
             Ok(_) => lock(&inner.status).last_sync_ms = Some(now_ms()),
             Err(_) => eprintln!(
-                "offbeat: playlists: not exchanged with the server within {} s (of {} documents; the server lacks our changes to {:?}, we lack its changes to {:?})",
+                "offbeat: playlists: not exchanged with the server within {} s (of {} documents; the server lacks our changes to {}, we lack its changes to {})",
                 EXCHANGE_LIMIT.as_secs(),
                 docs.len(),
-                lock(&unsent),
-                lock(&unheard),
+                some_of(&lock(&unsent)),
+                some_of(&lock(&unheard)),
             ),
         },
         _ = followed.wait_for(|c| *c != Some(conn)) => {}
     }
 }
 
-/// How long an exchange after a connect is waited for before the playlists count as
-/// synced anyway (what is left goes on in the background).
+/// Up to five of `ids`, and how many more, for a log line.
+fn some_of(ids: &BTreeSet<String>) -> String {
+    let shown: Vec<&str> = ids.iter().take(5).map(String::as_str).collect();
+    match ids.len().saturating_sub(shown.len()) {
+        0 => format!("[{}]", shown.join(", ")),
+        more => format!("[{}, and {more} more]", shown.join(", ")),
+    }
+}
+
+/// How long an exchange after a connect is waited for: then "syncing" ends, though it does
+/// not count as a finished sync (`last_sync_ms` stays), and what is left goes on in the
+/// background.
 const EXCHANGE_LIMIT: Duration = Duration::from_secs(30);
 
 /// Follows every playlist document: a change (an edit here, or one synced from another

@@ -1,9 +1,11 @@
 // End-to-end: playing a song queues its list; the queue panel shows it; Next (button) and
 // Ctrl+→ (keyboard) move on and the next track is what the sound card gets; an entry is
 // removed from the panel with Delete; after a restart (and another without playing) the
-// queue, the track and the place in it come back, paused; and a track of another format that follows gaplessly
-// plays at its own speed; a listen in progress when the app quits is kept. The app gets its own data folder through a launcher
-// script, so the other tests' library and session are untouched. Run via tests/e2e/run.sh.
+// queue, the track and the place in it come back, paused; and a track of another format
+// that follows gaplessly plays at its own speed; a listen in progress when the app quits
+// is kept; deleting the only entry leaves focus on the panel's close button. The app gets
+// its own data folder through a launcher script, so the other tests' library and session
+// are untouched. Run via tests/e2e/run.sh.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -205,6 +207,23 @@ test('a queue from the list: next, Ctrl+→, remove, and the session restored af
       return { ok: figures.listens >= 1, seen: figures };
     });
     stamp(`Velours after the quit: ${JSON.stringify(heardBefore.seen)}`);
+
+    // 8. Delete on the only entry empties the queue; focus stays in the panel (on its
+    // close button), not lost to the page.
+    await session.invoke('play_tracks', { trackIds: [veloursId], start: 0 });
+    await session.click(await session.find('button[aria-label="Queue"]'));
+    await tools.waitFor('a queue of one', 10, async () => {
+      const items = await queueTitles();
+      return { ok: items.length === 1, seen: items };
+    });
+    await session.execute(
+      `const o = document.querySelector('[aria-label="Queued songs"] [role="option"]'); o.focus(); o.dispatchEvent(new KeyboardEvent('keydown', { key: 'Delete', bubbles: true }));`,
+    );
+    await tools.waitFor('the queue empty, focus on its close button', 10, async () => {
+      const items = await queueTitles();
+      const focused = await session.execute(`return document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.tagName`);
+      return { ok: items.length === 0 && focused === 'Close queue', seen: { items, focused } };
+    });
   } finally {
     if (session) await session.delete().catch(() => {});
     rmSync(work, { recursive: true, force: true });

@@ -180,12 +180,13 @@ fn open(path: &Path) -> Option<Arriving> {
     Some(Arriving { file, at })
 }
 
+/// A file to decode from: whole, or still arriving.
+pub(crate) type Source = Box<dyn symphonia::core::io::MediaSource>;
+
 /// The file for `path`, to read whole: the file itself, or its part while it is still
 /// arriving (with a handle on how far it has come). The error is the file's own when
 /// neither is there.
-pub(crate) fn open_file(
-    path: &Path,
-) -> std::io::Result<(Box<dyn symphonia::core::io::MediaSource>, Option<Progress>)> {
+pub(crate) fn open_file(path: &Path) -> std::io::Result<(Source, Option<Progress>)> {
     let missing = match File::open(path) {
         Ok(file) => return Ok((Box::new(file), None)),
         Err(e) => e,
@@ -196,9 +197,10 @@ pub(crate) fn open_file(
     }
     // A download finishing meanwhile renames its part into place, then removes the length
     // file: it can have been neither whole at the first look nor arriving at the second.
-    File::open(path)
-        .map(|file| -> (Box<dyn symphonia::core::io::MediaSource>, _) { (Box::new(file), None) })
-        .map_err(|_| missing)
+    match File::open(path) {
+        Ok(file) => Ok((Box::new(file), None)),
+        Err(_) => Err(missing),
+    }
 }
 
 /// Bytes of `path` that have arrived so far, if it is arriving (0 if not): what tells a
@@ -404,7 +406,7 @@ mod tests {
             if i == NONE {
                 continue;
             }
-            match open_file(&dir.path().join(format!("song{i}.wav"))) {
+            match open_file(&song(i as usize)) {
                 Ok(_) => opened += 1,
                 Err(_) => failed += 1,
             }

@@ -6,8 +6,7 @@
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
-/// The file read: whole, or still arriving (streamed into the cache).
-type Source = Box<dyn symphonia::core::io::MediaSource>;
+use crate::arriving::Source;
 
 /// What to drop: `skip` frames at the start, and everything after `frames` more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,19 +117,20 @@ fn timescale_of(file: &mut Source, at: u64, end: u64, v0: u64, v1: u64) -> Optio
 fn first_edit(file: &mut Source, at: u64, end: u64) -> Option<(u64, u64)> {
     let version = read_at::<1>(file, at)?[0];
     let count = u32::from_be_bytes(read_at::<4>(file, at + 4)?);
+    let size = if version == 1 { 20 } else { 12 };
     let mut entry = at + 8;
     for _ in 0..count.min(16) {
-        if entry + if version == 1 { 20 } else { 12 } > end {
+        if entry + size > end {
             return None;
         }
-        let (duration, media_time, size) = if version == 1 {
+        let (duration, media_time) = if version == 1 {
             let d = u64::from_be_bytes(read_at::<8>(file, entry)?);
             let m = i64::from_be_bytes(read_at::<8>(file, entry + 8)?);
-            (d, m, 20)
+            (d, m)
         } else {
             let d = u64::from(u32::from_be_bytes(read_at::<4>(file, entry)?));
             let m = i64::from(i32::from_be_bytes(read_at::<4>(file, entry + 4)?));
-            (d, m, 12)
+            (d, m)
         };
         if media_time >= 0 {
             return Some((duration, media_time as u64));

@@ -31,6 +31,119 @@ fn offbeat(data: &Path, args: &[&str]) -> std::io::Result<Output> {
         .output()
 }
 
+/// Runs `offbeat play <track>` into an ALSA device that takes any sample rate and writes
+/// what it is given, untouched but for the conversion to 16-bit, to a WAV file; returns
+/// that file's rate and its frames (left, right).
+fn play_into_any_rate_device(
+    track: &Path,
+) -> Result<(u32, Vec<Frame>), Box<dyn std::error::Error>> {
+    let data = tempfile::tempdir()?;
+    let conf = data.path().join("any-rate.conf");
+    let wav = data.path().join("played.wav");
+    std::fs::write(
+        &conf,
+        format!(
+            "pcm.!default {{ type plug slave {{ pcm \"cap\" format S16_LE channels 2 }} }}\n\
+             pcm.cap {{ type file slave.pcm \"null\" format \"wav\" file \"{}\" }}\n",
+            wav.display()
+        ),
+    )?;
+    let out = Command::new(env!("CARGO_BIN_EXE_offbeat"))
+        .args(["play", track.to_str().ok_or("non-UTF-8 path")?])
+        .env("OFFBEAT_DATA_DIR", data.path())
+        .env(
+            "ALSA_CONFIG_PATH",
+            format!("/usr/share/alsa/alsa.conf:{}", conf.display()),
+        )
+        .env("PULSE_INTERNAL", "1")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bytes = std::fs::read(&wav)?;
+    let (rate, pcm) = wav_pcm(&bytes)?;
+    Ok((rate, stereo_frames(pcm)))
+}
+
+/// A 16-bit stereo frame: left, right.
+type Frame = [i16; 2];
+
+/// 16-bit little-endian stereo samples as frames.
+fn stereo_frames(pcm: &[u8]) -> Vec<Frame> {
+    pcm.chunks_exact(4)
+        .map(|f| {
+            [
+                i16::from_le_bytes([f[0], f[1]]),
+                i16::from_le_bytes([f[2], f[3]]),
+            ]
+        })
+        .collect()
+}
+
+/// The sample rate and the sample bytes of a PCM WAV file.
+fn wav_pcm(bytes: &[u8]) -> Result<(u32, &[u8]), Box<dyn std::error::Error>> {
+    let (mut rate, mut at) = (None, 12);
+    while at + 8 <= bytes.len() {
+        let id = &bytes[at..at + 4];
+        let size = u32::from_le_bytes(bytes[at + 4..at + 8].try_into()?) as usize;
+        let body = &bytes[at + 8..(at + 8 + size).min(bytes.len())];
+        match id {
+            b"fmt " => rate = Some(u32::from_le_bytes(body[4..8].try_into()?)),
+            // The ALSA file plugin leaves the length unset when it is not closed tidily.
+            b"data" => return Ok((rate.ok_or("no fmt chunk")?, &bytes[at + 8..])),
+            _ => {}
+        }
+        at += 8 + size + size % 2;
+    }
+    Err("no data chunk".into())
+}
+
+#[test]
+fn play_opens_the_device_at_the_tracks_own_rate_and_hands_it_the_samples_untouched() -> TestResult {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/fixtures/gapless");
+    // 16-bit stereo at 44.1 kHz, while the device would open at 48 kHz by default.
+    let track = fixtures.join("sine-a.wav");
+    let (rate, played) = play_into_any_rate_device(&track)?;
+    assert_eq!(
+        rate, 44_100,
+        "the device was not opened at the track's rate"
+    );
+    let original = std::fs::read(&track)?;
+    let expected = stereo_frames(wav_pcm(&original)?.1);
+    // The device is not paced, so silence comes between the track's samples where the
+    // engine fell behind, and after them until it closes: leave out silent frames.
+    let sounding = |frames: &[Frame]| -> Vec<Frame> {
+        frames.iter().copied().filter(|f| *f != [0, 0]).collect()
+    };
+    let (played, expected) = (sounding(&played), sounding(&expected));
+    assert_eq!(
+        played.len(),
+        expected.len(),
+        "frames of sound played and in the file (resampled audio would have more)"
+    );
+    let worst = played
+        .iter()
+        .zip(&expected)
+        .flat_map(|(p, e)| [p[0].abs_diff(e[0]), p[1].abs_diff(e[1])])
+        .max()
+        .unwrap_or(0);
+    assert!(worst <= 1, "a sample played {worst} steps off the file's");
+
+    // Opus decodes at 48 kHz: the device follows.
+    let (rate, played) = play_into_any_rate_device(&fixtures.join("velours-12s.opus"))?;
+    assert_eq!(rate, 48_000);
+    assert!(
+        played.len() >= 12 * 48_000,
+        "{} frames played",
+        played.len()
+    );
+    Ok(())
+}
+
 /// Energy of `freq` in a mono signal (Goertzel).
 fn tone_energy(mono: &[f64], rate: f64, freq: f64) -> f64 {
     let coeff = 2.0 * (2.0 * std::f64::consts::PI * freq / rate).cos();

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use rodio::cpal::traits::{DeviceTrait, HostTrait};
+use rodio::cpal::{BufferSize, SupportedStreamConfig, SupportedStreamConfigRange};
 use rodio::mixer::Mixer;
 use rodio::{DeviceSinkBuilder, MixerDeviceSink, Player, Source};
 
@@ -68,9 +69,21 @@ pub fn output_devices() -> Vec<OutputDevice> {
 }
 
 /// An output device through rodio's mixer: the system's default, or one chosen by id.
+///
+/// The device is opened at the sample rate of the music that starts playing, when it can
+/// play that rate: the music then reaches the system's audio server (or the hardware)
+/// untouched, and any conversion is the server's (PipeWire's and PulseAudio's resamplers
+/// are far better than rodio's linear interpolation, which also restarts at every span it
+/// converts). A track of another rate that follows gaplessly is converted by rodio, as
+/// reopening the device there would leave a gap.
 pub struct RodioOutput {
-    sink: MixerDeviceSink,
+    /// `None` only while the device is being reopened.
+    sink: Option<MixerDeviceSink>,
     player: Option<Player>,
+    /// The device chosen (`None`: the system's default).
+    device: Option<String>,
+    /// The sample rate of the music last started, which the device is opened at if it can.
+    rate: Option<u32>,
     /// Set by the device's error callback when the device disappears.
     failure: Arc<Mutex<Option<String>>>,
 }
@@ -90,55 +103,126 @@ impl RodioOutput {
     /// Opens the device with this id (see [`output_devices`]), or the default for `None`.
     pub fn open(device: Option<&str>) -> Result<RodioOutput, PlaybackError> {
         let failure = Arc::new(Mutex::new(None));
-        let sink = open_sink(device, failure.clone())?;
+        let sink = open_sink(device, None, failure.clone())?;
         Ok(RodioOutput {
-            sink,
+            sink: Some(sink),
             player: None,
+            device: device.map(str::to_owned),
+            rate: None,
             failure,
         })
     }
+
+    /// The sample rate the device is open at.
+    pub fn sample_rate(&self) -> Option<u32> {
+        self.sink.as_ref().map(|s| s.config().sample_rate().get())
+    }
+
+    /// Reopens the device at `rate` if it is open at another; if it cannot play that rate,
+    /// it opens as before (rodio converts).
+    fn open_at(&mut self, rate: u32) -> Result<&MixerDeviceSink, PlaybackError> {
+        self.rate = Some(rate);
+        if self.sample_rate() != Some(rate) {
+            self.stop();
+            // Closed first: a hardware device can be open only once.
+            self.sink = None;
+            let failure = Arc::new(Mutex::new(None));
+            match open_sink(self.device.as_deref(), Some(rate), failure.clone()) {
+                Ok(sink) => {
+                    self.sink = Some(sink);
+                    self.failure = failure;
+                }
+                Err(e) => {
+                    // Gone since it was chosen: as for a device lost while playing, the
+                    // engine moves to the default (see `take_failure`).
+                    *self.failure.lock().unwrap_or_else(PoisonError::into_inner) =
+                        Some(e.describe());
+                    return Err(e);
+                }
+            }
+        }
+        self.sink
+            .as_ref()
+            .ok_or_else(|| PlaybackError::Output("the output device is not open".into()))
+    }
 }
 
+/// Opens `device` (`None`: the system's default) at `rate` if given and the device can
+/// play it, else in its default format, else in any format it offers.
 fn open_sink(
     device: Option<&str>,
+    rate: Option<u32>,
     failure: Arc<Mutex<Option<String>>>,
 ) -> Result<MixerDeviceSink, PlaybackError> {
-    let builder = match device {
-        None => DeviceSinkBuilder::from_default_device(),
-        Some(id) => {
-            let host = rodio::cpal::default_host();
-            let found = id
-                .parse()
-                .ok()
-                .and_then(|id| host.device_by_id(&id))
-                .ok_or_else(|| {
-                    PlaybackError::Output(format!("the output device {id} is not there"))
-                })?;
-            DeviceSinkBuilder::from_device(found)
-        }
+    let host = rodio::cpal::default_host();
+    let found = match device {
+        None => host
+            .default_output_device()
+            .ok_or_else(|| PlaybackError::Output("there is no output device".into()))?,
+        Some(id) => id
+            .parse()
+            .ok()
+            .and_then(|id| host.device_by_id(&id))
+            .ok_or_else(|| PlaybackError::Output(format!("the output device {id} is not there")))?,
     };
     let errors = Arc::new(AtomicU64::new(0));
-    let mut sink = builder
-        .and_then(|builder| {
-            builder
-                .with_error_callback(move |e| {
-                    if e.kind() == rodio::CpalErrorKind::DeviceNotAvailable {
-                        *failure.lock().unwrap_or_else(PoisonError::into_inner) =
-                            Some(e.to_string());
-                    }
-                    report_stream_error(&errors, &e);
-                })
-                .open_sink_or_fallback()
-        })
-        .map_err(|e| PlaybackError::Output(e.to_string()))?;
+    let on_error = move |e: rodio::cpal::Error| {
+        if e.kind() == rodio::CpalErrorKind::DeviceNotAvailable {
+            *failure.lock().unwrap_or_else(PoisonError::into_inner) = Some(e.to_string());
+        }
+        report_stream_error(&errors, &e);
+    };
+    let at_rate = rate.and_then(|rate| {
+        let ranges = found.supported_output_configs().ok()?;
+        configs_at(ranges.collect(), rate)
+            .into_iter()
+            .find_map(|config| {
+                DeviceSinkBuilder::default()
+                    .with_device(found.clone())
+                    .with_supported_config(&config)
+                    .with_buffer_size(BufferSize::Fixed(buffer_frames(config.sample_rate())))
+                    .with_error_callback(on_error.clone())
+                    .open_stream()
+                    .ok()
+            })
+    });
+    let mut sink = match at_rate {
+        Some(sink) => sink,
+        None => DeviceSinkBuilder::from_device(found)
+            .and_then(|builder| {
+                builder
+                    .with_error_callback(on_error)
+                    .open_sink_or_fallback()
+            })
+            .map_err(|e| PlaybackError::Output(e.to_string()))?,
+    };
     sink.log_on_drop(false);
     Ok(sink)
+}
+
+/// The configurations among `ranges` that play `rate` exactly, most suitable first (by
+/// cpal's own order for a device's default: stereo, then the sample format).
+fn configs_at(
+    mut ranges: Vec<SupportedStreamConfigRange>,
+    rate: u32,
+) -> Vec<SupportedStreamConfig> {
+    ranges.sort_by(|a, b| b.cmp_default_heuristics(a));
+    ranges
+        .into_iter()
+        .filter_map(|range| range.try_with_sample_rate(rate))
+        .collect()
+}
+
+/// A device buffer of about 50 ms at `rate`, in frames (even), as rodio asks for by default.
+fn buffer_frames(rate: u32) -> u32 {
+    (rate / 20).max(2) & !1
 }
 
 impl AudioOutput for RodioOutput {
     fn play(&mut self, stream: StreamReader) -> Result<(), PlaybackError> {
         self.stop();
-        self.player = Some(start(self.sink.mixer(), stream)?);
+        let sink = self.open_at(stream.format().sample_rate)?;
+        self.player = Some(start(sink.mixer(), stream)?);
         Ok(())
     }
 
@@ -163,9 +247,10 @@ impl AudioOutput for RodioOutput {
         // Opened before anything stops: a device that cannot be opened leaves the music
         // playing where it was (the engine reports the error and carries on).
         let failure = Arc::new(Mutex::new(None));
-        let sink = open_sink(device, failure.clone())?;
+        let sink = open_sink(device, self.rate, failure.clone())?;
         self.stop();
-        self.sink = sink;
+        self.sink = Some(sink);
+        self.device = device.map(str::to_owned);
         self.failure = failure;
         Ok(())
     }
@@ -262,6 +347,56 @@ mod tests {
         }
         shared.finish_writing();
         reader
+    }
+
+    #[test]
+    fn the_device_is_opened_at_the_musics_rate_only_in_a_format_that_plays_it_exactly() {
+        use rodio::cpal::{SampleFormat, SupportedBufferSize};
+        let range = |channels, min, max, format| {
+            SupportedStreamConfigRange::new(
+                channels,
+                min,
+                max,
+                SupportedBufferSize::Unknown,
+                format,
+            )
+        };
+        // A sound card as ALSA describes one: stereo at 48 kHz only in 32-bit float, 16-bit
+        // stereo at 44.1-96 kHz, and mono at anything.
+        let device = vec![
+            range(1, 8_000, 192_000, SampleFormat::F32),
+            range(2, 44_100, 96_000, SampleFormat::I16),
+            range(2, 48_000, 48_000, SampleFormat::F32),
+        ];
+        let describe = |configs: Vec<SupportedStreamConfig>| -> Vec<(u16, u32, SampleFormat)> {
+            configs
+                .iter()
+                .map(|c| (c.channels(), c.sample_rate(), c.sample_format()))
+                .collect()
+        };
+        assert_eq!(
+            describe(configs_at(device.clone(), 44_100)),
+            vec![
+                (2, 44_100, SampleFormat::I16),
+                (1, 44_100, SampleFormat::F32)
+            ],
+            "stereo first; never the 48 kHz-only format"
+        );
+        assert_eq!(
+            describe(configs_at(device.clone(), 48_000)),
+            vec![
+                (2, 48_000, SampleFormat::F32),
+                (2, 48_000, SampleFormat::I16),
+                (1, 48_000, SampleFormat::F32)
+            ],
+            "float before 16-bit, as for the device's own default"
+        );
+        assert!(
+            configs_at(device, 4_000).is_empty(),
+            "a rate no format plays: the device opens as it would anyway"
+        );
+        assert_eq!(buffer_frames(44_100), 2_204);
+        assert_eq!(buffer_frames(48_000), 2_400);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Generates assets/fixtures/: one short tagged file per format the demo library does not
-# carry (Opus, ALAC, AIFF, MP3 with ID3v2.3), for the per-format tag tests in
+# carry (Opus, ALAC, AIFF, MP3 with ID3v2.3, MPEG layer II), for the per-format tag tests in
 # crates/library/tests/details.rs. The files are committed; run this only to remake them.
 #
 # Needs ffmpeg with libopus. Output is bit-exact, so re-running changes nothing.
@@ -13,6 +13,7 @@ FIXTURES=(
   "Quartz|ALAC|m4a|Quartz|2|-c:a alac -sample_fmt s16p -ar 44100"
   "Basalt|AIFF|aiff|Basalt|3|-c:a pcm_s16be -ar 44100 -write_id3v2 1"
   "Slate|MP3|mp3|Slate|4|-c:a libmp3lame -b:a 96k -ar 44100 -id3v2_version 3"
+  "Gneiss|MP2|mp2|Gneiss|5|-c:a mp2 -b:a 192k -ar 44100 -f mp2"
 )
 ALBUM="Mineral Samples"
 ARTIST="Offbeat Fixtures"
@@ -32,6 +33,23 @@ for spec in "${FIXTURES[@]}"; do
     -metadata album_artist="$ARTIST" -metadata track="$track/$TOTAL" -metadata disc="1/1" \
     -metadata date="$YEAR" -metadata genre="$GENRE" \
     -flags:a +bitexact $codec "$file"
+  if [[ $ext == mp2 ]]; then
+    # ffmpeg's MP2 muxer writes no tags: prepend an ID3v2.3 tag as the MP3 muxer would.
+    python3 - "$file" "$title" "$ARTIST" "$ALBUM" "$track/$TOTAL" "$YEAR" "$GENRE" <<'PY'
+import struct, sys
+path, title, artist, album, track, year, genre = sys.argv[1:]
+def frame(fid, text):
+    body = b"\x01" + "\ufeff".encode("utf-16-le") + text.encode("utf-16-le")
+    return fid.encode() + struct.pack(">I", len(body)) + b"\x00\x00" + body
+frames = b"".join(frame(k, v) for k, v in [("TIT2", title), ("TPE1", artist),
+    ("TALB", album), ("TPE2", artist), ("TRCK", track), ("TPOS", "1/1"),
+    ("TYER", year), ("TCON", genre)])
+n = len(frames)
+size = bytes([(n >> 21) & 0x7F, (n >> 14) & 0x7F, (n >> 7) & 0x7F, n & 0x7F])
+audio = open(path, "rb").read()
+open(path, "wb").write(b"ID3\x03\x00\x00" + size + frames + audio)
+PY
+  fi
   rate=$(ffprobe -v error -select_streams a:0 -show_entries stream=sample_rate -of csv=p=0 "$file")
   duration_ms=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$file" |
     awk '{ printf "%d", $1 * 1000 + 0.5 }')

@@ -6,6 +6,7 @@ use std::path::Path;
 use lofty::config::{ParseOptions, ParsingMode};
 use lofty::file::{AudioFile, FileType, TaggedFile, TaggedFileExt};
 use lofty::mp4::{Mp4Codec, Mp4File};
+use lofty::mpeg::{Layer, MpegFile};
 use lofty::probe::Probe;
 use lofty::tag::{Accessor, ItemKey, Tag};
 use offbeat_model::{ProblemKind, TrackUid, UidInputs};
@@ -132,7 +133,7 @@ enum Parse {
 }
 
 /// The file read with `options`, and its format's name when the file type alone does not
-/// tell it (an MP4 file holding ALAC).
+/// tell it (an MP4 file holding ALAC, MPEG audio of layer II).
 fn parse(path: &Path, options: ParseOptions) -> Result<(TaggedFile, Option<&'static str>), Parse> {
     let file = File::open(path).map_err(|e| Parse::Final(io_problem(&e)))?;
     let probe = Probe::new(WindowedFile::new(file))
@@ -160,6 +161,12 @@ fn parse(path: &Path, options: ParseOptions) -> Result<(TaggedFile, Option<&'sta
             }
         }));
     }
+    if let Some(name) = probe.file_type().and_then(unplayable) {
+        return Err(Parse::Final(Unreadable {
+            kind: ProblemKind::Unsupported,
+            reason: format!("unsupported audio format ({name}): Offbeat cannot play it yet"),
+        }));
+    }
     let corrupt = |e: lofty::error::FileParseError| {
         Parse::Failed(Unreadable {
             kind: ProblemKind::Corrupt,
@@ -179,7 +186,32 @@ fn parse(path: &Path, options: ParseOptions) -> Result<(TaggedFile, Option<&'sta
         };
         return Ok((mp4.into(), codec));
     }
+    if probe.file_type() == Some(FileType::Mpeg) {
+        // MPEG audio is MP3 unless its frames say layer I or II (".mp2", broadcast and
+        // old DVD audio), which the generic properties do not tell.
+        let mut reader = probe.into_inner();
+        let mpeg = MpegFile::read_from(&mut reader, options).map_err(corrupt)?;
+        let codec = match mpeg.properties().layer() {
+            Layer::Layer1 => Some("MP1"),
+            Layer::Layer2 => Some("MP2"),
+            Layer::Layer3 => None,
+        };
+        return Ok((mpeg.into(), codec));
+    }
     Ok((probe.read().map_err(corrupt)?, None))
+}
+
+/// The name of a format whose tags can be read but whose audio the player cannot decode
+/// (symphonia and libopus have no decoder for it): such a file is reported, not listed as
+/// a track that would fail the moment it is played.
+fn unplayable(file_type: FileType) -> Option<&'static str> {
+    match file_type {
+        FileType::Ape => Some("Monkey's Audio"),
+        FileType::Mpc => Some("Musepack"),
+        FileType::Speex => Some("Speex"),
+        FileType::WavPack => Some("WavPack"),
+        _ => None,
+    }
 }
 
 /// The separate artists of a list of credits: "A feat. B & C" credits A, B and C, each of
@@ -480,6 +512,30 @@ mod tests {
         std::fs::write(&path, bytes)?;
         let err = read_tags(&path).err();
         assert_eq!(err.map(|e| e.kind), Some(ProblemKind::Corrupt));
+        Ok(())
+    }
+
+    #[test]
+    fn formats_with_tags_but_no_decoder_are_unsupported_not_listed() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        for (name, head, format) in [
+            ("a.ape", &b"MAC "[..], "Monkey's Audio"),
+            ("b.wv", b"wvpk", "WavPack"),
+            ("c.mpc", b"MPCK", "Musepack"),
+        ] {
+            let path = dir.path().join(name);
+            let mut bytes = head.to_vec();
+            bytes.extend((0..4000u32).map(|i| (i * 7 % 251) as u8));
+            std::fs::write(&path, bytes)?;
+            let err = read_tags(&path).err();
+            assert_eq!(
+                err.as_ref().map(|e| e.kind),
+                Some(ProblemKind::Unsupported),
+                "{name}"
+            );
+            let reason = err.map(|e| e.reason).unwrap_or_default();
+            assert!(reason.contains(format), "{name}: {reason}");
+        }
         Ok(())
     }
 

@@ -63,6 +63,7 @@ const SOURCES: &[Source] = &[
     source("fixtures", ".aiff", Tagging::Usual),
     source("fixtures", "Slate.mp3", Tagging::Id3v23),
     source("fixtures", "Slate.mp3", Tagging::ApeOnly),
+    source("fixtures", ".mp2", Tagging::Usual),
 ];
 
 /// Copies the file `source` names and adds every tag Offbeat reads beyond the basics.

@@ -47,6 +47,8 @@ pub fn file_name(uid: &str, format: &str) -> String {
     let ext = match format.to_ascii_lowercase().as_str() {
         "flac" => "flac",
         "mp3" => "mp3",
+        "mp2" => "mp2",
+        "mp1" => "mp1",
         "ogg vorbis" | "vorbis" | "ogg" => "ogg",
         "opus" => "opus",
         "m4a" | "aac" | "alac" | "mp4" => "m4a",
@@ -275,6 +277,7 @@ mod tests {
     fn copies_are_named_safely_with_their_format() {
         assert_eq!(file_name("h:ab12", "FLAC"), "h_ab12.flac");
         assert_eq!(file_name("mb:1-2", "Ogg Vorbis"), "mb_1-2.ogg");
+        assert_eq!(file_name("mb:1-2", "MP2"), "mb_1-2.mp2");
         assert_eq!(file_name("../x", "ALAC"), "___x.m4a");
         assert_eq!(file_name("x", "weird"), "x.audio");
     }

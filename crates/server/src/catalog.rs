@@ -356,7 +356,7 @@ fn content_type(path: &Path) -> &'static str {
         .as_deref()
     {
         Some("flac") => "audio/flac",
-        Some("mp3") => "audio/mpeg",
+        Some("mp3" | "mp2" | "mp1" | "mpa") => "audio/mpeg",
         Some("ogg" | "oga") => "audio/ogg",
         Some("opus") => "audio/ogg; codecs=opus",
         Some("m4a" | "mp4" | "aac") => "audio/mp4",

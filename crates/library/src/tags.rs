@@ -68,7 +68,8 @@ const SIDECARS: &[&str] = &[
 
 /// Audio formats people have that Offbeat cannot read yet.
 const UNSUPPORTED_AUDIO: &[&str] = &[
-    "wma", "ra", "rm", "mid", "midi", "dsf", "dff", "ac3", "dts", "amr", "mka", "tta",
+    "wma", "ra", "rm", "mid", "midi", "dsf", "dff", "ac3", "dts", "amr", "mka", "tta", "webm",
+    "weba", "mkv", "caf",
 ];
 
 /// True for files the scanner should not even look at: hidden files and known sidecars.
@@ -100,6 +101,17 @@ pub(crate) fn read_tags(path: &Path) -> Result<TrackTags, Unreadable> {
     for options in attempts {
         match parse(path, options) {
             Ok((tagged, codec)) => {
+                if tagged.file_type() == FileType::Opus
+                    && tagged.properties().channels().is_some_and(|c| c > 2)
+                {
+                    // libopus's plain decoder, which the player uses, takes one or two.
+                    return Err(Unreadable {
+                        kind: ProblemKind::Unsupported,
+                        reason: "unsupported audio format (Opus with more than two channels): \
+                                 Offbeat cannot play it yet"
+                            .to_owned(),
+                    });
+                }
                 let duration_ms =
                     u32::try_from(tagged.properties().duration().as_millis()).unwrap_or(u32::MAX);
                 if duration_ms == 0 {
@@ -140,13 +152,14 @@ fn parse(path: &Path, options: ParseOptions) -> Result<(TaggedFile, Option<&'sta
         .options(options)
         .guess_file_type()
         .map_err(|e| Parse::Final(io_problem(&e)))?;
+    let ext = extension(path).unwrap_or_default();
+    let unsupported = || Unreadable {
+        kind: ProblemKind::Unsupported,
+        reason: format!("unsupported audio format (.{ext})"),
+    };
     if probe.file_type().is_none() {
-        let ext = extension(path).unwrap_or_default();
         return Err(Parse::Final(if UNSUPPORTED_AUDIO.contains(&ext.as_str()) {
-            Unreadable {
-                kind: ProblemKind::Unsupported,
-                reason: format!("unsupported audio format (.{ext})"),
-            }
+            unsupported()
         } else if starts_like_audio(path) {
             // An audio header with nothing usable behind it: cut off, not a stray file.
             Unreadable {
@@ -168,6 +181,11 @@ fn parse(path: &Path, options: ParseOptions) -> Result<(TaggedFile, Option<&'sta
         }));
     }
     let corrupt = |e: lofty::error::FileParseError| {
+        if UNSUPPORTED_AUDIO.contains(&ext.as_str()) {
+            // A container lofty does not know (Matroska) can look like MPEG audio to its
+            // search for a frame: that is no corrupt MP3. (An MP3 misnamed .wma parses.)
+            return Parse::Final(unsupported());
+        }
         Parse::Failed(Unreadable {
             kind: ProblemKind::Corrupt,
             reason: format!("corrupt or truncated audio: {}", error_chain(&e)),
@@ -536,6 +554,38 @@ mod tests {
             let reason = err.map(|e| e.reason).unwrap_or_default();
             assert!(reason.contains(format), "{name}: {reason}");
         }
+        Ok(())
+    }
+
+    #[test]
+    fn opus_of_more_than_two_channels_is_unsupported_not_listed() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../assets/fixtures/unsupported/5.1 Opus.opus");
+        let err = read_tags(&path).err();
+        assert_eq!(err.as_ref().map(|e| e.kind), Some(ProblemKind::Unsupported));
+        let reason = err.map(|e| e.reason).unwrap_or_default();
+        assert!(
+            reason.contains("Opus with more than two channels"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn a_container_lofty_mistakes_for_mpeg_is_unsupported_not_a_corrupt_mp3() -> std::io::Result<()>
+    {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("clip.webm");
+        // Matroska's EBML magic, then bytes that hold an MPEG frame sync here and there.
+        let mut bytes = vec![0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x86, 0x81, 0x01];
+        for i in 0..2000u32 {
+            bytes.extend([0xFF, 0xFB, 0x90, (i % 200) as u8, 0x12, 0x34]);
+        }
+        std::fs::write(&path, bytes)?;
+        let err = read_tags(&path).err();
+        assert_eq!(
+            err.as_ref().map(|e| (e.kind, e.reason.as_str())),
+            Some((ProblemKind::Unsupported, "unsupported audio format (.webm)"))
+        );
         Ok(())
     }
 

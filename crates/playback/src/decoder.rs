@@ -14,6 +14,7 @@ use symphonia::core::meta::MetadataOptions;
 use symphonia::core::packet::Packet;
 use symphonia::core::units::{Time, TimeBase, Timestamp};
 
+use crate::downmix::Downmix;
 use crate::mp4_trim::mp4_trim;
 use crate::opus::OpusCodec;
 use crate::{PlaybackError, StreamFormat};
@@ -26,7 +27,12 @@ const TRUNCATION_THRESHOLD: f64 = 0.98;
 
 /// What decodes the packets: symphonia's decoders, or libopus for Opus.
 enum Codec {
-    Symphonia(Box<dyn AudioDecoder>),
+    Symphonia {
+        decoder: Box<dyn AudioDecoder>,
+        /// For more than two channels: the mix to stereo, and a buffer for the channels
+        /// before it.
+        downmix: Option<(Downmix, Vec<f32>)>,
+    },
     Opus(OpusCodec),
 }
 
@@ -39,9 +45,12 @@ impl Codec {
         out: &mut Vec<f32>,
     ) -> Result<(), SymphoniaError> {
         match self {
-            Codec::Symphonia(decoder) => {
+            Codec::Symphonia { decoder, downmix } => {
                 let buffer = decoder.decode(packet)?;
-                if buffer.spec().channels().count() != usize::from(format.channels)
+                let channels = downmix
+                    .as_ref()
+                    .map_or(usize::from(format.channels), |(mix, _)| mix.inputs());
+                if buffer.spec().channels().count() != channels
                     || buffer.spec().rate() != format.sample_rate
                 {
                     // A mid-stream format change (rare: chained Ogg streams) is not
@@ -50,7 +59,13 @@ impl Codec {
                         "the audio format changes mid-stream",
                     ));
                 }
-                interleave(&buffer, out);
+                match downmix {
+                    Some((mix, all)) => {
+                        interleave(&buffer, all);
+                        mix.apply(all, out);
+                    }
+                    None => interleave(&buffer, out),
+                }
                 Ok(())
             }
             Codec::Opus(decoder) => decoder.decode(packet, out),
@@ -59,7 +74,7 @@ impl Codec {
 
     fn reset(&mut self) {
         match self {
-            Codec::Symphonia(decoder) => decoder.reset(),
+            Codec::Symphonia { decoder, .. } => decoder.reset(),
             Codec::Opus(decoder) => decoder.reset(),
         }
     }
@@ -203,15 +218,27 @@ impl Decoder {
             )
         } else {
             let options = AudioDecoderOptions::default().gapless(true);
-            Codec::Symphonia(
-                symphonia::default::get_codecs()
+            Codec::Symphonia {
+                decoder: symphonia::default::get_codecs()
                     .make_audio_decoder(params, &options)
                     .map_err(unsupported)?,
-            )
+                downmix: params
+                    .channels
+                    .as_ref()
+                    .and_then(Downmix::for_channels)
+                    .map(|mix| (mix, Vec::new())),
+            }
+        };
+        let channels = match &decoder {
+            // Played as stereo, mixed down.
+            Codec::Symphonia {
+                downmix: Some(_), ..
+            } => 2,
+            _ => params.channels.as_ref().map_or(2, |c| c.count() as u16),
         };
         let format = StreamFormat {
             sample_rate: params.sample_rate.unwrap_or(44_100),
-            channels: params.channels.as_ref().map_or(2, |c| c.count() as u16),
+            channels,
         };
         if format.sample_rate == 0 || format.channels == 0 {
             // A damaged header: nothing can play it, and every length would divide by it.

@@ -12,6 +12,7 @@
 mod arriving;
 mod capture;
 mod decoder;
+mod downmix;
 mod engine;
 mod error;
 mod mp4_trim;

@@ -7,10 +7,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use rodio::cpal::traits::{DeviceTrait, HostTrait};
-use rodio::cpal::{BufferSize, SupportedStreamConfig, SupportedStreamConfigRange};
+use rodio::cpal::{
+    BufferSize, SupportedBufferSize, SupportedStreamConfig, SupportedStreamConfigRange,
+};
 use rodio::mixer::Mixer;
 use rodio::{DeviceSinkBuilder, MixerDeviceSink, Player, Source};
 
+use crate::error::with_causes;
 use crate::{PlaybackError, StreamReader};
 
 /// An audio output the engine can play streams into.
@@ -77,12 +80,17 @@ pub fn output_devices() -> Vec<OutputDevice> {
 /// converts). A track of another rate that follows gaplessly is converted by rodio, as
 /// reopening the device there would leave a gap.
 pub struct RodioOutput {
-    /// `None` only while the device is being reopened.
+    /// `None` only while the device is being reopened, or after it could not be.
     sink: Option<MixerDeviceSink>,
     player: Option<Player>,
     /// The device chosen (`None`: the system's default).
     device: Option<String>,
-    /// The sample rate of the music last started, which the device is opened at if it can.
+    /// The formats the device offers, as it said before it was first opened here (a
+    /// device this process holds open may not answer again).
+    offers: Vec<SupportedStreamConfigRange>,
+    /// The rate the device was last opened for: it plays that rate, or could not.
+    opened_for: Option<u32>,
+    /// The sample rate of the music last started.
     rate: Option<u32>,
     /// Set by the device's error callback when the device disappears.
     failure: Arc<Mutex<Option<String>>>,
@@ -103,11 +111,15 @@ impl RodioOutput {
     /// Opens the device with this id (see [`output_devices`]), or the default for `None`.
     pub fn open(device: Option<&str>) -> Result<RodioOutput, PlaybackError> {
         let failure = Arc::new(Mutex::new(None));
-        let sink = open_sink(device, None, failure.clone())?;
+        let found = find_device(device)?;
+        let offers = offered(&found);
+        let sink = open_sink(found, &offers, None, failure.clone())?;
         Ok(RodioOutput {
             sink: Some(sink),
             player: None,
             device: device.map(str::to_owned),
+            offers,
+            opened_for: None,
             rate: None,
             failure,
         })
@@ -118,22 +130,26 @@ impl RodioOutput {
         self.sink.as_ref().map(|s| s.config().sample_rate().get())
     }
 
-    /// Reopens the device at `rate` if it is open at another; if it cannot play that rate,
-    /// it opens as before (rodio converts).
+    /// The device, reopened at `rate` first if it offers that rate and is open at another.
+    /// A rate it does not offer leaves it as it is (rodio converts), as does one it was
+    /// already opened for, so a play or a seek does not reopen it again.
     fn open_at(&mut self, rate: u32) -> Result<&MixerDeviceSink, PlaybackError> {
         self.rate = Some(rate);
-        if self.sample_rate() != Some(rate) {
+        if reopen_for(rate, self.sample_rate(), self.opened_for, &self.offers) {
             self.stop();
             // Closed first: a hardware device can be open only once.
             self.sink = None;
+            self.opened_for = Some(rate);
             let failure = Arc::new(Mutex::new(None));
-            match open_sink(self.device.as_deref(), Some(rate), failure.clone()) {
+            let opened = find_device(self.device.as_deref())
+                .and_then(|found| open_sink(found, &self.offers, Some(rate), failure.clone()));
+            match opened {
                 Ok(sink) => {
                     self.sink = Some(sink);
                     self.failure = failure;
                 }
                 Err(e) => {
-                    // Gone since it was chosen: as for a device lost while playing, the
+                    // Gone since it was opened: as for a device lost while playing, the
                     // engine moves to the default (see `take_failure`).
                     *self.failure.lock().unwrap_or_else(PoisonError::into_inner) =
                         Some(e.describe());
@@ -147,24 +163,53 @@ impl RodioOutput {
     }
 }
 
-/// Opens `device` (`None`: the system's default) at `rate` if given and the device can
-/// play it, else in its default format, else in any format it offers.
-fn open_sink(
-    device: Option<&str>,
-    rate: Option<u32>,
-    failure: Arc<Mutex<Option<String>>>,
-) -> Result<MixerDeviceSink, PlaybackError> {
+/// True when a device open at `open_at` (`None`: not open), last opened for `opened_for`,
+/// and offering `offers`, should be reopened to play `rate`: it is not open, or it offers
+/// that rate, is open at another, and was not already opened for it (then it could not be
+/// opened at it, and trying again at every play or seek would only reopen it for nothing).
+fn reopen_for(
+    rate: u32,
+    open_at: Option<u32>,
+    opened_for: Option<u32>,
+    offers: &[SupportedStreamConfigRange],
+) -> bool {
+    let Some(open_at) = open_at else {
+        return true;
+    };
+    open_at != rate && opened_for != Some(rate) && !configs_at(offers.to_vec(), rate).is_empty()
+}
+
+/// The device with this id, or the system's default for `None`.
+fn find_device(device: Option<&str>) -> Result<rodio::cpal::Device, PlaybackError> {
     let host = rodio::cpal::default_host();
-    let found = match device {
+    match device {
         None => host
             .default_output_device()
-            .ok_or_else(|| PlaybackError::Output("there is no output device".into()))?,
+            .ok_or_else(|| PlaybackError::Output("there is no output device".into())),
         Some(id) => id
             .parse()
             .ok()
             .and_then(|id| host.device_by_id(&id))
-            .ok_or_else(|| PlaybackError::Output(format!("the output device {id} is not there")))?,
-    };
+            .ok_or_else(|| PlaybackError::Output(format!("the output device {id} is not there"))),
+    }
+}
+
+/// The formats `device` offers (none, if it will not say).
+fn offered(device: &rodio::cpal::Device) -> Vec<SupportedStreamConfigRange> {
+    device
+        .supported_output_configs()
+        .map(Iterator::collect)
+        .unwrap_or_default()
+}
+
+/// Opens `device` at `rate` if given and one of the formats it `offers` plays that rate,
+/// else in its default format, else in any format it offers.
+fn open_sink(
+    device: rodio::cpal::Device,
+    offers: &[SupportedStreamConfigRange],
+    rate: Option<u32>,
+    failure: Arc<Mutex<Option<String>>>,
+) -> Result<MixerDeviceSink, PlaybackError> {
     let errors = Arc::new(AtomicU64::new(0));
     let on_error = move |e: rodio::cpal::Error| {
         if e.kind() == rodio::CpalErrorKind::DeviceNotAvailable {
@@ -172,36 +217,39 @@ fn open_sink(
         }
         report_stream_error(&errors, &e);
     };
-    let at_rate = rate.and_then(|rate| {
-        let ranges = found.supported_output_configs().ok()?;
-        configs_at(ranges.collect(), rate)
-            .into_iter()
-            .find_map(|config| {
-                DeviceSinkBuilder::default()
-                    .with_device(found.clone())
-                    .with_supported_config(&config)
-                    .with_buffer_size(BufferSize::Fixed(buffer_frames(config.sample_rate())))
-                    .with_error_callback(on_error.clone())
-                    .open_stream()
-                    .ok()
+    let configs = rate.map_or_else(Vec::new, |rate| configs_at(offers.to_vec(), rate));
+    let at_rate = configs.iter().find_map(|config| {
+        DeviceSinkBuilder::default()
+            .with_device(device.clone())
+            .with_supported_config(config)
+            .with_buffer_size(buffer_size(config))
+            .with_error_callback(on_error.clone())
+            .open_stream()
+            .map_err(|e| {
+                eprintln!(
+                    "offbeat: the output would not open as {config:?}: {}",
+                    with_causes(&e)
+                )
             })
+            .ok()
     });
     let mut sink = match at_rate {
         Some(sink) => sink,
-        None => DeviceSinkBuilder::from_device(found)
+        None => DeviceSinkBuilder::from_device(device)
             .and_then(|builder| {
                 builder
                     .with_error_callback(on_error)
                     .open_sink_or_fallback()
             })
-            .map_err(|e| PlaybackError::Output(e.to_string()))?,
+            .map_err(|e| PlaybackError::Output(with_causes(&e)))?,
     };
     sink.log_on_drop(false);
     Ok(sink)
 }
 
-/// The configurations among `ranges` that play `rate` exactly, most suitable first (by
-/// cpal's own order for a device's default: stereo, then the sample format).
+/// The configurations among `ranges` that play `rate` exactly, in stereo or more (rodio
+/// would play the left channel alone in mono), most suitable first (by cpal's own order
+/// for a device's default: stereo, then the sample format).
 fn configs_at(
     mut ranges: Vec<SupportedStreamConfigRange>,
     rate: u32,
@@ -209,13 +257,26 @@ fn configs_at(
     ranges.sort_by(|a, b| b.cmp_default_heuristics(a));
     ranges
         .into_iter()
+        .filter(|range| range.channels() >= 2)
         .filter_map(|range| range.try_with_sample_rate(rate))
         .collect()
 }
 
-/// A device buffer of about 50 ms at `rate`, in frames (even), as rodio asks for by default.
-fn buffer_frames(rate: u32) -> u32 {
-    (rate / 20).max(2) & !1
+/// A device buffer of about 50 ms, a power of two in frames as rodio asks for by default
+/// (2048 at 44.1 and 48 kHz), within what the device takes.
+fn buffer_size(config: &SupportedStreamConfig) -> BufferSize {
+    let frames = (config.sample_rate() / 20).max(2);
+    let above = frames.next_power_of_two();
+    let wanted = if above - frames < frames - above / 2 {
+        above
+    } else {
+        above / 2
+    };
+    let frames = match *config.buffer_size() {
+        SupportedBufferSize::Range { min, max } if min <= max => wanted.clamp(min, max),
+        _ => wanted,
+    };
+    BufferSize::Fixed(frames)
 }
 
 impl AudioOutput for RodioOutput {
@@ -247,10 +308,14 @@ impl AudioOutput for RodioOutput {
         // Opened before anything stops: a device that cannot be opened leaves the music
         // playing where it was (the engine reports the error and carries on).
         let failure = Arc::new(Mutex::new(None));
-        let sink = open_sink(device, self.rate, failure.clone())?;
+        let found = find_device(device)?;
+        let offers = offered(&found);
+        let sink = open_sink(found, &offers, self.rate, failure.clone())?;
         self.stop();
         self.sink = Some(sink);
         self.device = device.map(str::to_owned);
+        self.offers = offers;
+        self.opened_for = self.rate;
         self.failure = failure;
         Ok(())
     }
@@ -376,18 +441,14 @@ mod tests {
         };
         assert_eq!(
             describe(configs_at(device.clone(), 44_100)),
-            vec![
-                (2, 44_100, SampleFormat::I16),
-                (1, 44_100, SampleFormat::F32)
-            ],
-            "stereo first; never the 48 kHz-only format"
+            vec![(2, 44_100, SampleFormat::I16)],
+            "never the 48 kHz-only format, nor mono (rodio would keep the left channel)"
         );
         assert_eq!(
             describe(configs_at(device.clone(), 48_000)),
             vec![
                 (2, 48_000, SampleFormat::F32),
                 (2, 48_000, SampleFormat::I16),
-                (1, 48_000, SampleFormat::F32)
             ],
             "float before 16-bit, as for the device's own default"
         );
@@ -395,8 +456,63 @@ mod tests {
             configs_at(device, 4_000).is_empty(),
             "a rate no format plays: the device opens as it would anyway"
         );
-        assert_eq!(buffer_frames(44_100), 2_204);
-        assert_eq!(buffer_frames(48_000), 2_400);
+        let buffer = |rate, min, max| {
+            let range = SupportedStreamConfigRange::new(
+                2,
+                8_000,
+                192_000,
+                SupportedBufferSize::Range { min, max },
+                SampleFormat::F32,
+            );
+            buffer_size(&range.with_sample_rate(rate))
+        };
+        assert_eq!(buffer(44_100, 64, 65_536), BufferSize::Fixed(2_048));
+        assert_eq!(buffer(96_000, 64, 65_536), BufferSize::Fixed(4_096));
+        assert_eq!(buffer(192_000, 64, 65_536), BufferSize::Fixed(8_192));
+        assert_eq!(
+            buffer(192_000, 64, 4_000),
+            BufferSize::Fixed(4_000),
+            "no more than the device takes"
+        );
+    }
+
+    #[test]
+    fn the_device_is_reopened_only_for_a_rate_it_offers_and_once() {
+        use rodio::cpal::{SampleFormat, SupportedBufferSize};
+        let only_48k = [SupportedStreamConfigRange::new(
+            2,
+            48_000,
+            48_000,
+            SupportedBufferSize::Unknown,
+            SampleFormat::F32,
+        )];
+        let any = [SupportedStreamConfigRange::new(
+            2,
+            8_000,
+            192_000,
+            SupportedBufferSize::Unknown,
+            SampleFormat::F32,
+        )];
+        assert!(
+            reopen_for(44_100, Some(48_000), None, &any),
+            "a rate it offers"
+        );
+        assert!(
+            !reopen_for(48_000, Some(48_000), None, &any),
+            "already at it"
+        );
+        assert!(
+            !reopen_for(44_100, Some(48_000), None, &only_48k),
+            "a rate it does not offer: rodio converts, the device stays open"
+        );
+        assert!(
+            !reopen_for(44_100, Some(48_000), Some(44_100), &any),
+            "opened for it before and it came out at another: not again at each seek"
+        );
+        assert!(
+            reopen_for(44_100, None, Some(44_100), &only_48k),
+            "not open"
+        );
     }
 
     #[test]

@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 
 use symphonia::core::audio::sample::Sample;
 use symphonia::core::audio::{Audio, AudioBuffer, GenericAudioBufferRef};
-use symphonia::core::codecs::audio::well_known::{CODEC_ID_MP3, CODEC_ID_OPUS};
+use symphonia::core::codecs::audio::well_known::{
+    CODEC_ID_MP1, CODEC_ID_MP2, CODEC_ID_MP3, CODEC_ID_OPUS,
+};
 use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::{Error as SymphoniaError, SeekErrorKind};
 use symphonia::core::formats::probe::Hint;
@@ -211,8 +213,8 @@ impl Decoder {
             .and_then(|p| p.audio())
             .ok_or(SymphoniaError::Unsupported("no audio codec parameters"))
             .map_err(unsupported)?;
+        let channels = params.channels.as_ref().map_or(2, |c| c.count() as u16);
         let decoder = if params.codec == CODEC_ID_OPUS {
-            let channels = params.channels.as_ref().map_or(2, |c| c.count() as u16);
             Codec::Opus(
                 OpusCodec::new(channels, params.extra_data.as_deref()).map_err(unsupported)?,
             )
@@ -234,7 +236,7 @@ impl Decoder {
             Codec::Symphonia {
                 downmix: Some(_), ..
             } => 2,
-            _ => params.channels.as_ref().map_or(2, |c| c.count() as u16),
+            _ => channels,
         };
         let format = StreamFormat {
             sample_rate: params.sample_rate.unwrap_or(44_100),
@@ -246,9 +248,10 @@ impl Decoder {
                 "a sample rate or channel count of zero",
             )));
         }
-        // An MP3 without an encoder (LAME/Xing) header has only a length estimated from
+        // MPEG audio without an encoder (LAME/Xing) header has only a length estimated from
         // its first frames and its size: ending short of it is no sign of truncation.
-        let length_exact = !(params.codec == CODEC_ID_MP3 && track.delay.is_none());
+        let mpeg = [CODEC_ID_MP1, CODEC_ID_MP2, CODEC_ID_MP3].contains(&params.codec);
+        let length_exact = !(mpeg && track.delay.is_none());
         // symphonia trims MP3 (LAME) and Vorbis delay and padding itself, not MP4's, and
         // not Opus's pre-skip (the padding at the end it trims).
         let trim = mp4_trim(path, format.sample_rate);

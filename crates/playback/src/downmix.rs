@@ -24,21 +24,21 @@ impl Downmix {
         if count <= 2 {
             return None;
         }
-        let positions = match channels {
-            Channels::Positioned(positions) => Some(*positions),
-            // No layout given: the usual order of that many channels (WAVE's).
-            _ => u32::try_from(count)
-                .ok()
-                .and_then(Position::from_wave_channel_count),
-        };
-        let mut weights: Vec<(f32, f32)> = match positions {
+        let mut weights: Vec<(f32, f32)> = match channels {
             // A positioned set's buffers come in the order of the position bits.
-            Some(positions) => (0..64)
+            Channels::Positioned(positions) => (0..64)
                 .map(|bit| Position::from_bits_retain(1u64 << bit))
                 .filter(|p| positions.contains(*p))
                 .map(weight)
                 .collect(),
-            None => Vec::new(),
+            // Ambisonics: the first component (W) is the sound from every direction.
+            Channels::Ambisonic(_) => std::iter::once((CENTRE, CENTRE))
+                .chain(std::iter::repeat_n((0.0, 0.0), count - 1))
+                .collect(),
+            // No places given (AIFF): the usual layout of that many channels.
+            _ => usual_layout(count)
+                .map(|layout| layout.iter().copied().map(weight).collect())
+                .unwrap_or_default(),
         };
         if weights.len() != count {
             // Channels with no known place: alternately left and right.
@@ -79,6 +79,51 @@ impl Downmix {
             out.push(right);
         }
     }
+}
+
+/// The speakers of the usual layout of `count` channels, in order: 3.0, quadraphonic,
+/// 5.0, 5.1, 6.1 and 7.1.
+fn usual_layout(count: usize) -> Option<&'static [Position]> {
+    use Position as P;
+    const LAYOUTS: [&[Position]; 6] = [
+        &[P::FRONT_LEFT, P::FRONT_RIGHT, P::FRONT_CENTER],
+        &[P::FRONT_LEFT, P::FRONT_RIGHT, P::REAR_LEFT, P::REAR_RIGHT],
+        &[
+            P::FRONT_LEFT,
+            P::FRONT_RIGHT,
+            P::FRONT_CENTER,
+            P::REAR_LEFT,
+            P::REAR_RIGHT,
+        ],
+        &[
+            P::FRONT_LEFT,
+            P::FRONT_RIGHT,
+            P::FRONT_CENTER,
+            P::LFE1,
+            P::REAR_LEFT,
+            P::REAR_RIGHT,
+        ],
+        &[
+            P::FRONT_LEFT,
+            P::FRONT_RIGHT,
+            P::FRONT_CENTER,
+            P::LFE1,
+            P::REAR_CENTER,
+            P::SIDE_LEFT,
+            P::SIDE_RIGHT,
+        ],
+        &[
+            P::FRONT_LEFT,
+            P::FRONT_RIGHT,
+            P::FRONT_CENTER,
+            P::LFE1,
+            P::REAR_LEFT,
+            P::REAR_RIGHT,
+            P::SIDE_LEFT,
+            P::SIDE_RIGHT,
+        ],
+    ];
+    LAYOUTS.iter().copied().find(|layout| layout.len() == count)
 }
 
 /// Where one speaker's channel goes: (left, right) weights.
@@ -186,14 +231,27 @@ mod tests {
     }
 
     #[test]
-    fn a_layout_not_given_is_taken_as_waves_usual_order() {
+    fn channels_without_places_are_taken_in_the_usual_layout_of_their_number() {
+        // Four: quadraphonic, front and rear pairs (no LFE to drop).
         let mix = Downmix::for_channels(&Channels::Discrete(4)).unwrap();
-        // FL FR FC LFE.
-        let scale = 1.0 / (1.0 + CENTRE);
+        let scale = 1.0 / (1.0 + SURROUND);
         let mut out = Vec::new();
-        mix.apply(&[0.0, 0.0, 0.5, 0.9], &mut out);
+        mix.apply(&[0.0, 0.0, 0.5, 0.0, 0.0, 0.0, 0.0, 0.5], &mut out);
+        let want = [0.5 * SURROUND * scale, 0.0, 0.0, 0.5 * SURROUND * scale];
+        assert!(out.iter().zip(want).all(|(a, b)| close(*a, b)), "{out:?}");
+        // Six: 5.1, the LFE fourth.
+        let mix = Downmix::for_channels(&Channels::Discrete(6)).unwrap();
+        mix.apply(&[0.0, 0.0, 0.0, 1.0, 0.0, 0.0], &mut out);
+        assert_eq!(out, [0.0, 0.0]);
+    }
+
+    #[test]
+    fn ambisonics_play_their_omnidirectional_component_on_both_sides() {
+        let mix = Downmix::for_channels(&Channels::Ambisonic(1)).unwrap();
+        let mut out = Vec::new();
+        mix.apply(&[0.5, 0.3, 0.2, 0.1], &mut out);
         assert!(
-            close(out[0], 0.5 * CENTRE * scale) && close(out[1], out[0]),
+            close(out[0], 0.5 * CENTRE) && close(out[1], 0.5 * CENTRE),
             "{out:?}"
         );
     }

@@ -69,9 +69,12 @@ done
   echo "]"
 } >manifest.json
 
-# A file the library must report as unsupported rather than list: 5.1 Opus (libopus's
-# plain decoder, which the player uses, takes one or two channels).
+# Files the library must report as unsupported rather than list: 5.1 Opus (libopus's
+# plain decoder, which the player uses, takes one or two channels) and 5.1 AAC
+# (symphonia's AAC decoder takes one or two).
 mkdir -p unsupported
 ffmpeg -v error -y -fflags +bitexact -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=1" \
   -af "pan=5.1|FC=c0" -flags:a +bitexact -c:a libopus -b:a 96k "unsupported/5.1 Opus.opus"
+ffmpeg -v error -y -fflags +bitexact -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=1" \
+  -af "pan=5.1|FC=c0" -flags:a +bitexact -c:a aac -b:a 192k -f ipod "unsupported/5.1 AAC.m4a"
 ls -l . unsupported

@@ -3,9 +3,10 @@
 use std::fs::File;
 use std::path::Path;
 
+use lofty::aac::AacFile;
 use lofty::config::{ParseOptions, ParsingMode};
 use lofty::file::{AudioFile, FileType, TaggedFile, TaggedFileExt};
-use lofty::mp4::{Mp4Codec, Mp4File};
+use lofty::mp4::{AudioObjectType, Mp4Codec, Mp4File};
 use lofty::mpeg::{Layer, MpegFile};
 use lofty::probe::Probe;
 use lofty::tag::{Accessor, ItemKey, Tag};
@@ -105,12 +106,7 @@ pub(crate) fn read_tags(path: &Path) -> Result<TrackTags, Unreadable> {
                     && tagged.properties().channels().is_some_and(|c| c > 2)
                 {
                     // libopus's plain decoder, which the player uses, takes one or two.
-                    return Err(Unreadable {
-                        kind: ProblemKind::Unsupported,
-                        reason: "unsupported audio format (Opus with more than two channels): \
-                                 Offbeat cannot play it yet"
-                            .to_owned(),
-                    });
+                    return Err(cannot_play("Opus with more than two channels"));
                 }
                 let duration_ms =
                     u32::try_from(tagged.properties().duration().as_millis()).unwrap_or(u32::MAX);
@@ -175,10 +171,7 @@ fn parse(path: &Path, options: ParseOptions) -> Result<(TaggedFile, Option<&'sta
         }));
     }
     if let Some(name) = probe.file_type().and_then(unplayable) {
-        return Err(Parse::Final(Unreadable {
-            kind: ProblemKind::Unsupported,
-            reason: format!("unsupported audio format ({name}): Offbeat cannot play it yet"),
-        }));
+        return Err(Parse::Final(cannot_play(name)));
     }
     let corrupt = |e: lofty::error::FileParseError| {
         if UNSUPPORTED_AUDIO.contains(&ext.as_str()) {
@@ -196,7 +189,17 @@ fn parse(path: &Path, options: ParseOptions) -> Result<(TaggedFile, Option<&'sta
         // the MP4-specific properties, which a generic read drops.
         let mut reader = probe.into_inner();
         let mp4 = Mp4File::read_from(&mut reader, options).map_err(corrupt)?;
-        let codec = match mp4.properties().codec() {
+        let properties = mp4.properties();
+        if properties.is_drm_protected() {
+            return Err(Parse::Final(cannot_play("DRM-protected MP4")));
+        }
+        if properties.codec() == Some(Mp4Codec::AAC) {
+            if let Some(why) = aac_unplayable(properties.audio_object_type(), properties.channels())
+            {
+                return Err(Parse::Final(cannot_play(why)));
+            }
+        }
+        let codec = match properties.codec() {
             Some(Mp4Codec::ALAC) => Some("ALAC"),
             Some(Mp4Codec::FLAC) => Some("FLAC"),
             Some(Mp4Codec::MP3) => Some("MP3"),
@@ -216,7 +219,45 @@ fn parse(path: &Path, options: ParseOptions) -> Result<(TaggedFile, Option<&'sta
         };
         return Ok((mpeg.into(), codec));
     }
+    if probe.file_type() == Some(FileType::Aac) {
+        // Raw AAC (ADTS): the profile is only in the AAC-specific properties.
+        let mut reader = probe.into_inner();
+        let aac = AacFile::read_from(&mut reader, options).map_err(corrupt)?;
+        let properties = aac.properties();
+        let why = aac_unplayable(
+            Some(properties.audio_object_type()),
+            Some(properties.channels()),
+        );
+        if let Some(why) = why {
+            return Err(Parse::Final(cannot_play(why)));
+        }
+        return Ok((aac.into(), None));
+    }
     Ok((probe.read().map_err(corrupt)?, None))
+}
+
+/// A file in a format the player cannot decode, named.
+fn cannot_play(format: &str) -> Unreadable {
+    Unreadable {
+        kind: ProblemKind::Unsupported,
+        reason: format!("unsupported audio format ({format}): Offbeat cannot play it yet"),
+    }
+}
+
+/// Why AAC of this profile and channel count cannot play, if it cannot: symphonia's AAC
+/// decoder takes the LC profile only (not HE-AAC's band replication or parametric
+/// stereo, nor Main, SSR or LTP), in one or two channels.
+fn aac_unplayable(profile: Option<AudioObjectType>, channels: Option<u8>) -> Option<&'static str> {
+    if channels.is_some_and(|c| c > 2) {
+        return Some("AAC with more than two channels");
+    }
+    match profile {
+        None | Some(AudioObjectType::AacLowComplexity) => None,
+        Some(AudioObjectType::SpectralBandReplication | AudioObjectType::ParametricStereo) => {
+            Some("HE-AAC")
+        }
+        Some(_) => Some("AAC of another profile than LC"),
+    }
 }
 
 /// The name of a format whose tags can be read but whose audio the player cannot decode
@@ -558,19 +599,6 @@ mod tests {
     }
 
     #[test]
-    fn opus_of_more_than_two_channels_is_unsupported_not_listed() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../assets/fixtures/unsupported/5.1 Opus.opus");
-        let err = read_tags(&path).err();
-        assert_eq!(err.as_ref().map(|e| e.kind), Some(ProblemKind::Unsupported));
-        let reason = err.map(|e| e.reason).unwrap_or_default();
-        assert!(
-            reason.contains("Opus with more than two channels"),
-            "{reason}"
-        );
-    }
-
-    #[test]
     fn a_container_lofty_mistakes_for_mpeg_is_unsupported_not_a_corrupt_mp3() -> std::io::Result<()>
     {
         let dir = tempfile::tempdir()?;
@@ -587,6 +615,47 @@ mod tests {
             Some((ProblemKind::Unsupported, "unsupported audio format (.webm)"))
         );
         Ok(())
+    }
+
+    #[test]
+    fn aac_plays_only_in_the_lc_profile_and_in_two_channels_or_fewer() {
+        use AudioObjectType as Aot;
+        assert_eq!(aac_unplayable(Some(Aot::AacLowComplexity), Some(2)), None);
+        assert_eq!(aac_unplayable(None, None), None, "nothing known: listed");
+        assert_eq!(
+            aac_unplayable(Some(Aot::SpectralBandReplication), Some(2)),
+            Some("HE-AAC")
+        );
+        assert_eq!(
+            aac_unplayable(Some(Aot::ParametricStereo), Some(2)),
+            Some("HE-AAC")
+        );
+        assert_eq!(
+            aac_unplayable(Some(Aot::AacMain), Some(2)),
+            Some("AAC of another profile than LC")
+        );
+        assert_eq!(
+            aac_unplayable(Some(Aot::AacLowComplexity), Some(6)),
+            Some("AAC with more than two channels")
+        );
+    }
+
+    #[test]
+    fn unsupported_fixtures_are_reported_with_what_they_are() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/fixtures/unsupported");
+        for (file, what) in [
+            ("5.1 Opus.opus", "Opus with more than two channels"),
+            ("5.1 AAC.m4a", "AAC with more than two channels"),
+        ] {
+            let err = read_tags(&dir.join(file)).err();
+            assert_eq!(
+                err.as_ref().map(|e| e.kind),
+                Some(ProblemKind::Unsupported),
+                "{file}"
+            );
+            let reason = err.map(|e| e.reason).unwrap_or_default();
+            assert!(reason.contains(what), "{file}: {reason}");
+        }
     }
 
     #[test]

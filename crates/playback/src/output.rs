@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use rodio::cpal::traits::{DeviceTrait, HostTrait};
 use rodio::cpal::{
-    BufferSize, SupportedBufferSize, SupportedStreamConfig, SupportedStreamConfigRange,
+    BufferSize, SampleFormat, SupportedBufferSize, SupportedStreamConfig,
+    SupportedStreamConfigRange,
 };
 use rodio::mixer::Mixer;
 use rodio::{DeviceSinkBuilder, MixerDeviceSink, Player, Source};
@@ -218,6 +219,7 @@ fn open_sink(
         report_stream_error(&errors, &e);
     };
     let configs = rate.map_or_else(Vec::new, |rate| configs_at(offers.to_vec(), rate));
+    let mut last_error = None;
     let at_rate = configs.iter().find_map(|config| {
         DeviceSinkBuilder::default()
             .with_device(device.clone())
@@ -225,14 +227,16 @@ fn open_sink(
             .with_buffer_size(buffer_size(config))
             .with_error_callback(on_error.clone())
             .open_stream()
-            .map_err(|e| {
-                eprintln!(
-                    "offbeat: the output would not open as {config:?}: {}",
-                    with_causes(&e)
-                )
-            })
+            .map_err(|e| last_error = Some(with_causes(&e)))
             .ok()
     });
+    if let (Some(rate), Some(error)) = (rate, last_error.filter(|_| at_rate.is_none())) {
+        eprintln!(
+            "offbeat: the output would not open at {rate} Hz ({} formats tried; the last: \
+             {error}); it opens as it would anyway, and the music is converted",
+            configs.len()
+        );
+    }
     let mut sink = match at_rate {
         Some(sink) => sink,
         None => DeviceSinkBuilder::from_device(device)
@@ -247,19 +251,34 @@ fn open_sink(
     Ok(sink)
 }
 
-/// The configurations among `ranges` that play `rate` exactly, in stereo or more (rodio
-/// would play the left channel alone in mono), most suitable first (by cpal's own order
-/// for a device's default: stereo, then the sample format).
-fn configs_at(
-    mut ranges: Vec<SupportedStreamConfigRange>,
-    rate: u32,
-) -> Vec<SupportedStreamConfig> {
-    ranges.sort_by(|a, b| b.cmp_default_heuristics(a));
-    ranges
+/// The sample formats a device is tried in at a track's rate, in order: those sound
+/// servers and cards take natively. ALSA's plug device offers every format in every
+/// channel count from 1 to 10, and each failed try is a device opened for nothing.
+const TRIED_FORMATS: [SampleFormat; 4] = [
+    SampleFormat::F32,
+    SampleFormat::I16,
+    SampleFormat::I32,
+    SampleFormat::I24,
+];
+
+/// At most this many configurations are tried at a track's rate before the device opens
+/// as it would anyway.
+const MAX_TRIES: usize = 4;
+
+/// The configurations among `ranges` that play `rate` exactly, to try in order: stereo
+/// before more channels (never mono: rodio would play the left channel alone), each in
+/// [`TRIED_FORMATS`]' order; at most [`MAX_TRIES`].
+fn configs_at(ranges: Vec<SupportedStreamConfigRange>, rate: u32) -> Vec<SupportedStreamConfig> {
+    let rank = |format: SampleFormat| TRIED_FORMATS.iter().position(|f| *f == format);
+    let mut configs: Vec<SupportedStreamConfig> = ranges
         .into_iter()
-        .filter(|range| range.channels() >= 2)
+        .filter(|range| range.channels() >= 2 && rank(range.sample_format()).is_some())
         .filter_map(|range| range.try_with_sample_rate(rate))
-        .collect()
+        .collect();
+    configs.sort_by_key(|c| (c.channels() != 2, c.channels(), rank(c.sample_format())));
+    configs.dedup_by_key(|c| (c.channels(), c.sample_format()));
+    configs.truncate(MAX_TRIES);
+    configs
 }
 
 /// A device buffer of about 50 ms, a power of two in frames as rodio asks for by default
@@ -455,6 +474,28 @@ mod tests {
         assert!(
             configs_at(device, 4_000).is_empty(),
             "a rate no format plays: the device opens as it would anyway"
+        );
+        // ALSA's plug device: every format in 1 to 10 channels, at any rate.
+        let formats = [
+            SampleFormat::U8,
+            SampleFormat::I16,
+            SampleFormat::F64,
+            SampleFormat::I24,
+            SampleFormat::F32,
+            SampleFormat::I32,
+        ];
+        let plug: Vec<_> = (1..=10)
+            .flat_map(|channels| formats.map(|f| range(channels, 4_000, 192_000, f)))
+            .collect();
+        assert_eq!(
+            describe(configs_at(plug, 22_050)),
+            vec![
+                (2, 22_050, SampleFormat::F32),
+                (2, 22_050, SampleFormat::I16),
+                (2, 22_050, SampleFormat::I32),
+                (2, 22_050, SampleFormat::I24)
+            ],
+            "a few stereo formats, not sixty opens"
         );
         let buffer = |rate, min, max| {
             let range = SupportedStreamConfigRange::new(

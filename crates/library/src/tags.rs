@@ -102,12 +102,6 @@ pub(crate) fn read_tags(path: &Path) -> Result<TrackTags, Unreadable> {
     for options in attempts {
         match parse(path, options) {
             Ok((tagged, codec)) => {
-                if tagged.file_type() == FileType::Opus
-                    && tagged.properties().channels().is_some_and(|c| c > 2)
-                {
-                    // libopus's plain decoder, which the player uses, takes one or two.
-                    return Err(cannot_play("Opus with more than two channels"));
-                }
                 let duration_ms =
                     u32::try_from(tagged.properties().duration().as_millis()).unwrap_or(u32::MAX);
                 if duration_ms == 0 {
@@ -233,7 +227,15 @@ fn parse(path: &Path, options: ParseOptions) -> Result<(TaggedFile, Option<&'sta
         }
         return Ok((aac.into(), None));
     }
-    Ok((probe.read().map_err(corrupt)?, None))
+    let tagged = probe.read().map_err(corrupt)?;
+    if tagged.file_type() == FileType::Opus && tagged.properties().channels().is_some_and(|c| c > 2)
+    {
+        // libopus's plain decoder, which the player uses, takes one or two.
+        return Err(Parse::Final(cannot_play(
+            "Opus with more than two channels",
+        )));
+    }
+    Ok((tagged, None))
 }
 
 /// A file in a format the player cannot decode, named.

@@ -111,23 +111,27 @@ impl RodioOutput {
 
     /// Opens the device with this id (see [`output_devices`]), or the default for `None`.
     pub fn open(device: Option<&str>) -> Result<RodioOutput, PlaybackError> {
-        let failure = Arc::new(Mutex::new(None));
-        let found = find_device(device)?;
-        let offers = offered(&found);
-        let sink = open_sink(found, &offers, None, failure.clone())?;
+        let opened = open_device(device, None)?;
         Ok(RodioOutput {
-            sink: Some(sink),
+            sink: Some(opened.sink),
             player: None,
             device: device.map(str::to_owned),
-            offers,
+            offers: opened.offers,
             opened_for: None,
             rate: None,
-            failure,
+            failure: opened.failure,
         })
     }
 
+    /// Takes over a device just opened.
+    fn adopt(&mut self, opened: Opened) {
+        self.sink = Some(opened.sink);
+        self.offers = opened.offers;
+        self.failure = opened.failure;
+    }
+
     /// The sample rate the device is open at.
-    pub fn sample_rate(&self) -> Option<u32> {
+    fn sample_rate(&self) -> Option<u32> {
         self.sink.as_ref().map(|s| s.config().sample_rate().get())
     }
 
@@ -141,14 +145,8 @@ impl RodioOutput {
             // Closed first: a hardware device can be open only once.
             self.sink = None;
             self.opened_for = Some(rate);
-            let failure = Arc::new(Mutex::new(None));
-            let opened = find_device(self.device.as_deref())
-                .and_then(|found| open_sink(found, &self.offers, Some(rate), failure.clone()));
-            match opened {
-                Ok(sink) => {
-                    self.sink = Some(sink);
-                    self.failure = failure;
-                }
+            match open_device(self.device.as_deref(), Some(rate)) {
+                Ok(opened) => self.adopt(opened),
                 Err(e) => {
                     // Gone since it was opened: as for a device lost while playing, the
                     // engine moves to the default (see `take_failure`).
@@ -177,7 +175,29 @@ fn reopen_for(
     let Some(open_at) = open_at else {
         return true;
     };
-    open_at != rate && opened_for != Some(rate) && !configs_at(offers.to_vec(), rate).is_empty()
+    open_at != rate && opened_for != Some(rate) && !configs_at(offers, rate).is_empty()
+}
+
+/// A device just opened: its sink, the formats it offered, and where its error callback
+/// says it disappeared.
+struct Opened {
+    sink: MixerDeviceSink,
+    offers: Vec<SupportedStreamConfigRange>,
+    failure: Arc<Mutex<Option<String>>>,
+}
+
+/// Opens `device` (`None`: the system's default) at `rate` if given and it offers that
+/// rate (see [`open_sink`]), asking first which formats it offers.
+fn open_device(device: Option<&str>, rate: Option<u32>) -> Result<Opened, PlaybackError> {
+    let failure = Arc::new(Mutex::new(None));
+    let found = find_device(device)?;
+    let offers = offered(&found);
+    let sink = open_sink(found, &offers, rate, failure.clone())?;
+    Ok(Opened {
+        sink,
+        offers,
+        failure,
+    })
 }
 
 /// The device with this id, or the system's default for `None`.
@@ -218,7 +238,7 @@ fn open_sink(
         }
         report_stream_error(&errors, &e);
     };
-    let configs = rate.map_or_else(Vec::new, |rate| configs_at(offers.to_vec(), rate));
+    let configs = rate.map_or_else(Vec::new, |rate| configs_at(offers, rate));
     let mut last_error = None;
     let at_rate = configs.iter().find_map(|config| {
         DeviceSinkBuilder::default()
@@ -268,10 +288,10 @@ const MAX_TRIES: usize = 4;
 /// The configurations among `ranges` that play `rate` exactly, to try in order: stereo
 /// before more channels (never mono: rodio would play the left channel alone), each in
 /// [`TRIED_FORMATS`]' order; at most [`MAX_TRIES`].
-fn configs_at(ranges: Vec<SupportedStreamConfigRange>, rate: u32) -> Vec<SupportedStreamConfig> {
+fn configs_at(ranges: &[SupportedStreamConfigRange], rate: u32) -> Vec<SupportedStreamConfig> {
     let rank = |format: SampleFormat| TRIED_FORMATS.iter().position(|f| *f == format);
     let mut configs: Vec<SupportedStreamConfig> = ranges
-        .into_iter()
+        .iter()
         .filter(|range| range.channels() >= 2 && rank(range.sample_format()).is_some())
         .filter_map(|range| range.try_with_sample_rate(rate))
         .collect();
@@ -326,16 +346,11 @@ impl AudioOutput for RodioOutput {
     fn switch_device(&mut self, device: Option<&str>) -> Result<(), PlaybackError> {
         // Opened before anything stops: a device that cannot be opened leaves the music
         // playing where it was (the engine reports the error and carries on).
-        let failure = Arc::new(Mutex::new(None));
-        let found = find_device(device)?;
-        let offers = offered(&found);
-        let sink = open_sink(found, &offers, self.rate, failure.clone())?;
+        let opened = open_device(device, self.rate)?;
         self.stop();
-        self.sink = Some(sink);
+        self.adopt(opened);
         self.device = device.map(str::to_owned);
-        self.offers = offers;
         self.opened_for = self.rate;
-        self.failure = failure;
         Ok(())
     }
 
@@ -459,12 +474,12 @@ mod tests {
                 .collect()
         };
         assert_eq!(
-            describe(configs_at(device.clone(), 44_100)),
+            describe(configs_at(&device, 44_100)),
             vec![(2, 44_100, SampleFormat::I16)],
             "never the 48 kHz-only format, nor mono (rodio would keep the left channel)"
         );
         assert_eq!(
-            describe(configs_at(device.clone(), 48_000)),
+            describe(configs_at(&device, 48_000)),
             vec![
                 (2, 48_000, SampleFormat::F32),
                 (2, 48_000, SampleFormat::I16),
@@ -472,7 +487,7 @@ mod tests {
             "float before 16-bit, as for the device's own default"
         );
         assert!(
-            configs_at(device, 4_000).is_empty(),
+            configs_at(&device, 4_000).is_empty(),
             "a rate no format plays: the device opens as it would anyway"
         );
         // ALSA's plug device: every format in 1 to 10 channels, at any rate.
@@ -488,7 +503,7 @@ mod tests {
             .flat_map(|channels| formats.map(|f| range(channels, 4_000, 192_000, f)))
             .collect();
         assert_eq!(
-            describe(configs_at(plug, 22_050)),
+            describe(configs_at(&plug, 22_050)),
             vec![
                 (2, 22_050, SampleFormat::F32),
                 (2, 22_050, SampleFormat::I16),
